@@ -1,0 +1,31 @@
+package org.ckpt4j.spi;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.Set;
+
+/**
+ * A storage backend, found with {@link java.util.ServiceLoader} (list the implementation in
+ * {@code META-INF/services/org.ckpt4j.spi.CheckpointStoreProvider}) and chosen by URI scheme. Implementations
+ * need a public no-argument constructor. Most backends implement {@link ObjectStore} and return
+ * {@link CheckpointStores#overObjects(ObjectStore, StoreOptions)}, which implements the whole contract on top of
+ * the object primitives; a backend may also implement {@link CheckpointStore} directly.
+ */
+public interface CheckpointStoreProvider {
+
+  /** Lower-case URI schemes handled, e.g. {@code s3}. */
+  Set<String> schemes();
+
+  /** The Maven artifact that ships this provider, for error messages ({@code org.ckpt4j:ckpt4j-storage-s3}). */
+  String artifact();
+
+  /** What the stores of this backend guarantee beyond the required rules. */
+  Set<Capability> capabilities();
+
+  /**
+   * Opens the backup dir at {@code uri} (scheme already matched, case-insensitively).
+   *
+   * @throws UnsupportedSchemeException if the URI is malformed for this scheme (say why and what would work)
+   */
+  CheckpointStore open(URI uri, StoreOptions options) throws IOException;
+}

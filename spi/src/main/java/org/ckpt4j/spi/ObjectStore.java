@@ -1,0 +1,90 @@
+package org.ckpt4j.spi;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The object-storage primitives the checkpoint protocol needs, relative to one backup dir. A backend maps
+ * these onto its storage and gets the whole {@link CheckpointStore} contract from
+ * {@link CheckpointStores#overObjects(ObjectStore, StoreOptions)}.
+ *
+ * <p>Keys are {@code /}-separated, relative to the backup dir, never start with {@code /}, and use only
+ * {@code [A-Za-z0-9._/-]}. Every operation is durable when it returns (a process crash loses nothing that
+ * returned; see {@link Capability#POWER_LOSS_DURABLE}). Missing objects raise
+ * {@link java.nio.file.NoSuchFileException} with the key; other storage errors are translated to
+ * {@link StoreAccessException} (or another {@link CheckpointStoreException}) naming the URI.
+ *
+ * <h2>Small API</h2>
+ * No rename, no compare-and-swap of an existing object, no append. The one atomic primitive is
+ * {@link #putIfAbsent}: create-if-absent on a new key, which S3 ({@code If-None-Match: *}), GCS
+ * ({@code ifGenerationMatch=0}) and file systems ({@code link(2)}) provide.
+ */
+public interface ObjectStore extends Closeable {
+
+  /** The backup dir's URI (for error messages). */
+  URI uri();
+
+  /**
+   * Starts streaming a new object. The object becomes visible, whole, when {@link ObjectSink#finish()} returns;
+   * readers never see part of it. Closing the sink without {@code finish} discards it. The key is unique to
+   * this write (the protocol never overwrites streamed objects).
+   */
+  ObjectSink create(String key) throws IOException;
+
+  /**
+   * Creates a small object only if no object has the key, atomically even against other processes.
+   *
+   * @return true if this call created it; false if an object with the key existed. A backend whose client
+   *     retries may return false although an earlier attempt of this very call created it: the protocol
+   *     tells the cases apart by reading the object back, so a backend need not.
+   */
+  boolean putIfAbsent(String key, byte[] content) throws IOException;
+
+  /** Creates or replaces a small object; readers see the old or the new content, whole. */
+  void put(String key, byte[] content) throws IOException;
+
+  /** Reads a small object whole, or empty if it does not exist. */
+  Optional<byte[]> get(String key) throws IOException;
+
+  /** Opens an object for streaming reads. @throws java.nio.file.NoSuchFileException if absent */
+  ReadableByteChannel open(String key) throws IOException;
+
+  /** Keys of all visible objects starting with {@code prefix} ({@code ""} for all), in ascending order. */
+  List<String> list(String prefix) throws IOException;
+
+  /** Deletes an object; deleting a missing object is not an error. */
+  void delete(String key) throws IOException;
+
+  /**
+   * Removes incomplete writes this backend left behind for keys the predicate accepts (S3 multipart uploads,
+   * temporary files of a killed process). Called by the protocol once it holds the claim on the backup dir, so
+   * no live writer of this backup dir exists. The default does nothing.
+   */
+  default void purgeIncomplete(Predicate<String> ours) throws IOException {}
+
+  /** What this backend guarantees beyond the required rules; the default is none. */
+  default Set<Capability> capabilities() {
+    return Set.of();
+  }
+
+  /** Releases clients and threads; does not delete anything. */
+  @Override
+  default void close() throws IOException {}
+
+  /** A streamed object being written. */
+  interface ObjectSink extends WritableByteChannel {
+    /** Makes the object visible, whole and durable. The sink is closed afterwards. */
+    void finish() throws IOException;
+
+    /** Discards the object unless {@link #finish()} returned. Idempotent. */
+    @Override
+    void close() throws IOException;
+  }
+}
