@@ -1,12 +1,1221 @@
 package org.ckpt4j.spi;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The checkpoint protocol over {@link ObjectStore} primitives. (Being written: see docs/contract.md.) */
-final class ObjectCheckpointStore {
-  private ObjectCheckpointStore() {}
+/**
+ * The checkpoint protocol, implemented once over {@link ObjectStore} primitives (docs/contract.md, "Protocol").
+ *
+ * <p>Layout under the backup dir:
+ * <ul>
+ *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
+ *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
+ *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
+ *       checkpoint: blob names, sizes, CRC32C, metadata) and {@code release} (a store closed). The highest
+ *       commit record is the latest checkpoint. Creating a slot is the only atomic step, so exactly one writer
+ *       wins each slot; a writer that finds another store's record in its slot is fenced.</li>
+ *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
+ *   <li>{@code data/<nonce>-<tag>/<blob>}: blobs, under a directory unique to one write; the tag is derived
+ *       from the store id, so foreign objects imitating the layout are told apart from the store's own.</li>
+ * </ul>
+ * Every record carries the store id and a CRC32C over its canonical JSON.
+ */
+final class ObjectCheckpointStore implements CheckpointStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
+
+  static final String MARKER = "ckpt4j.json";
+  static final String LOG_DIR = "log/";
+  static final String LEASE_DIR = "lease/";
+  static final String DATA_DIR = "data/";
+  private static final String MAGIC = "ckpt4j-backup-dir";
+  private static final int FORMAT = 1;
+  private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
+  private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
+  private static final int MAX_METADATA_CHARS = 64 * 1024;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ObjectStore objects;
+  private final StoreOptions options;
+  private final URI uri;
+  private final String storeId;
+  private final String token = newNonce() + newNonce();
+  private final String holder;
+  private final long epoch;
+  private final ScheduledExecutorService heartbeat;
+
+  // guarded by this
+  private long knownHead;
+  private Writer openWriter;
+  private boolean closed;
+  private volatile boolean fenced;
+  private long heartbeats;
+
+  private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
+      long knownHead) {
+    this.objects = objects;
+    this.options = options;
+    this.uri = objects.uri();
+    this.storeId = storeId;
+    this.epoch = epoch;
+    this.knownHead = knownHead;
+    this.holder = describeHolder();
+    this.heartbeat = null;
+  }
+
+  private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
+    this.objects = claimed.objects;
+    this.options = claimed.options;
+    this.uri = claimed.uri;
+    this.storeId = claimed.storeId;
+    this.epoch = claimed.epoch;
+    this.knownHead = claimed.knownHead;
+    this.heartbeat = heartbeat;
+    this.holder = claimed.holder;
+  }
+
+  // ---------------------------------------------------------------------------------------------- open
 
   static CheckpointStore open(ObjectStore objects, StoreOptions options) throws IOException {
-    throw new UnsupportedOperationException("protocol not implemented yet");
+    boolean ok = false;
+    try {
+      CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options) : openReadWrite(objects,
+          options);
+      ok = true;
+      return store;
+    } finally {
+      if (!ok) {
+        objects.close();
+      }
+    }
+  }
+
+  private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options) throws IOException {
+    List<String> keys = objects.list("");
+    String storeId = null;
+    if (keys.contains(MARKER)) {
+      storeId = readMarker(objects, options);
+    } else if (!keys.isEmpty()) {
+      throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
+    }
+    return new ObjectCheckpointStore(objects, options, storeId, -1, 0);
+  }
+
+  private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options) throws IOException {
+    URI uri = objects.uri();
+    List<String> keys = objects.list("");
+    String storeId;
+    if (keys.contains(MARKER)) {
+      storeId = readMarker(objects, options);
+    } else if (!keys.isEmpty()) {
+      throw foreign(uri, keys, "holds objects but no " + MARKER + " marker: it was not written by ckpt4j");
+    } else {
+      storeId = newNonce() + newNonce();
+      Map<String, Object> marker = new TreeMap<>();
+      marker.put("magic", MAGIC);
+      marker.put("format", (long) FORMAT);
+      marker.put("storeId", storeId);
+      marker.put("owner", options.owner().orElseThrow());
+      marker.put("createdAt", Instant.now().toString());
+      if (!objects.putIfAbsent(MARKER, sealed(marker))) {
+        // Another store created it at the same moment (or our retried request did): read whichever won.
+        storeId = readMarker(objects, options);
+      }
+      keys = objects.list("");
+    }
+    List<String> strangers = new ArrayList<>();
+    for (String key : keys) {
+      if (!isOurs(objects, storeId, key)) {
+        strangers.add(key);
+      }
+    }
+    if (!strangers.isEmpty()) {
+      throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
+    }
+    ObjectCheckpointStore claimed = claim(objects, options, storeId);
+    ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ckpt4j-lease " + uri);
+      t.setDaemon(true);
+      return t;
+    });
+    ObjectCheckpointStore store = new ObjectCheckpointStore(claimed, hb);
+    try {
+      store.writeLease();
+      store.prune(store.retainedCommits());
+      String id = storeId;
+      objects.purgeIncomplete(k -> isOursByName(id, k));
+    } catch (IOException | RuntimeException e) {
+      store.closeQuietly();
+      throw e;
+    }
+    long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
+    hb.scheduleWithFixedDelay(store::heartbeat, period, period, TimeUnit.MILLISECONDS);
+    return store;
+  }
+
+  /** Reads and verifies the marker; checks the owner when the options name one. Returns the store id. */
+  private static String readMarker(ObjectStore objects, StoreOptions options) throws IOException {
+    URI uri = objects.uri();
+    byte[] raw = objects.get(MARKER).orElse(null);
+    if (raw == null) {
+      throw new CorruptCheckpointException(uri, MARKER, "the marker disappeared while opening (deleted by "
+          + "another store?); retry");
+    }
+    Map<String, Object> marker;
+    try {
+      marker = unseal(raw);
+    } catch (IllegalArgumentException e) {
+      if (new String(raw, StandardCharsets.UTF_8).contains(MAGIC)) {
+        throw new CorruptCheckpointException(uri, MARKER, "marker failed verification: " + e.getMessage());
+      }
+      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
+    }
+    if (!MAGIC.equals(marker.get("magic")) || !(marker.get("storeId") instanceof String)) {
+      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
+    }
+    if (!Long.valueOf(FORMAT).equals(marker.get("format"))) {
+      throw new CorruptCheckpointException(uri, MARKER, "format " + marker.get("format")
+          + " is not supported by this version of ckpt4j (supports " + FORMAT + ")");
+    }
+    String owner = String.valueOf(marker.get("owner"));
+    if (options.owner().isPresent() && !options.owner().get().equals(owner)) {
+      throw new ForeignContentException(uri, "belongs to another owner identity; open it with that identity, "
+          + "or use another backup dir (owner here: " + abbreviate(owner) + ", asked for: "
+          + abbreviate(options.owner().get()) + ")", List.of(), owner);
+    }
+    return (String) marker.get("storeId");
+  }
+
+  private static ForeignContentException foreign(URI uri, List<String> names, String what) {
+    List<String> some = names.subList(0, Math.min(10, names.size()));
+    return new ForeignContentException(uri, "refusing this backup dir: it " + what + " (" + names.size()
+        + " object(s), e.g. " + some + "); nothing was changed. Use an empty or dedicated directory/prefix.",
+        some, null);
+  }
+
+  /** Whether the store wrote {@code key}: by name for data, by content (store id) for records. */
+  private static boolean isOurs(ObjectStore objects, String storeId, String key) throws IOException {
+    if (key.equals(MARKER)) {
+      return true;
+    }
+    if (SLOT.matcher(key).matches()) {
+      Optional<byte[]> raw = objects.get(key);
+      // Gone meanwhile: a record the holder pruned. Otherwise it must carry our store id (a bit flip
+      // elsewhere in it still makes it ours, reported as corrupt when read).
+      return raw.isEmpty() || new String(raw.get(), StandardCharsets.UTF_8).contains(storeId);
+    }
+    return isOursByName(storeId, key);
+  }
+
+  private static boolean isOursByName(String storeId, String key) {
+    Matcher m = DATA.matcher(key);
+    return m.matches() && m.group(2).equals(tag(storeId, m.group(1))) && BlobNames.isValid(m.group(3));
+  }
+
+  /**
+   * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
+   * record in the next log slot.
+   */
+  private static ObjectCheckpointStore claim(ObjectStore objects, StoreOptions options, String storeId)
+      throws IOException {
+    URI uri = objects.uri();
+    List<Long> slots = slots(objects, LOG_DIR);
+    long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
+    if (head > 0) {
+      Map<String, Object> last = readRecordOrNull(objects, storeId, head);
+      long holderEpoch = -1;
+      if (last == null) {
+        // Unreadable last record: judge liveness by the newest lease.
+        List<Long> leases = slots(objects, LEASE_DIR);
+        holderEpoch = leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
+      } else if (!"release".equals(last.get("type"))) {
+        holderEpoch = (Long) last.get("epoch");
+      }
+      if (holderEpoch > 0) {
+        awaitSilence(objects, options, storeId, holderEpoch);
+      }
+    }
+    ObjectCheckpointStore candidate;
+    long seq = head + 1;
+    while (true) {
+      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq);
+      Map<String, Object> rec = candidate.record("claim", seq);
+      rec.put("holder", candidate.holder);
+      if (candidate.createSlot(seq, rec, null)) {
+        break;
+      }
+      Map<String, Object> other = readRecordOrNull(objects, storeId, seq);
+      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment ("
+          + (other == null ? "unknown holder" : other.get("holder")) + "); give each run its own backup dir",
+          other == null ? "unknown" : String.valueOf(other.get("holder")));
+    }
+    List<Long> after = slots(objects, LOG_DIR);
+    if (after.get(after.size() - 1) > seq) {
+      objects.delete(slotKey(LOG_DIR, seq));
+      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment",
+          "unknown");
+    }
+    LOG.debug("{}: claimed as #{}", uri, seq);
+    return candidate;
+  }
+
+  /**
+   * Returns once the holder of claim {@code holderEpoch} has been silent (its lease unchanged) for the lease
+   * timeout, or at once if its lease is older than twice the timeout by this clock.
+   *
+   * @throws SharedBackupDirException as soon as the holder's lease changes (it is alive)
+   */
+  private static void awaitSilence(ObjectStore objects, StoreOptions options, String storeId, long holderEpoch)
+      throws IOException {
+    String key = slotKey(LEASE_DIR, holderEpoch);
+    long timeout = options.leaseTimeout().toMillis();
+    byte[] first = objects.get(key).orElse(null);
+    String holder = "claim #" + holderEpoch;
+    if (first != null) {
+      try {
+        Map<String, Object> lease = unseal(first);
+        holder = lease.get("holder") + " (claim #" + holderEpoch + ")";
+        long age = System.currentTimeMillis() - (Long) lease.get("timeMillis");
+        if (age > 2 * timeout) {
+          LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), holder, age);
+          return;
+        }
+      } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+        LOG.warn("{}: unreadable lease {} ({}); waiting for it to stay unchanged", objects.uri(), key, e
+            .toString());
+      }
+    }
+    LOG.info("{}: held by {}; waiting up to {} ms for it to prove alive or time out", objects.uri(), holder,
+        timeout);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
+    long poll = Math.max(5, timeout / 20);
+    while (System.nanoTime() < deadline) {
+      sleep(poll);
+      byte[] now = objects.get(key).orElse(null);
+      if (!Arrays.equals(first, now)) {
+        throw new SharedBackupDirException(objects.uri(), "the backup dir is in use by a live store: " + holder
+            + ". Give each training run its own backup dir, or stop the other run first", holder);
+      }
+    }
+    LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), holder, timeout);
+  }
+
+  // ------------------------------------------------------------------------------------------ records
+
+  private Map<String, Object> record(String type, long seq) {
+    Map<String, Object> rec = new TreeMap<>();
+    rec.put("type", type);
+    rec.put("seq", seq);
+    rec.put("epoch", epoch);
+    rec.put("token", token);
+    rec.put("storeId", storeId);
+    rec.put("time", Instant.now().toString());
+    return rec;
+  }
+
+  static byte[] sealed(Map<String, Object> body) {
+    Map<String, Object> m = new TreeMap<>(body);
+    m.remove("crc32c");
+    byte[] canonical = Json.bytes(m);
+    m.put("crc32c", crc(canonical));
+    return Json.bytes(m);
+  }
+
+  /** Parses and verifies a sealed record. @throws IllegalArgumentException if it fails verification */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> unseal(byte[] raw) {
+    Object parsed = Json.parse(raw);
+    if (!(parsed instanceof Map)) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    Map<String, Object> m = new TreeMap<>((Map<String, Object>) parsed);
+    Object crc = m.remove("crc32c");
+    if (crc == null || !crc.equals(crc(Json.bytes(m)))) {
+      throw new IllegalArgumentException("checksum mismatch");
+    }
+    return m;
+  }
+
+  private static String crc(byte[] bytes) {
+    CRC32C c = new CRC32C();
+    c.update(bytes);
+    return String.format("%08x", c.getValue());
+  }
+
+  private static String slotKey(String dir, long seq) {
+    return String.format("%s%020d.json", dir, seq);
+  }
+
+  private static List<Long> slots(ObjectStore objects, String dir) throws IOException {
+    List<Long> seqs = new ArrayList<>();
+    for (String key : objects.list(dir)) {
+      Matcher m = SLOT.matcher(key);
+      if (m.matches()) {
+        seqs.add(Long.parseLong(m.group(2)));
+      }
+    }
+    Collections.sort(seqs);
+    return seqs;
+  }
+
+  /** A verified record of this store, or null if absent or failing verification. */
+  private static Map<String, Object> readRecordOrNull(ObjectStore objects, String storeId, long seq)
+      throws IOException {
+    try {
+      return readRecord(objects, storeId, seq);
+    } catch (CorruptCheckpointException e) {
+      return null;
+    }
+  }
+
+  /** A verified record, or null if absent. @throws CorruptCheckpointException if it fails verification */
+  private static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
+      throws IOException {
+    String key = slotKey(LOG_DIR, seq);
+    byte[] raw = objects.get(key).orElse(null);
+    if (raw == null) {
+      return null;
+    }
+    try {
+      Map<String, Object> rec = unseal(raw);
+      if (!storeId.equals(rec.get("storeId")) || !Long.valueOf(seq).equals(rec.get("seq"))
+          || !(rec.get("epoch") instanceof Long) || !(rec.get("token") instanceof String)) {
+        throw new IllegalArgumentException("record does not belong to this slot");
+      }
+      return rec;
+    } catch (IllegalArgumentException e) {
+      throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
+          + e.getMessage());
+    }
+  }
+
+  /**
+   * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
+   * (including when a retried request of ours had already created it), false if another store's is.
+   */
+  private boolean createSlot(long seq, Map<String, Object> rec, String checkpointId) throws IOException {
+    String key = slotKey(LOG_DIR, seq);
+    try {
+      if (objects.putIfAbsent(key, sealed(rec))) {
+        return true;
+      }
+    } catch (IOException e) {
+      // Outcome unknown (e.g. the response was lost): the record itself tells.
+      Map<String, Object> there;
+      try {
+        there = readRecordOrNull(objects, storeId, seq);
+      } catch (IOException readFailure) {
+        e.addSuppressed(readFailure);
+        throw e;
+      }
+      if (there == null) {
+        throw e;
+      }
+      return isMine(there, rec.get("type"), checkpointId);
+    }
+    Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
+    return there != null && isMine(there, rec.get("type"), checkpointId);
+  }
+
+  private boolean isMine(Map<String, Object> rec, Object type, String checkpointId) {
+    return token.equals(rec.get("token")) && type.equals(rec.get("type"))
+        && (checkpointId == null || checkpointId.equals(rec.get("id")));
+  }
+
+  // ------------------------------------------------------------------------------------------- leases
+
+  private void writeLease() throws IOException {
+    Map<String, Object> lease = new TreeMap<>();
+    lease.put("storeId", storeId);
+    lease.put("epoch", epoch);
+    lease.put("holder", holder);
+    lease.put("beat", heartbeats++);
+    lease.put("timeMillis", System.currentTimeMillis());
+    objects.put(slotKey(LEASE_DIR, epoch), sealed(lease));
+  }
+
+  private void heartbeat() {
+    try {
+      synchronized (this) {
+        if (closed || fenced) {
+          return;
+        }
+      }
+      checkNotFenced();
+      synchronized (this) {
+        if (!closed) {
+          writeLease();
+        }
+      }
+    } catch (FencedWriterException e) {
+      LOG.warn("{}: {}", uri, e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("{}: heartbeat failed ({}); will retry", uri, e.toString());
+    }
+  }
+
+  /** Fenced if a record of another store follows the ones this store knows of (R6.4). */
+  private void checkNotFenced() throws IOException {
+    if (fenced) {
+      throw fencedError();
+    }
+    long known;
+    synchronized (this) {
+      known = knownHead;
+    }
+    for (long seq : slots(objects, LOG_DIR)) {
+      if (seq > known) {
+        Map<String, Object> rec = readRecordOrNull(objects, storeId, seq);
+        if (rec == null || !token.equals(rec.get("token"))) {
+          fenced = true;
+          throw fencedError();
+        }
+      }
+    }
+  }
+
+  private FencedWriterException fencedError() {
+    return new FencedWriterException(uri, "another store took over this backup dir (this store was silent "
+        + "for longer than the lease timeout of " + options.leaseTimeout().toMillis() + " ms, or the dir is "
+        + "shared); this store can no longer commit. Stop this run; the run that took over continues");
+  }
+
+  // ---------------------------------------------------------------------------------------- reading
+
+  @Override
+  public URI uri() {
+    return uri;
+  }
+
+  @Override
+  public StoreOptions options() {
+    return options;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return objects.capabilities();
+  }
+
+  @Override
+  public Optional<Checkpoint> latest() throws IOException {
+    List<Map<String, Object>> commits = commits(1);
+    return commits.isEmpty() ? Optional.empty() : Optional.of(toCheckpoint(commits.get(0)));
+  }
+
+  @Override
+  public Optional<Checkpoint> previous() throws IOException {
+    if (!options.isReadOnly() && !options.keepPrevious()) {
+      return Optional.empty();
+    }
+    ensureOpen();
+    if (storeId == null) {
+      return Optional.empty();
+    }
+    // Skip the latest slot (a commit, or a record that fails verification), then take the next commit.
+    List<Long> seqs = slots(objects, LOG_DIR);
+    boolean skippedLatest = false;
+    for (int k = seqs.size() - 1; k >= 0; k--) {
+      Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
+      boolean unreadable = rec == null && objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent();
+      boolean commit = rec != null && "commit".equals(rec.get("type"));
+      if (!skippedLatest) {
+        skippedLatest = commit || unreadable;
+      } else if (commit) {
+        return Optional.of(toCheckpoint(rec));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The newest {@code max} commit records, newest first. @throws CorruptCheckpointException on the way */
+  private List<Map<String, Object>> commits(int max) throws IOException {
+    ensureOpen();
+    List<Map<String, Object>> found = new ArrayList<>();
+    if (storeId == null) {
+      return found;
+    }
+    List<Long> seqs = slots(objects, LOG_DIR);
+    for (int k = seqs.size() - 1; k >= 0 && found.size() < max; k--) {
+      Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
+      if (rec != null && "commit".equals(rec.get("type"))) {
+        found.add(rec);
+      }
+    }
+    return found;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
+    long seq = (Long) rec.get("seq");
+    try {
+      String id = (String) rec.get("id");
+      Map<String, String> metadata = new TreeMap<>();
+      ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> metadata.put(k, (String) v));
+      Map<String, long[]> blobs = new TreeMap<>();
+      for (Object o : (List<Object>) rec.get("blobs")) {
+        Map<String, Object> b = (Map<String, Object>) o;
+        blobs.put(BlobNames.validate((String) b.get("name")),
+            new long[] {(Long) b.get("size"), Long.parseLong((String) b.get("crc32c"), 16)});
+      }
+      if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
+        throw new IllegalArgumentException("bad checkpoint id " + id);
+      }
+      return new StoredCheckpoint(seq, id, Instant.parse((String) rec.get("time")), metadata, blobs);
+    } catch (RuntimeException e) {
+      throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
+    }
+  }
+
+  private final class StoredCheckpoint implements Checkpoint {
+    private final long seq;
+    private final String id;
+    private final Instant time;
+    private final Map<String, String> metadata;
+    private final Map<String, long[]> blobs;
+
+    StoredCheckpoint(long seq, String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {
+      this.seq = seq;
+      this.id = id;
+      this.time = time;
+      this.metadata = Collections.unmodifiableMap(metadata);
+      this.blobs = blobs;
+    }
+
+    @Override
+    public long sequence() {
+      return seq;
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public Instant committedAt() {
+      return time;
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+      return metadata;
+    }
+
+    @Override
+    public Map<String, Long> blobs() {
+      Map<String, Long> sizes = new TreeMap<>();
+      blobs.forEach((k, v) -> sizes.put(k, v[0]));
+      return Collections.unmodifiableMap(sizes);
+    }
+
+    @Override
+    public ReadableByteChannel openBlob(String name) throws IOException {
+      long[] expected = blobs.get(name);
+      if (expected == null) {
+        throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
+            + blobs.keySet() + ")");
+      }
+      String key = DATA_DIR + id + "/" + name;
+      try {
+        return new VerifyingChannel(objects.open(key), key, expected[0], expected[1], this);
+      } catch (NoSuchFileException e) {
+        throw missing(key);
+      }
+    }
+
+    /** Superseded if a newer commit exists, else corrupt: the data of the current checkpoint is gone. */
+    CheckpointStoreException missing(String key) throws IOException {
+      List<Long> seqs = slots(objects, LOG_DIR);
+      for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
+        Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
+        if (rec != null && "commit".equals(rec.get("type"))) {
+          return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
+              + seqs.get(k) + " and its data removed; call latest() again");
+        }
+      }
+      return new CorruptCheckpointException(uri, key, "blob of checkpoint #" + seq + " is missing");
+    }
+
+    @Override
+    public String toString() {
+      return "Checkpoint#" + seq + "[" + id + ", " + blobs.size() + " blobs]";
+    }
+  }
+
+  /** Counts and checksums what is read; fails no later than the read that reaches the end (R4). */
+  private final class VerifyingChannel implements ReadableByteChannel {
+    private final ReadableByteChannel in;
+    private final String key;
+    private final long size;
+    private final long crc;
+    private final StoredCheckpoint owner;
+    private final CRC32C actual = new CRC32C();
+    private long read;
+    private boolean verified;
+
+    VerifyingChannel(ReadableByteChannel in, String key, long size, long crc, StoredCheckpoint owner) {
+      this.in = in;
+      this.key = key;
+      this.size = size;
+      this.crc = crc;
+      this.owner = owner;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (verified) {
+        return -1;
+      }
+      int pos = dst.position();
+      int n;
+      try {
+        n = in.read(dst);
+      } catch (NoSuchFileException e) {
+        throw owner.missing(key);
+      }
+      if (n > 0) {
+        ByteBuffer view = dst.duplicate();
+        view.limit(pos + n).position(pos);
+        actual.update(view);
+        read += n;
+        if (read > size) {
+          throw corrupt("longer than the " + size + " bytes recorded at commit");
+        }
+      }
+      if (n < 0 || (read == size && n >= 0 && size >= 0 && atEnd())) {
+        verify();
+        return n < 0 ? -1 : n;
+      }
+      return n;
+    }
+
+    /** Whether the source has nothing more; reads a probe byte only when the expected size is reached. */
+    private boolean atEnd() throws IOException {
+      ByteBuffer probe = ByteBuffer.allocate(1);
+      int n;
+      do {
+        n = in.read(probe);
+      } while (n == 0);
+      if (n > 0) {
+        throw corrupt("longer than the " + size + " bytes recorded at commit");
+      }
+      return true;
+    }
+
+    private void verify() throws CorruptCheckpointException {
+      if (read != size) {
+        throw corrupt("truncated: " + read + " of " + size + " bytes");
+      }
+      if (actual.getValue() != crc) {
+        throw corrupt(String.format("CRC32C mismatch: recorded %08x, read %08x", crc, actual.getValue()));
+      }
+      verified = true;
+    }
+
+    private CorruptCheckpointException corrupt(String what) {
+      return new CorruptCheckpointException(uri, key, what);
+    }
+
+    @Override
+    public boolean isOpen() {
+      return in.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- writing
+
+  @Override
+  public synchronized CheckpointWriter begin() throws IOException {
+    ensureOpen();
+    if (options.isReadOnly()) {
+      throw new IllegalStateException(uri + ": this store was opened read-only");
+    }
+    if (openWriter != null) {
+      throw new IllegalStateException(uri + ": another writer of this store is open; commit or close it first");
+    }
+    if (fenced) {
+      throw fencedError();
+    }
+    openWriter = new Writer();
+    return openWriter;
+  }
+
+  private final class Writer implements CheckpointWriter {
+    private final String nonce = newNonce();
+    private final String id = nonce + "-" + tag(storeId, nonce);
+    private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
+    private boolean done;
+
+    @Override
+    public synchronized WritableByteChannel newBlob(String name) throws IOException {
+      BlobNames.validate(name);
+      if (done) {
+        throw new IllegalStateException("this writer was already committed or closed");
+      }
+      if (blobs.containsKey(name)) {
+        throw new IllegalArgumentException("blob \"" + name + "\" was already written in this checkpoint");
+      }
+      BlobChannel blob = new BlobChannel(name, objects.create(DATA_DIR + id + "/" + name));
+      blobs.put(name, blob);
+      return blob;
+    }
+
+    @Override
+    public Checkpoint commit(Map<String, String> metadata) throws IOException {
+      Map<String, Object> rec;
+      synchronized (this) {
+        if (done) {
+          throw new IllegalStateException("this writer was already committed or closed");
+        }
+        rec = commitRecord(metadata);
+      }
+      boolean ok = false;
+      try {
+        Checkpoint cp = ObjectCheckpointStore.this.commit(this, rec);
+        ok = true;
+        return cp;
+      } finally {
+        if (!ok) {
+          // The outcome of a failed commit may be unknown: keep its blobs (a commit record may name them);
+          // the next commit or open removes them if unreferenced.
+          abandon(false);
+        }
+      }
+    }
+
+    private Map<String, Object> commitRecord(Map<String, String> metadata) throws IOException {
+      int chars = 0;
+      Map<String, Object> meta = new TreeMap<>();
+      for (Map.Entry<String, String> e : metadata.entrySet()) {
+        chars += e.getKey().length() + e.getValue().length();
+        meta.put(e.getKey(), e.getValue());
+      }
+      if (chars > MAX_METADATA_CHARS) {
+        throw new IllegalArgumentException("metadata has " + chars + " characters, more than "
+            + MAX_METADATA_CHARS + "; store large data as a blob");
+      }
+      List<Object> list = new ArrayList<>();
+      for (BlobChannel b : blobs.values()) {
+        if (b.failure != null) {
+          throw new IOException("blob \"" + b.name + "\" failed while being written; nothing was committed",
+              b.failure);
+        }
+        if (!b.finished) {
+          throw new IllegalStateException("blob \"" + b.name + "\" is still open; close its channel before "
+              + "commit");
+        }
+        Map<String, Object> m = new TreeMap<>();
+        m.put("name", b.name);
+        m.put("size", b.size);
+        m.put("crc32c", String.format("%08x", b.crc.getValue()));
+        list.add(m);
+      }
+      Map<String, Object> rec = new TreeMap<>();
+      rec.put("id", id);
+      rec.put("owner", options.owner().orElseThrow());
+      rec.put("metadata", meta);
+      rec.put("blobs", list);
+      return rec;
+    }
+
+    /** Aborts: discards open blobs and deletes finished ones (nothing references them). */
+    @Override
+    public void close() throws IOException {
+      abandon(true);
+    }
+
+    private void abandon(boolean deleteFinished) {
+      List<BlobChannel> toRemove;
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        done = true;
+        toRemove = new ArrayList<>(blobs.values());
+      }
+      synchronized (ObjectCheckpointStore.this) {
+        if (openWriter == this) {
+          openWriter = null;
+        }
+      }
+      for (BlobChannel b : toRemove) {
+        boolean finished = b.discard();
+        if (finished && deleteFinished) {
+          try {
+            objects.delete(DATA_DIR + id + "/" + b.name);
+          } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: abort could not delete blob {} ({}); the next commit or open removes it", uri,
+                b.name, e.toString());
+          }
+        }
+      }
+    }
+
+    synchronized void markCommitted() {
+      done = true;
+    }
+  }
+
+  private static final class BlobChannel implements WritableByteChannel {
+    final String name;
+    final ObjectStore.ObjectSink sink;
+    final CRC32C crc = new CRC32C();
+    long size;
+    boolean finished;
+    boolean closed;
+    Throwable failure;
+
+    BlobChannel(String name, ObjectStore.ObjectSink sink) {
+      this.name = name;
+      this.sink = sink;
+    }
+
+    @Override
+    public synchronized int write(ByteBuffer src) throws IOException {
+      if (closed) {
+        throw new ClosedChannelException();
+      }
+      ByteBuffer view = src.duplicate();
+      int n;
+      try {
+        n = sink.write(src);
+      } catch (IOException | RuntimeException e) {
+        failure = e;
+        throw e;
+      }
+      view.limit(view.position() + n);
+      crc.update(view);
+      size += n;
+      return n;
+    }
+
+    @Override
+    public synchronized boolean isOpen() {
+      return !closed;
+    }
+
+    /** Completes the blob, unless a write failed: then discards it (the commit will fail). */
+    @Override
+    public synchronized void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (failure != null) {
+        sink.close();
+        return;
+      }
+      try {
+        sink.finish();
+        finished = true;
+      } catch (IOException | RuntimeException e) {
+        failure = e;
+        sink.close();
+        throw e;
+      }
+    }
+
+    /** Closes the sink without finishing it; returns whether the blob had been finished (is visible). */
+    synchronized boolean discard() {
+      closed = true;
+      try {
+        sink.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("discarding blob {}: {}", name, e.toString());
+      }
+      return finished;
+    }
+  }
+
+  private Checkpoint commit(Writer writer, Map<String, Object> body) throws IOException {
+    synchronized (this) {
+      ensureOpen();
+      if (openWriter != writer) {
+        throw new IllegalStateException("this writer was closed");
+      }
+      if (fenced) {
+        throw fencedError();
+      }
+      long seq = knownHead + 1;
+      while (true) {
+        Map<String, Object> rec = record("commit", seq);
+        rec.putAll(body);
+        if (createSlot(seq, rec, writer.id)) {
+          break;
+        }
+        Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
+        if (there != null && token.equals(there.get("token"))) {
+          // An earlier request of ours whose outcome we did not learn: move past it.
+          seq++;
+          continue;
+        }
+        fenced = true;
+        throw fencedError();
+      }
+      // A paused writer may have recreated a slot that was pruned long ago: then newer slots exist.
+      List<Long> seqs = slots(objects, LOG_DIR);
+      if (seqs.get(seqs.size() - 1) > seq) {
+        for (long s : seqs) {
+          if (s > seq) {
+            Map<String, Object> rec = readRecordOrNull(objects, storeId, s);
+            if (rec == null || !token.equals(rec.get("token"))) {
+              objects.delete(slotKey(LOG_DIR, seq));
+              fenced = true;
+              throw fencedError();
+            }
+          }
+        }
+      }
+      knownHead = seq;
+      writer.markCommitted();
+      openWriter = null;
+      Map<String, Object> committed = readRecord(objects, storeId, seq);
+      if (committed == null) {
+        throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "commit record vanished after commit");
+      }
+      try {
+        prune(retainedCommits());
+      } catch (IOException e) {
+        // The checkpoint is committed; leftovers are removed by the next commit or open.
+        LOG.warn("{}: could not remove superseded data ({}); the next commit retries", uri, e.toString());
+      }
+      return toCheckpoint(committed);
+    }
+  }
+
+  /** The commit records to keep: the latest, and with keepPrevious the one before it. */
+  private List<Map<String, Object>> retainedCommits() throws IOException {
+    List<Map<String, Object>> kept = new ArrayList<>();
+    List<Long> seqs = slots(objects, LOG_DIR);
+    int want = options.keepPrevious() ? 2 : 1;
+    for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; k--) {
+      Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
+      if (rec == null) {
+        if (objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent()) {
+          // An unreadable record may be a commit: keep it and everything older that we want to keep.
+          Map<String, Object> placeholder = new TreeMap<>();
+          placeholder.put("seq", seqs.get(k));
+          kept.add(placeholder);
+        }
+      } else if ("commit".equals(rec.get("type"))) {
+        kept.add(rec);
+      }
+    }
+    return kept;
+  }
+
+  /** Removes log records older than the oldest kept commit, other stores' leases, and unreferenced data. */
+  private void prune(List<Map<String, Object>> kept) throws IOException {
+    long oldestKept = knownHead;
+    Set<String> keptIds = new java.util.HashSet<>();
+    for (Map<String, Object> rec : kept) {
+      oldestKept = Math.min(oldestKept, (Long) rec.get("seq"));
+      if (rec.get("id") != null) {
+        keptIds.add((String) rec.get("id"));
+      }
+    }
+    Writer current = openWriter;
+    for (String key : objects.list(DATA_DIR)) {
+      Matcher m = DATA.matcher(key);
+      if (m.matches() && isOursByName(storeId, key)) {
+        String id = m.group(1) + "-" + m.group(2);
+        if (!keptIds.contains(id) && (current == null || !current.id.equals(id))) {
+          objects.delete(key);
+        }
+      }
+    }
+    for (long seq : slots(objects, LOG_DIR)) {
+      if (seq < oldestKept && seq != epoch) {
+        objects.delete(slotKey(LOG_DIR, seq));
+      }
+    }
+    for (long seq : slots(objects, LEASE_DIR)) {
+      if (seq < epoch) {
+        objects.delete(slotKey(LEASE_DIR, seq));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ delete/close
+
+  @Override
+  public void delete() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (options.isReadOnly()) {
+        throw new IllegalStateException(uri + ": this store was opened read-only; delete needs a read-write "
+            + "store");
+      }
+      checkNotFenced();
+      if (openWriter != null) {
+        openWriter.close();
+      }
+      stopHeartbeat();
+      List<String> keys = objects.list("");
+      List<String> records = new ArrayList<>();
+      for (String key : keys) {
+        if (key.equals(MARKER)) {
+          continue;
+        }
+        if (SLOT.matcher(key).matches()) {
+          if (isOurs(objects, storeId, key)) {
+            records.add(key);
+          }
+        } else if (isOursByName(storeId, key)) {
+          objects.delete(key);
+        }
+      }
+      objects.purgeIncomplete(k -> isOursByName(storeId, k));
+      // Records last, newest log slot last, marker at the very end: a crash midway leaves a store that opens.
+      for (String key : records) {
+        objects.delete(key);
+      }
+      objects.delete(MARKER);
+      closed = true;
+    }
+    objects.close();
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (openWriter != null) {
+        openWriter.close();
+      }
+      stopHeartbeat();
+      if (!options.isReadOnly() && !fenced) {
+        try {
+          releaseClaim();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("{}: could not release the claim ({}); the next open waits up to the lease timeout", uri,
+              e.toString());
+        }
+      }
+    }
+    objects.close();
+  }
+
+  private void releaseClaim() throws IOException {
+    checkNotFenced();
+    long seq = knownHead + 1;
+    if (!createSlot(seq, record("release", seq), null)) {
+      return; // someone else is next: they took over already
+    }
+    knownHead = seq;
+    objects.delete(slotKey(LEASE_DIR, epoch));
+  }
+
+  private void stopHeartbeat() {
+    if (heartbeat != null) {
+      heartbeat.shutdownNow();
+      try {
+        heartbeat.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void closeQuietly() {
+    stopHeartbeat();
+    synchronized (this) {
+      closed = true;
+    }
+    try {
+      objects.close();
+    } catch (IOException e) {
+      LOG.debug("close: {}", e.toString());
+    }
+  }
+
+  private synchronized void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException(uri + ": this store is closed");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "CheckpointStore[" + uri + (options.isReadOnly() ? ", read-only" : ", claim #" + epoch) + "]";
+  }
+
+  // ------------------------------------------------------------------------------------------ helpers
+
+  private static String newNonce() {
+    return String.format("%016x", RANDOM.nextLong());
+  }
+
+  static String tag(String storeId, String nonce) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] d = sha.digest((storeId + "/" + nonce).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String describeHolder() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "unknown-host";
+    }
+    return "pid " + ProcessHandle.current().pid() + " on " + host;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  private static void sleep(long ms) throws IOException {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for the backup dir's holder");
+    }
   }
 }

@@ -1,0 +1,82 @@
+package org.ckpt4j.spi;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.channels.ReadableByteChannel;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * An {@link ObjectStore} that forwards every call to a delegate: extend it to inject faults, count requests or
+ * add latency (Okio's {@code ForwardingFileSystem}).
+ */
+public abstract class ForwardingObjectStore implements ObjectStore {
+  private final ObjectStore delegate;
+
+  protected ForwardingObjectStore(ObjectStore delegate) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+  }
+
+  /** The store calls are forwarded to. */
+  protected final ObjectStore delegate() {
+    return delegate;
+  }
+
+  @Override
+  public URI uri() {
+    return delegate.uri();
+  }
+
+  @Override
+  public ObjectSink create(String key) throws IOException {
+    return delegate.create(key);
+  }
+
+  @Override
+  public boolean putIfAbsent(String key, byte[] content) throws IOException {
+    return delegate.putIfAbsent(key, content);
+  }
+
+  @Override
+  public void put(String key, byte[] content) throws IOException {
+    delegate.put(key, content);
+  }
+
+  @Override
+  public Optional<byte[]> get(String key) throws IOException {
+    return delegate.get(key);
+  }
+
+  @Override
+  public ReadableByteChannel open(String key) throws IOException {
+    return delegate.open(key);
+  }
+
+  @Override
+  public List<String> list(String prefix) throws IOException {
+    return delegate.list(prefix);
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    delegate.delete(key);
+  }
+
+  @Override
+  public void purgeIncomplete(Predicate<String> ours) throws IOException {
+    delegate.purgeIncomplete(ours);
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return delegate.capabilities();
+  }
+
+  @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+}

@@ -1,0 +1,170 @@
+package org.ckpt4j.spi;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The reference {@link ObjectStore}: objects in this JVM's heap, strictly checked. Behind {@code mem:name}
+ * URIs (one instance per name, for the life of the JVM) and usable directly in tests, e.g. wrapped in a
+ * fault-injecting decorator. {@link #checkNoOpenStreams()} names where each still-open sink or channel was
+ * opened. Not {@link Capability#CROSS_PROCESS}.
+ */
+public final class InMemoryObjectStore implements ObjectStore {
+  private final URI uri;
+  private final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
+  private final Map<Object, Throwable> open = new ConcurrentHashMap<>();
+
+  public InMemoryObjectStore(URI uri) {
+    this.uri = Objects.requireNonNull(uri, "uri");
+  }
+
+  @Override
+  public URI uri() {
+    return uri;
+  }
+
+  /** @throws IllegalStateException naming where each sink or channel that is still open was opened */
+  public void checkNoOpenStreams() {
+    if (!open.isEmpty()) {
+      IllegalStateException e = new IllegalStateException(open.size() + " sink(s)/channel(s) still open");
+      open.values().forEach(e::addSuppressed);
+      throw e;
+    }
+  }
+
+  /** A copy of every object, for tests. */
+  public Map<String, byte[]> snapshot() {
+    Map<String, byte[]> copy = new java.util.TreeMap<>();
+    objects.forEach((k, v) -> copy.put(k, v.clone()));
+    return copy;
+  }
+
+  private static String checkKey(String key) {
+    if (key == null || key.isEmpty() || key.startsWith("/") || !key.matches("[A-Za-z0-9._/-]+")) {
+      throw new IllegalArgumentException("invalid object key: " + key);
+    }
+    return key;
+  }
+
+  @Override
+  public ObjectSink create(String key) {
+    checkKey(key);
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    ObjectSink sink = new ObjectSink() {
+      private boolean closed;
+
+      @Override
+      public synchronized int write(ByteBuffer src) throws IOException {
+        if (closed) {
+          throw new ClosedChannelException();
+        }
+        int n = src.remaining();
+        byte[] b = new byte[n];
+        src.get(b);
+        buf.write(b);
+        return n;
+      }
+
+      @Override
+      public synchronized boolean isOpen() {
+        return !closed;
+      }
+
+      @Override
+      public synchronized void finish() throws IOException {
+        if (closed) {
+          throw new ClosedChannelException();
+        }
+        objects.put(key, buf.toByteArray());
+        close();
+      }
+
+      @Override
+      public synchronized void close() {
+        closed = true;
+        open.remove(this);
+      }
+    };
+    open.put(sink, new Throwable("sink for " + key + " opened here"));
+    return sink;
+  }
+
+  @Override
+  public boolean putIfAbsent(String key, byte[] content) {
+    return objects.putIfAbsent(checkKey(key), content.clone()) == null;
+  }
+
+  @Override
+  public void put(String key, byte[] content) {
+    objects.put(checkKey(key), content.clone());
+  }
+
+  @Override
+  public Optional<byte[]> get(String key) {
+    byte[] b = objects.get(checkKey(key));
+    return Optional.ofNullable(b == null ? null : b.clone());
+  }
+
+  @Override
+  public ReadableByteChannel open(String key) throws IOException {
+    byte[] b = objects.get(checkKey(key));
+    if (b == null) {
+      throw new NoSuchFileException(key);
+    }
+    ReadableByteChannel in = Channels.newChannel(new java.io.ByteArrayInputStream(b));
+    ReadableByteChannel tracked = new ReadableByteChannel() {
+      @Override
+      public int read(ByteBuffer dst) throws IOException {
+        return in.read(dst);
+      }
+
+      @Override
+      public boolean isOpen() {
+        return in.isOpen();
+      }
+
+      @Override
+      public void close() throws IOException {
+        open.remove(this);
+        in.close();
+      }
+    };
+    open.put(tracked, new Throwable("channel for " + key + " opened here"));
+    return tracked;
+  }
+
+  @Override
+  public List<String> list(String prefix) {
+    List<String> keys = new ArrayList<>();
+    for (String k : objects.tailMap(prefix, true).keySet()) {
+      if (!k.startsWith(prefix)) {
+        break;
+      }
+      keys.add(k);
+    }
+    return keys;
+  }
+
+  @Override
+  public void delete(String key) {
+    objects.remove(checkKey(key));
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryObjectStore[" + uri + ", " + objects.size() + " objects]";
+  }
+}

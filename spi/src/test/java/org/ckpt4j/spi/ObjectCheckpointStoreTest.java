@@ -1,0 +1,247 @@
+package org.ckpt4j.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The protocol over the reference in-memory objects; the TCK checks every rule in depth for every backend. */
+class ObjectCheckpointStoreTest {
+  private static final Duration LEASE = Duration.ofMillis(300);
+  private final InMemoryObjectStore objects = new InMemoryObjectStore(URI.create("mem:test"));
+
+  @AfterEach
+  void noLeaks() {
+    objects.checkNoOpenStreams();
+  }
+
+  private CheckpointStore open(String owner, boolean keepPrevious) throws IOException {
+    return open(objects, owner, keepPrevious);
+  }
+
+  private static CheckpointStore open(ObjectStore objects, String owner, boolean keepPrevious) throws IOException {
+    ObjectStore unclosable = new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    };
+    return CheckpointStores.overObjects(unclosable,
+        StoreOptions.forOwner(owner).keepPrevious(keepPrevious).leaseTimeout(LEASE).build());
+  }
+
+  static Checkpoint write(CheckpointStore store, Map<String, String> blobs) throws IOException {
+    try (CheckpointWriter w = store.begin()) {
+      for (Map.Entry<String, String> e : blobs.entrySet()) {
+        try (WritableByteChannel ch = w.newBlob(e.getKey())) {
+          ch.write(ByteBuffer.wrap(e.getValue().getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+      return w.commit(Map.of("step", String.valueOf(blobs.hashCode())));
+    }
+  }
+
+  static String read(Checkpoint cp, String name) throws IOException {
+    try (ReadableByteChannel ch = cp.openBlob(name)) {
+      return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void commit_thenLatestReturnsItVerified() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      assertThat(store.latest()).isEmpty();
+      Checkpoint cp = write(store, Map.of("w.npy", "weights", "opt/m.npy", ""));
+      Checkpoint latest = store.latest().orElseThrow();
+      assertThat(latest.sequence()).isEqualTo(cp.sequence());
+      assertThat(latest.blobs()).containsOnlyKeys("w.npy", "opt/m.npy");
+      assertThat(read(latest, "w.npy")).isEqualTo("weights");
+      assertThat(read(latest, "opt/m.npy")).isEmpty();
+      assertThat(latest.metadata()).containsKey("step");
+    }
+  }
+
+  @Test
+  void beforeCommitReadersSeePrevious_afterCommitTheNew() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+      try (CheckpointWriter w = store.begin();
+          CheckpointStore reader = CheckpointStores.overObjects(new ForwardingObjectStore(objects) {
+            @Override
+            public void close() {}
+          }, StoreOptions.readOnly().build())) {
+        try (WritableByteChannel ch = w.newBlob("a")) {
+          ch.write(ByteBuffer.wrap("two".getBytes(StandardCharsets.UTF_8)));
+        }
+        assertThat(read(reader.latest().orElseThrow(), "a")).isEqualTo("one");
+        Checkpoint old = reader.latest().orElseThrow();
+        w.commit(Map.of());
+        assertThat(read(reader.latest().orElseThrow(), "a")).isEqualTo("two");
+        assertThatThrownBy(() -> read(old, "a")).isInstanceOf(SupersededCheckpointException.class);
+      }
+    }
+  }
+
+  @Test
+  void abortedWrite_leavesPreviousAndLeftoversAreRemoved() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+      CheckpointWriter w = store.begin();
+      WritableByteChannel ch = w.newBlob("a");
+      ch.write(ByteBuffer.wrap("partial".getBytes(StandardCharsets.UTF_8)));
+      ch.close();
+      // abandoned without close: the next commit removes its blob
+      assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("one");
+      w.close();
+      write(store, Map.of("b", "two"));
+      assertThat(objects.list("data/")).hasSize(1);
+    }
+  }
+
+  @Test
+  void keepPrevious_fallsBackWhenLatestRecordIsCorrupt() throws IOException {
+    try (CheckpointStore store = open("run-a", true)) {
+      write(store, Map.of("a", "one"));
+      write(store, Map.of("a", "two"));
+      write(store, Map.of("a", "three"));
+      assertThat(read(store.previous().orElseThrow(), "a")).isEqualTo("two");
+      String last = objects.list("log/").get(objects.list("log/").size() - 1);
+      byte[] raw = objects.get(last).orElseThrow();
+      raw[raw.length / 2] ^= 1;
+      objects.put(last, raw);
+      assertThatThrownBy(store::latest).isInstanceOf(CorruptCheckpointException.class);
+      assertThat(read(store.previous().orElseThrow(), "a")).isEqualTo("two");
+    }
+  }
+
+  @Test
+  void flippedBlobByte_isCorruptNotData() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "some weights"));
+      String key = objects.list("data/").get(0);
+      byte[] raw = objects.get(key).orElseThrow();
+      raw[3] ^= 0x10;
+      objects.put(key, raw);
+      assertThatThrownBy(() -> read(store.latest().orElseThrow(), "a"))
+          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("CRC32C");
+      objects.put(key, "some".getBytes(StandardCharsets.UTF_8));
+      assertThatThrownBy(() -> read(store.latest().orElseThrow(), "a"))
+          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("truncated");
+    }
+  }
+
+  @Test
+  void foreignContent_isRefusedAndUntouched() throws IOException {
+    objects.put("notes.txt", "mine".getBytes(StandardCharsets.UTF_8));
+    objects.put("log/00000000000000000001.json", "{}".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> open("run-a", false)).isInstanceOfSatisfying(ForeignContentException.class,
+        e -> assertThat(e.offendingNames()).contains("notes.txt"));
+    assertThat(objects.list("")).containsExactly("log/00000000000000000001.json", "notes.txt");
+  }
+
+  @Test
+  void anotherOwner_isRefusedNamingIt() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+    }
+    assertThatThrownBy(() -> open("run-b", false)).isInstanceOfSatisfying(ForeignContentException.class,
+        e -> assertThat(e.foreignOwner()).contains("run-a"));
+  }
+
+  @Test
+  void liveHolder_isShared_closedHolderReleasesAtOnce() throws IOException {
+    CheckpointStore first = open("run-a", false);
+    assertThatThrownBy(() -> open("run-a", false)).isInstanceOf(SharedBackupDirException.class);
+    first.close();
+    try (CheckpointStore second = CheckpointStores.overObjects(new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    }, StoreOptions.forOwner("run-a").leaseTimeout(Duration.ofHours(1)).build())) {
+      assertThat(second.latest()).isEmpty();
+    }
+  }
+
+  @Test
+  void pausedWriter_isFencedAfterTakeover() throws IOException {
+    AtomicBoolean paused = new AtomicBoolean();
+    ObjectStore pausable = new ForwardingObjectStore(objects) {
+      @Override
+      public void put(String key, byte[] content) throws IOException {
+        if (paused.get()) {
+          throw new IOException("paused");
+        }
+        super.put(key, content);
+      }
+
+      @Override
+      public void close() {}
+    };
+    CheckpointStore first = CheckpointStores.overObjects(pausable,
+        StoreOptions.forOwner("run-a").leaseTimeout(LEASE).build());
+    write(first, Map.of("a", "one"));
+    paused.set(true); // heartbeats stop
+    try (CheckpointStore second = open("run-a", false)) {
+      write(second, Map.of("a", "two"));
+      paused.set(false);
+      assertThatThrownBy(() -> write(first, Map.of("a", "stale"))).isInstanceOf(FencedWriterException.class);
+      assertThat(read(second.latest().orElseThrow(), "a")).isEqualTo("two");
+    }
+    first.close();
+  }
+
+  @Test
+  void lostResponseAfterSuccess_commitStillSucceedsOnce() throws IOException {
+    AtomicInteger puts = new AtomicInteger();
+    ObjectStore lossy = new ForwardingObjectStore(objects) {
+      @Override
+      public boolean putIfAbsent(String key, byte[] content) throws IOException {
+        boolean created = super.putIfAbsent(key, content);
+        if (key.startsWith("log/") && puts.incrementAndGet() == 2) {
+          throw new IOException("response lost");
+        }
+        return created;
+      }
+
+      @Override
+      public void close() {}
+    };
+    try (CheckpointStore store = CheckpointStores.overObjects(lossy,
+        StoreOptions.forOwner("run-a").leaseTimeout(LEASE).build())) {
+      Checkpoint cp = write(store, Map.of("a", "one"));
+      assertThat(store.latest().orElseThrow().id()).isEqualTo(cp.id());
+      write(store, Map.of("a", "two"));
+      assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("two");
+    }
+  }
+
+  @Test
+  void delete_removesOwnObjectsOnly() throws IOException {
+    CheckpointStore store = open("run-a", true);
+    write(store, Map.of("a", "one"));
+    write(store, Map.of("a", "two"));
+    objects.put("later-foreign.bin", new byte[] {1, 2, 3});
+    store.delete();
+    store.delete();
+    assertThat(objects.list("")).containsExactly("later-foreign.bin");
+  }
+
+  @Test
+  void badBlobNames_areRejectedNamingThem() throws IOException {
+    try (CheckpointStore store = open("run-a", false); CheckpointWriter w = store.begin()) {
+      for (String bad : new String[] {"", "/abs", "a/../b", "..", "a//b", "a\\b", "sp ace", "x".repeat(201)}) {
+        assertThatThrownBy(() -> w.newBlob(bad)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("invalid blob name");
+      }
+    }
+  }
+}
