@@ -70,8 +70,8 @@ final class ProviderRegistry {
         provider = it.next();
       } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
         // One broken jar (missing class, failing constructor) must not hide the other providers.
-        LOG.warn("ignoring a checkpoint store provider that failed to load: {}", e.toString());
-        broken.add(e.toString());
+        LOG.warn("ignoring a checkpoint store provider that failed to load: {}", describe(e));
+        broken.add(describe(e));
         continue;
       }
       Set<String> schemes;
@@ -88,6 +88,14 @@ final class ProviderRegistry {
       }
     }
     return new ProviderRegistry(bySchemes, broken);
+  }
+
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return e.getMessage() + (root == e ? "" : " (caused by " + root + ")");
   }
 
   Set<String> schemes() {

@@ -1,0 +1,389 @@
+package org.ckpt4j.storage.local;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreAccessException.Reason;
+
+/**
+ * {@link ObjectStore} on a directory. Objects are files; a streamed or small object is written to a hidden
+ * temporary file in its final directory, fsynced, then published: by {@code rename} (replace) or by
+ * {@code link} (create-if-absent, which fails atomically if the name exists). Directories that gain or lose an
+ * entry are fsynced, so a returned operation survives a power loss on a real disk.
+ */
+final class LocalObjectStore implements ObjectStore {
+  static final String TMP_PREFIX = ".ckpt4j-tmp-";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path root;
+  private final URI uri;
+  private final boolean defaultFs;
+
+  LocalObjectStore(Path root, URI uri) throws StoreAccessException {
+    this.root = root;
+    this.uri = uri;
+    this.defaultFs = root.getFileSystem() == FileSystems.getDefault();
+    if (Files.exists(root) && !Files.isDirectory(root)) {
+      throw new StoreAccessException(uri, Reason.INVALID_LOCATION, "backup dir " + root + " is a file, not a "
+          + "directory; choose a directory path", null);
+    }
+  }
+
+  @Override
+  public URI uri() {
+    return uri;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return defaultFs ? EnumSet.of(Capability.CROSS_PROCESS, Capability.POWER_LOSS_DURABLE)
+        : EnumSet.noneOf(Capability.class);
+  }
+
+  private Path path(String key) {
+    if (key.isEmpty() || key.startsWith("/") || !key.matches("[A-Za-z0-9._/-]+") || key.contains("..")) {
+      throw new IllegalArgumentException("invalid object key: " + key);
+    }
+    Path p = root;
+    for (String segment : key.split("/")) {
+      p = p.resolve(segment);
+    }
+    return p;
+  }
+
+  private Path tempFor(Path target) {
+    return target.resolveSibling(TMP_PREFIX + Long.toHexString(RANDOM.nextLong()) + "-" + target.getFileName());
+  }
+
+  @Override
+  public ObjectSink create(String key) throws IOException {
+    Path target = path(key);
+    Path tmp;
+    FileChannel ch;
+    try {
+      mkdirs(target.getParent());
+      tmp = tempFor(target);
+      ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+    return new FileSink(ch, tmp, target, key);
+  }
+
+  private final class FileSink implements ObjectSink {
+    private final FileChannel ch;
+    private final Path tmp;
+    private final Path target;
+    private final String key;
+    private boolean done;
+
+    FileSink(FileChannel ch, Path tmp, Path target, String key) {
+      this.ch = ch;
+      this.tmp = tmp;
+      this.target = target;
+      this.key = key;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      try {
+        return ch.write(src);
+      } catch (IOException e) {
+        throw translate(e, key);
+      }
+    }
+
+    @Override
+    public boolean isOpen() {
+      return ch.isOpen();
+    }
+
+    @Override
+    public void finish() throws IOException {
+      try {
+        ch.force(true);
+        ch.close();
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        done = true;
+        fsyncDir(target.getParent());
+      } catch (IOException e) {
+        close();
+        throw translate(e, key);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      ch.close();
+      if (!done) {
+        done = true;
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  @Override
+  public boolean putIfAbsent(String key, byte[] content) throws IOException {
+    Path target = path(key);
+    try {
+      mkdirs(target.getParent());
+      Path tmp = writeTemp(target, content);
+      try {
+        Files.createLink(target, tmp);
+        fsyncDir(target.getParent());
+        return true;
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } catch (UnsupportedOperationException e) {
+        // No hard links on this file system: a non-replacing move (check-then-rename on some systems).
+        try {
+          Files.move(tmp, target);
+          fsyncDir(target.getParent());
+          return true;
+        } catch (FileAlreadyExistsException exists) {
+          return false;
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
+  @Override
+  public void put(String key, byte[] content) throws IOException {
+    Path target = path(key);
+    try {
+      mkdirs(target.getParent());
+      Path tmp = writeTemp(target, content);
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      fsyncDir(target.getParent());
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
+  private Path writeTemp(Path target, byte[] content) throws IOException {
+    Path tmp = tempFor(target);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(content);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    return tmp;
+  }
+
+  @Override
+  public Optional<byte[]> get(String key) throws IOException {
+    try {
+      return Optional.of(Files.readAllBytes(path(key)));
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
+  @Override
+  public ReadableByteChannel open(String key) throws IOException {
+    try {
+      return FileChannel.open(path(key), StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(key);
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
+  @Override
+  public List<String> list(String prefix) throws IOException {
+    // Walk only the deepest directory the prefix names.
+    int slash = prefix.lastIndexOf('/');
+    Path start = slash < 0 ? root : path(prefix.substring(0, slash));
+    List<String> keys = new ArrayList<>();
+    try {
+      walk(start, prefix, keys);
+    } catch (IOException e) {
+      throw translate(e, prefix);
+    }
+    Collections.sort(keys);
+    return keys;
+  }
+
+  /** Lists files below {@code dir}; a directory removed meanwhile (by a concurrent prune) is skipped. */
+  private void walk(Path dir, String prefix, List<String> keys) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        if (p.getFileName().toString().startsWith(TMP_PREFIX)) {
+          continue;
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+          walk(p, prefix, keys);
+        } else {
+          String key = key(p);
+          if (key.startsWith(prefix)) {
+            keys.add(key);
+          }
+        }
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      // absent or vanished: nothing to list
+    }
+  }
+
+  private String key(Path p) {
+    StringBuilder sb = new StringBuilder();
+    for (Path part : root.relativize(p)) {
+      sb.append(sb.length() == 0 ? "" : "/").append(part.toString());
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    Path p = path(key);
+    try {
+      if (Files.deleteIfExists(p)) {
+        removeEmptyParents(p.getParent());
+      }
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
+  private void removeEmptyParents(Path dir) throws IOException {
+    Path last = null;
+    while (dir != null && !dir.equals(root) && dir.startsWith(root)) {
+      try {
+        Files.delete(dir);
+      } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+        break;
+      }
+      last = dir;
+      dir = dir.getParent();
+    }
+    fsyncDir(last == null ? dir : last.getParent());
+  }
+
+  /** Deletes temporary files of interrupted writes (this store's claim is held, so no live writer exists). */
+  @Override
+  public void purgeIncomplete(Predicate<String> ours) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return;
+    }
+    List<Path> temps = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.filter(p -> p.getFileName() != null && p.getFileName().toString().startsWith(TMP_PREFIX))
+          .forEach(temps::add);
+    }
+    for (Path p : temps) {
+      Files.deleteIfExists(p);
+    }
+  }
+
+  private void mkdirs(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    List<Path> created = new ArrayList<>();
+    for (Path d = dir; d != null && !Files.isDirectory(d); d = d.getParent()) {
+      created.add(0, d);
+    }
+    for (Path d : created) {
+      try {
+        Files.createDirectory(d);
+      } catch (FileAlreadyExistsException e) {
+        if (!Files.isDirectory(d)) {
+          throw new StoreAccessException(uri, Reason.INVALID_LOCATION, d + " is a file where a directory is "
+              + "needed; remove it or choose another backup dir", e);
+        }
+      }
+      if (d.getParent() != null) {
+        fsyncDir(d.getParent());
+      }
+    }
+  }
+
+  /** Makes a directory's entries durable; a no-op where directories cannot be opened (Jimfs). */
+  private void fsyncDir(Path dir) throws IOException {
+    if (!defaultFs || dir == null) {
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private IOException translate(IOException e, String key) {
+    if (e instanceof StoreAccessException || e instanceof NoSuchFileException && key.equals(e.getMessage())) {
+      return e;
+    }
+    String where = root + (key.isEmpty() ? "" : "/" + key);
+    String msg = String.valueOf(e.getMessage());
+    if (e instanceof AccessDeniedException) {
+      return new StoreAccessException(uri, Reason.ACCESS_DENIED, "permission denied on " + e.getMessage()
+          + "; grant the training user read/write access to the backup dir", e);
+    }
+    if (msg.contains("No space left") || msg.contains("out of disk space") || msg.contains("Disk quota")) {
+      return new StoreAccessException(uri, Reason.NO_SPACE, "no space left writing " + where + "; free space "
+          + "or choose another backup dir (the last committed checkpoint is intact)", e);
+    }
+    if (e instanceof NotDirectoryException || e instanceof FileAlreadyExistsException) {
+      return new StoreAccessException(uri, Reason.INVALID_LOCATION, "a file stands where a directory is "
+          + "needed (" + e.getMessage() + "); remove it or choose another backup dir", e);
+    }
+    if (e instanceof FileSystemException && msg.contains("Read-only file system")) {
+      return new StoreAccessException(uri, Reason.ACCESS_DENIED, "the file system is read-only at " + where, e);
+    }
+    if (e instanceof java.nio.channels.ClosedByInterruptException
+        || e instanceof java.io.InterruptedIOException) {
+      return e;
+    }
+    return new StoreAccessException(uri, Reason.OTHER, "I/O error on " + where + ": " + e, e);
+  }
+
+  @Override
+  public String toString() {
+    return "LocalObjectStore[" + root + "]";
+  }
+}

@@ -1,0 +1,179 @@
+package org.ckpt4j.storage.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The local backend on a real disk and on Jimfs; the TCK certifies every rule in depth. */
+class LocalStoreTest {
+  private static final StoreOptions OPTIONS =
+      StoreOptions.forOwner("run-1").leaseTimeout(Duration.ofMillis(500)).build();
+
+  @TempDir Path tmp;
+
+  private static void write(CheckpointStore store, String name, byte[] content) throws IOException {
+    try (CheckpointWriter w = store.begin()) {
+      try (WritableByteChannel ch = w.newBlob(name)) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      }
+      w.commit(Map.of("name", name));
+    }
+  }
+
+  private static byte[] read(Checkpoint cp, String name) throws IOException {
+    try (ReadableByteChannel ch = cp.openBlob(name)) {
+      return Channels.newInputStream(ch).readAllBytes();
+    }
+  }
+
+  private static List<String> files(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void plainPath_andFileUri_openTheSameBackupDir() throws IOException {
+    Path dir = tmp.resolve("backup");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      assertThat(store.capabilities()).contains(Capability.CROSS_PROCESS, Capability.POWER_LOSS_DURABLE);
+      write(store, "w.npy", "abc".getBytes(StandardCharsets.UTF_8));
+    }
+    try (CheckpointStore store = CheckpointStores.open(dir.toUri(), OPTIONS)) {
+      assertThat(read(store.latest().orElseThrow(), "w.npy")).isEqualTo("abc".getBytes(StandardCharsets.UTF_8));
+    }
+    // Only the store's layout is on disk: no temporary files survive a commit.
+    assertThat(files(dir)).allMatch(f -> f.equals("ckpt4j.json") || f.startsWith("log/")
+        || f.startsWith("data/"));
+  }
+
+  @Test
+  void largeBlob_streamsAndVerifies() throws IOException {
+    byte[] big = new byte[24 << 20];
+    new java.util.Random(7).nextBytes(big);
+    try (CheckpointStore store = CheckpointStores.open(tmp.resolve("big").toString(), OPTIONS)) {
+      write(store, "big.bin", big);
+      assertThat(read(store.latest().orElseThrow(), "big.bin")).isEqualTo(big);
+    }
+  }
+
+  @Test
+  void jimfsUri_works() throws IOException {
+    try (FileSystem fs = Jimfs.newFileSystem("ckpt-test", Configuration.unix())) {
+      Path dir = fs.getPath("/backups/run");
+      try (CheckpointStore store = CheckpointStores.open(dir.toUri(), OPTIONS)) {
+        assertThat(store.capabilities()).isEmpty();
+        write(store, "a", new byte[] {1, 2, 3});
+        assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1, 2, 3);
+      }
+      assertThat(Files.exists(dir.resolve("ckpt4j.json"))).isTrue();
+    }
+  }
+
+  @Test
+  void fullDisk_isNoSpace_andTheLastCheckpointSurvives() throws IOException {
+    try (FileSystem fs = Jimfs.newFileSystem("ckpt-full",
+        Configuration.unix().toBuilder().setMaxSize(4 << 20).setBlockSize(4096).build())) {
+      Path dir = fs.getPath("/b");
+      try (CheckpointStore store = CheckpointStores.open(dir.toUri(), OPTIONS)) {
+        write(store, "a", new byte[1000]);
+        assertThatThrownBy(() -> write(store, "a", new byte[8 << 20]))
+            .isInstanceOfSatisfying(StoreAccessException.class,
+                e -> assertThat(e.reason()).isEqualTo(StoreAccessException.Reason.NO_SPACE));
+        assertThat(read(store.latest().orElseThrow(), "a")).hasSize(1000);
+        write(store, "a", new byte[2000]); // space was given back
+        assertThat(read(store.latest().orElseThrow(), "a")).hasSize(2000);
+      }
+    }
+  }
+
+  @Test
+  void fileWhereADirectoryIsExpected_isInvalidLocation() throws IOException {
+    Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+    assertThatThrownBy(() -> CheckpointStores.open(file.toString(), OPTIONS))
+        .isInstanceOfSatisfying(StoreAccessException.class, e -> {
+          assertThat(e.reason()).isEqualTo(StoreAccessException.Reason.INVALID_LOCATION);
+          assertThat(e.getMessage()).contains(file.toString());
+        });
+    assertThat(Files.readString(file)).isEqualTo("x");
+  }
+
+  @Test
+  void malformedFileUris_getTargetedHints() {
+    assertThatThrownBy(() -> CheckpointStores.open(URI.create("file:relative/dir"), OPTIONS))
+        .isInstanceOf(UnsupportedSchemeException.class).hasMessageContaining("file:///abs/path");
+    assertThatThrownBy(() -> CheckpointStores.open(URI.create("file://tmp/x"), OPTIONS))
+        .isInstanceOf(UnsupportedSchemeException.class).hasMessageContaining("did you mean file:///tmp/x");
+    assertThatThrownBy(() -> CheckpointStores.open(URI.create("jimfs://no-such-fs/x"), OPTIONS))
+        .isInstanceOf(UnsupportedSchemeException.class).hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void foreignFiles_areRefusedAndKept() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("mine"));
+    Files.writeString(dir.resolve("notes.txt"), "keep me");
+    Files.createDirectories(dir.resolve("data/abc"));
+    Files.writeString(dir.resolve("data/abc/w.npy"), "imitation");
+    assertThatThrownBy(() -> CheckpointStores.open(dir.toString(), OPTIONS))
+        .isInstanceOfSatisfying(ForeignContentException.class,
+            e -> assertThat(e.offendingNames()).contains("notes.txt", "data/abc/w.npy"));
+    assertThat(files(dir)).containsExactly("data/abc/w.npy", "notes.txt");
+  }
+
+  @Test
+  void secondLiveStore_isShared_deleteLeavesNothingOfOurs() throws IOException {
+    Path dir = tmp.resolve("shared");
+    CheckpointStore first = CheckpointStores.open(dir.toString(), OPTIONS);
+    write(first, "a", new byte[] {1});
+    assertThatThrownBy(() -> CheckpointStores.open(dir.toString(), OPTIONS))
+        .isInstanceOf(SharedBackupDirException.class);
+    Files.writeString(dir.resolve("added-later.txt"), "foreign");
+    first.delete();
+    first.delete();
+    assertThat(files(dir)).containsExactly("added-later.txt");
+  }
+
+  @Test
+  void leftoverTemporaryFiles_ofAKilledWriter_areRemovedOnOpen() throws IOException {
+    Path dir = tmp.resolve("leftover");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      write(store, "a", new byte[] {1});
+    }
+    Path tmpFile = Files.writeString(dir.resolve("log").resolve(LocalObjectStore.TMP_PREFIX + "1-x.json"), "{");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      assertThat(Files.exists(tmpFile)).isFalse();
+      assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1);
+    }
+  }
+}
