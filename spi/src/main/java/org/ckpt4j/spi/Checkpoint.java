@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A committed checkpoint: immutable metadata plus named blobs. A blob is verified (size and CRC32C recorded at
+ * A committed checkpoint: immutable metadata plus named blobs. A blob is verified (size and CRC32 recorded at
  * commit) as it is read: the channel throws {@link CorruptCheckpointException} no later than the read that
  * reaches its end, so a caller that reads to the end never uses unverified data (R4).
  */

@@ -31,7 +31,7 @@ import java.util.Set;
  *       {@code close}, or a killed process during a write leaves the previous checkpoint as latest, intact.
  *       Leftovers of the failed write are removed by the next open (read-write) or commit.</li>
  *   <li><b>R4 Latest pointer.</b> {@link #latest()} returns the newest committed checkpoint or empty. Every blob
- *       is verified against the size and CRC32C recorded at commit when it is read; a corrupt, truncated or
+ *       is verified against the size and CRC32 recorded at commit when it is read; a corrupt, truncated or
  *       missing blob or commit record raises {@link CorruptCheckpointException}, never silently returned data.
  *       With a kept previous checkpoint, {@link #previous()} is the fallback.</li>
  *   <li><b>R5 Delete.</b> {@link #delete()} removes everything this store wrote in the backup dir and nothing

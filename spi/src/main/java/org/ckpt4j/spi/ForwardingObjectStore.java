@@ -36,6 +36,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public void sync(java.util.Collection<String> keys) throws IOException {
+    delegate.sync(keys);
+  }
+
+  @Override
   public boolean putIfAbsent(String key, byte[] content) throws IOException {
     return delegate.putIfAbsent(key, content);
   }

@@ -29,7 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32C;
+import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +41,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
  *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
  *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
- *       checkpoint: blob names, sizes, CRC32C, metadata) and {@code release} (a store closed). The highest
+ *       checkpoint: blob names, sizes, CRC32, metadata) and {@code release} (a store closed). The highest
  *       commit record is the latest checkpoint. Creating a slot is the only atomic step, so exactly one writer
  *       wins each slot; a writer that finds another store's record in its slot is fenced.</li>
  *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
  *   <li>{@code data/<nonce>-<tag>/<blob>}: blobs, under a directory unique to one write; the tag is derived
  *       from the store id, so foreign objects imitating the layout are told apart from the store's own.</li>
  * </ul>
- * Every record carries the store id and a CRC32C over its canonical JSON.
+ * Every record carries the store id and a CRC32 over its canonical JSON.
  */
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
@@ -74,11 +74,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final ScheduledExecutorService heartbeat;
 
   // guarded by this
-  private long knownHead;
+  private volatile long knownHead;
   private Writer openWriter;
-  private boolean closed;
+  private volatile boolean closed;
   private volatile boolean fenced;
-  private long heartbeats;
+  private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
       long knownHead) {
@@ -344,9 +344,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   static byte[] sealed(Map<String, Object> body) {
     Map<String, Object> m = new TreeMap<>(body);
-    m.remove("crc32c");
+    m.remove("crc32");
     byte[] canonical = Json.bytes(m);
-    m.put("crc32c", crc(canonical));
+    m.put("crc32", crc(canonical));
     return Json.bytes(m);
   }
 
@@ -358,7 +358,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       throw new IllegalArgumentException("not a JSON object");
     }
     Map<String, Object> m = new TreeMap<>((Map<String, Object>) parsed);
-    Object crc = m.remove("crc32c");
+    Object crc = m.remove("crc32");
     if (crc == null || !crc.equals(crc(Json.bytes(m)))) {
       throw new IllegalArgumentException("checksum mismatch");
     }
@@ -366,7 +366,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   private static String crc(byte[] bytes) {
-    CRC32C c = new CRC32C();
+    CRC32 c = new CRC32();
     c.update(bytes);
     return String.format("%08x", c.getValue());
   }
@@ -458,24 +458,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
     lease.put("storeId", storeId);
     lease.put("epoch", epoch);
     lease.put("holder", holder);
-    lease.put("beat", heartbeats++);
+    lease.put("beat", heartbeats.getAndIncrement());
     lease.put("timeMillis", System.currentTimeMillis());
     objects.put(slotKey(LEASE_DIR, epoch), sealed(lease));
   }
 
+  /** Runs on the lease thread; never takes the store's lock, so long commits do not silence the lease. */
   private void heartbeat() {
     try {
-      synchronized (this) {
-        if (closed || fenced) {
-          return;
-        }
+      if (closed || fenced) {
+        return;
       }
       checkNotFenced();
-      synchronized (this) {
-        if (!closed) {
-          writeLease();
-        }
-      }
+      writeLease();
     } catch (FencedWriterException e) {
       LOG.warn("{}: {}", uri, e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -488,10 +483,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (fenced) {
       throw fencedError();
     }
-    long known;
-    synchronized (this) {
-      known = knownHead;
-    }
+    long known = knownHead;
     for (long seq : slots(objects, LOG_DIR)) {
       if (seq > known) {
         Map<String, Object> rec = readRecordOrNull(objects, storeId, seq);
@@ -585,7 +577,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       for (Object o : (List<Object>) rec.get("blobs")) {
         Map<String, Object> b = (Map<String, Object>) o;
         blobs.put(BlobNames.validate((String) b.get("name")),
-            new long[] {(Long) b.get("size"), Long.parseLong((String) b.get("crc32c"), 16)});
+            new long[] {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16)});
       }
       if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
         throw new IllegalArgumentException("bad checkpoint id " + id);
@@ -679,7 +671,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     private final long size;
     private final long crc;
     private final StoredCheckpoint owner;
-    private final CRC32C actual = new CRC32C();
+    private final Checksums sums = new Checksums();
     private long read;
     private boolean verified;
 
@@ -696,23 +688,39 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (verified) {
         return -1;
       }
-      int pos = dst.position();
-      int n;
+      int n = 0;
       try {
-        n = in.read(dst);
-      } catch (NoSuchFileException e) {
-        throw owner.missing(key);
+        // Large reads go chunk by chunk, each chunk checksummed on a helper thread while the next is read.
+        do {
+          int limit = dst.limit();
+          int start = dst.position();
+          dst.limit(Math.min(limit, start + Checksums.CHUNK));
+          int r;
+          try {
+            r = in.read(dst);
+          } catch (NoSuchFileException e) {
+            throw owner.missing(key);
+          } finally {
+            dst.limit(limit);
+          }
+          if (r <= 0) {
+            n = n == 0 ? r : n;
+            break;
+          }
+          ByteBuffer view = dst.duplicate();
+          view.limit(start + r);
+          view.position(start);
+          sums.queue(view);
+          n += r;
+          read += r;
+          if (read > size) {
+            throw corrupt("longer than the " + size + " bytes recorded at commit");
+          }
+        } while (dst.hasRemaining() && read < size);
+      } finally {
+        sums.await();
       }
-      if (n > 0) {
-        ByteBuffer view = dst.duplicate();
-        view.limit(pos + n).position(pos);
-        actual.update(view);
-        read += n;
-        if (read > size) {
-          throw corrupt("longer than the " + size + " bytes recorded at commit");
-        }
-      }
-      if (n < 0 || (read == size && n >= 0 && size >= 0 && atEnd())) {
+      if (n < 0 || (read == size && atEnd())) {
         verify();
         return n < 0 ? -1 : n;
       }
@@ -736,8 +744,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (read != size) {
         throw corrupt("truncated: " + read + " of " + size + " bytes");
       }
-      if (actual.getValue() != crc) {
-        throw corrupt(String.format("CRC32C mismatch: recorded %08x, read %08x", crc, actual.getValue()));
+      long actual = sums.value();
+      if (actual != crc) {
+        throw corrupt(String.format("CRC32 mismatch: recorded %08x, read %08x", crc, actual));
       }
       verified = true;
     }
@@ -842,7 +851,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         Map<String, Object> m = new TreeMap<>();
         m.put("name", b.name);
         m.put("size", b.size);
-        m.put("crc32c", String.format("%08x", b.crc.getValue()));
+        m.put("crc32", String.format("%08x", b.sums.value()));
         list.add(m);
       }
       Map<String, Object> rec = new TreeMap<>();
@@ -894,7 +903,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final class BlobChannel implements WritableByteChannel {
     final String name;
     final ObjectStore.ObjectSink sink;
-    final CRC32C crc = new CRC32C();
+    final Checksums sums = new Checksums();
     long size;
     boolean finished;
     boolean closed;
@@ -910,16 +919,29 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (closed) {
         throw new ClosedChannelException();
       }
-      ByteBuffer view = src.duplicate();
-      int n;
+      int n = 0;
       try {
-        n = sink.write(src);
+        // Large writes go chunk by chunk, each chunk checksummed on a helper thread while it is written.
+        do {
+          ByteBuffer piece = src.duplicate();
+          piece.limit(Math.min(src.limit(), src.position() + Checksums.CHUNK));
+          int start = piece.position();
+          int w = sink.write(piece);
+          if (w <= 0) {
+            break;
+          }
+          ByteBuffer view = src.duplicate();
+          view.limit(start + w);
+          sums.queue(view);
+          src.position(start + w);
+          n += w;
+        } while (src.hasRemaining() && n >= Checksums.CHUNK);
       } catch (IOException | RuntimeException e) {
         failure = e;
         throw e;
+      } finally {
+        sums.await();
       }
-      view.limit(view.position() + n);
-      crc.update(view);
       size += n;
       return n;
     }
@@ -963,6 +985,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   private Checkpoint commit(Writer writer, Map<String, Object> body) throws IOException {
+    // Durability of the blobs first, outside the store's lock (it may take seconds; heartbeats go on).
+    List<String> blobKeys = new ArrayList<>();
+    for (String name : writer.blobs.keySet()) {
+      blobKeys.add(DATA_DIR + writer.id + "/" + name);
+    }
+    objects.sync(blobKeys);
     synchronized (this) {
       ensureOpen();
       if (openWriter != writer) {

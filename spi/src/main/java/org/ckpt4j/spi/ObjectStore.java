@@ -32,11 +32,23 @@ public interface ObjectStore extends Closeable {
   URI uri();
 
   /**
-   * Starts streaming a new object. The object becomes visible, whole, when {@link ObjectSink#finish()} returns;
-   * readers never see part of it. Closing the sink without {@code finish} discards it. The key is unique to
-   * this write (the protocol never overwrites streamed objects).
+   * Starts streaming a new object. Once {@link ObjectSink#finish()} returns, the object is whole; it is
+   * durable then too, unless the backend defers durability to {@link #sync}. Before that it may be listed,
+   * even partially (the protocol never reads a streamed object before a commit record names it). Closing the
+   * sink without {@code finish} discards it. The key is unique to this write (the protocol never overwrites
+   * streamed objects).
    */
   ObjectSink create(String key) throws IOException;
+
+  /**
+   * Makes finished streamed objects durable. The protocol calls it once per commit, with every blob of the
+   * checkpoint, before it publishes the commit record. The default does nothing, for backends whose
+   * {@code finish} is durable already; the local backend fsyncs in the background from {@code finish} and
+   * waits here, so that many blobs cost far less than one fsync each in a row.
+   *
+   * @throws IOException if any of them could not be made durable (the commit then fails)
+   */
+  default void sync(java.util.Collection<String> keys) throws IOException {}
 
   /**
    * Creates a small object only if no object has the key, atomically even against other processes.

@@ -133,7 +133,7 @@ class ObjectCheckpointStoreTest {
       raw[3] ^= 0x10;
       objects.put(key, raw);
       assertThatThrownBy(() -> read(store.latest().orElseThrow(), "a"))
-          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("CRC32C");
+          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("CRC32");
       objects.put(key, "some".getBytes(StandardCharsets.UTF_8));
       assertThatThrownBy(() -> read(store.latest().orElseThrow(), "a"))
           .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("truncated");

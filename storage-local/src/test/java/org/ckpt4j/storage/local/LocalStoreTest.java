@@ -82,9 +82,18 @@ class LocalStoreTest {
   void largeBlob_streamsAndVerifies() throws IOException {
     byte[] big = new byte[24 << 20];
     new java.util.Random(7).nextBytes(big);
-    try (CheckpointStore store = CheckpointStores.open(tmp.resolve("big").toString(), OPTIONS)) {
+    Path dir = tmp.resolve("big");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
       write(store, "big.bin", big);
       assertThat(read(store.latest().orElseThrow(), "big.bin")).isEqualTo(big);
+      big[12345] ^= 1;
+      write(store, "big.bin", big); // supersedes: the old 24 MiB file is unlinked in the background
+      assertThat(read(store.latest().orElseThrow(), "big.bin")).isEqualTo(big);
+    }
+    // close waited for the background delete: exactly one blob file, no hidden leftovers
+    try (Stream<Path> s = Files.walk(dir)) {
+      assertThat(s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+          .filteredOn(n -> !n.endsWith(".json")).containsExactly("big.bin");
     }
   }
 

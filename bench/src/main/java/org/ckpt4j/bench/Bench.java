@@ -1,0 +1,69 @@
+package org.ckpt4j.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The benchmark harness: a plain main (multi-second I/O measurements need no JMH forks), printing progress to
+ * stderr and the result table to stdout.
+ *
+ * <pre>
+ * java -jar bench/target/ckpt4j-bench.jar [--repeats N] [--dir DIR] [--only local,growth,...] [--quick]
+ * </pre>
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws IOException {
+    int repeats = 5;
+    Path dir = Path.of("target", "bench-data");
+    Set<String> only = new LinkedHashSet<>(List.of("local", "growth"));
+    boolean quick = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--repeats" -> repeats = Integer.parseInt(value(args, ++i, "--repeats"));
+        case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
+        case "--only" -> only = new LinkedHashSet<>(Arrays.asList(value(args, ++i, "--only").split(",")));
+        case "--quick" -> quick = true;
+        case "--help", "-h" -> {
+          System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--dir DIR (default target/bench-data)]"
+              + " [--only local,growth] [--quick (small sizes only)]");
+          return;
+        }
+        default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see --help");
+      }
+    }
+    if (repeats < 1) {
+      throw new IllegalArgumentException("--repeats (" + repeats + ") must be at least 1");
+    }
+    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up), data in %s, %d cores, java %s%n",
+        repeats, dir.toAbsolutePath(), Runtime.getRuntime().availableProcessors(), System.getProperty(
+            "java.version"));
+    Report report = new Report();
+    if (only.contains("local")) {
+      List<LocalBench.Shape> shapes = new ArrayList<>(List.of(new LocalBench.Shape("16MiB", 1, 16L << 20)));
+      if (!quick) {
+        shapes.add(new LocalBench.Shape("256MiB", 1, 256L << 20));
+        shapes.add(new LocalBench.Shape("1GiB", 4, 256L << 20));
+      }
+      shapes.add(new LocalBench.Shape("1000x64KiB", 1000, 64L << 10));
+      for (LocalBench.Shape shape : shapes) {
+        LocalBench.run(shape, repeats, dir, report);
+      }
+    }
+    report.print(System.out);
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(flag + " needs a value; see --help");
+    }
+    return args[i];
+  }
+}

@@ -1,0 +1,212 @@
+package org.ckpt4j.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.StoreOptions;
+
+/**
+ * Local save and restore against the raw limit: a plain {@code FileChannel} write + {@code force(true)} of the
+ * same bytes into the same directory, and a plain {@code FileChannel} read into the same direct buffers.
+ * Peer and ckpt4j alternate within each repeat so that both see the same machine state.
+ */
+final class LocalBench {
+  private static final double MIB = 1 << 20;
+
+  private LocalBench() {}
+
+  /** One checkpoint shape: {@code count} tensors of {@code bytes} each. */
+  record Shape(String label, int count, long bytes) {
+    long total() {
+      return count * bytes;
+    }
+  }
+
+  static void run(Shape shape, int repeats, Path dir, Report report) throws IOException {
+    List<ByteBuffer> tensors = tensors(shape);
+    Files.createDirectories(dir);
+    Path rawDir = Files.createDirectories(dir.resolve("raw"));
+    Path storeDir = dir.resolve("store-" + shape.label());
+    Stats rawSave = new Stats();
+    Stats save = new Stats();
+    Stats rawRestore = new Stats();
+    Stats restore = new Stats();
+    boolean many = shape.count() > 16;
+    Stats filesSave = new Stats();
+    Stats filesRestore = new Stats();
+    List<ByteBuffer> into = new ArrayList<>();
+    for (ByteBuffer t : tensors) {
+      into.add(ByteBuffer.allocateDirect(t.capacity()));
+    }
+    try (CheckpointStore store = CheckpointStores.open(storeDir.toString(),
+        StoreOptions.forOwner("bench-" + shape.label()).build())) {
+      for (int r = 0; r < repeats + 1; r++) {
+        boolean warmup = r == 0;
+        Path raw = rawDir.resolve("raw-" + r + ".bin");
+        double tRaw = timeRawSave(raw, tensors);
+        double tSave = timeSave(store, tensors);
+        double tRawRead = timeRawRestore(raw, into);
+        double tRead = timeRestore(store, into);
+        Files.delete(raw);
+        double tFiles = Double.NaN;
+        double tFilesRead = Double.NaN;
+        if (many) {
+          Path filesDir = Files.createDirectories(rawDir.resolve("files-" + r));
+          tFiles = timeRawSaveFiles(filesDir, tensors);
+          tFilesRead = timeRawRestoreFiles(filesDir, into);
+          for (int i = 0; i < tensors.size(); i++) {
+            Files.delete(filesDir.resolve("t" + i + ".bin"));
+          }
+          Files.delete(filesDir);
+        }
+        if (!warmup && many) {
+          filesSave.add(shape.total() / MIB / tFiles);
+          filesRestore.add(shape.total() / MIB / tFilesRead);
+        }
+        if (!warmup) {
+          rawSave.add(shape.total() / MIB / tRaw);
+          save.add(shape.total() / MIB / tSave);
+          rawRestore.add(shape.total() / MIB / tRawRead);
+          restore.add(shape.total() / MIB / tRead);
+        }
+        System.err.printf("  local %s repeat %d/%d: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f)%s%n",
+            shape.label(), r, repeats, shape.total() / MIB / tSave, shape.total() / MIB / tRaw,
+            shape.total() / MIB / tRead, shape.total() / MIB / tRawRead, warmup ? " (warm-up, not counted)" : "");
+      }
+      store.delete();
+    }
+    report.compare("local save " + shape.label(), "MiB/s", save, "FileChannel write+force, 1 file", rawSave,
+        true, 0.9);
+    if (many) {
+      report.compare("local save " + shape.label(), "MiB/s", save, "FileChannel write+force each file",
+          filesSave, true, 0.9);
+    }
+    report.compare("local restore " + shape.label(), "MiB/s", restore, "FileChannel read, 1 file", rawRestore,
+        true, 0.9);
+    if (many) {
+      report.compare("local restore " + shape.label(), "MiB/s", restore, "FileChannel read each file",
+          filesRestore, true, 0.9);
+    }
+  }
+
+  static List<ByteBuffer> tensors(Shape shape) {
+    SplittableRandom random = new SplittableRandom(42);
+    List<ByteBuffer> tensors = new ArrayList<>();
+    for (int i = 0; i < shape.count(); i++) {
+      ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(shape.bytes()));
+      while (b.remaining() >= 8) {
+        b.putLong(random.nextLong());
+      }
+      b.flip();
+      tensors.add(b);
+    }
+    return tensors;
+  }
+
+  /** The raw limit: every tensor's bytes appended to one file, then one {@code force(true)}. */
+  private static double timeRawSave(Path file, List<ByteBuffer> tensors) throws IOException {
+    long t0 = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (ByteBuffer t : tensors) {
+        writeFully(ch, t.duplicate());
+      }
+      ch.force(true);
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** The same bytes as one file per tensor, each written and forced in turn (the plain way to save tensors). */
+  private static double timeRawSaveFiles(Path dir, List<ByteBuffer> tensors) throws IOException {
+    long t0 = System.nanoTime();
+    for (int i = 0; i < tensors.size(); i++) {
+      try (FileChannel ch = FileChannel.open(dir.resolve("t" + i + ".bin"), StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        writeFully(ch, tensors.get(i).duplicate());
+        ch.force(true);
+      }
+    }
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double timeRawRestoreFiles(Path dir, List<ByteBuffer> into) throws IOException {
+    long t0 = System.nanoTime();
+    for (int i = 0; i < into.size(); i++) {
+      ByteBuffer b = into.get(i);
+      b.clear();
+      try (FileChannel ch = FileChannel.open(dir.resolve("t" + i + ".bin"), StandardOpenOption.READ)) {
+        readFully(ch, b);
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double timeSave(CheckpointStore store, List<ByteBuffer> tensors) throws IOException {
+    long t0 = System.nanoTime();
+    try (CheckpointWriter w = store.begin()) {
+      for (int i = 0; i < tensors.size(); i++) {
+        try (WritableByteChannel ch = w.newBlob("t" + i + ".bin")) {
+          writeFully(ch, tensors.get(i).duplicate());
+        }
+      }
+      w.commit(Map.of());
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double timeRawRestore(Path file, List<ByteBuffer> into) throws IOException {
+    long t0 = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      for (ByteBuffer b : into) {
+        b.clear();
+        readFully(ch, b);
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double timeRestore(CheckpointStore store, List<ByteBuffer> into) throws IOException {
+    long t0 = System.nanoTime();
+    Checkpoint cp = store.latest().orElseThrow();
+    for (int i = 0; i < into.size(); i++) {
+      ByteBuffer b = into.get(i);
+      b.clear();
+      try (ReadableByteChannel ch = cp.openBlob("t" + i + ".bin")) {
+        readFully(ch, b);
+        if (ch.read(ByteBuffer.allocate(1)) != -1) {
+          throw new IOException("blob longer than expected");
+        }
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  static void readFully(ReadableByteChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      if (ch.read(b) < 0) {
+        throw new IOException("unexpected end of blob");
+      }
+    }
+  }
+}
