@@ -67,7 +67,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final ObjectStore objects;
   private final StoreOptions options;
   private final URI uri;
-  private final String storeId;
+  private volatile String storeId;
   private final String token = newNonce() + newNonce();
   private final String holder;
   private final long epoch;
@@ -257,7 +257,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         // Unreadable last record: judge liveness by the newest lease.
         List<Long> leases = slots(objects, LEASE_DIR);
         holderEpoch = leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
-      } else if (!"release".equals(last.get("type"))) {
+      } else if (!"release".equals(last.get("type")) && !"delete".equals(last.get("type"))) {
         holderEpoch = (Long) last.get("epoch");
       }
       if (holderEpoch > 0) {
@@ -530,7 +530,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return Optional.empty();
     }
     ensureOpen();
-    if (storeId == null) {
+    if (!resolveStoreId()) {
       return Optional.empty();
     }
     // Skip the latest slot (a commit, or a record that fails verification), then take the next commit.
@@ -539,6 +539,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     for (int k = seqs.size() - 1; k >= 0; k--) {
       Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
       boolean unreadable = rec == null && objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent();
+      if (rec != null && "delete".equals(rec.get("type"))) {
+        break;
+      }
       boolean commit = rec != null && "commit".equals(rec.get("type"));
       if (!skippedLatest) {
         skippedLatest = commit || unreadable;
@@ -553,17 +556,28 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private List<Map<String, Object>> commits(int max) throws IOException {
     ensureOpen();
     List<Map<String, Object>> found = new ArrayList<>();
-    if (storeId == null) {
+    if (!resolveStoreId()) {
       return found;
     }
     List<Long> seqs = slots(objects, LOG_DIR);
     for (int k = seqs.size() - 1; k >= 0 && found.size() < max; k--) {
       Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
+      if (rec != null && "delete".equals(rec.get("type"))) {
+        break; // a delete() was under way: nothing older counts
+      }
       if (rec != null && "commit".equals(rec.get("type"))) {
         found.add(rec);
       }
     }
     return found;
+  }
+
+  /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
+  private boolean resolveStoreId() throws IOException {
+    if (storeId == null && objects.get(MARKER).isPresent()) {
+      storeId = readMarker(objects, options);
+    }
+    return storeId != null;
   }
 
   @SuppressWarnings("unchecked")
@@ -1060,6 +1074,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
           placeholder.put("seq", seqs.get(k));
           kept.add(placeholder);
         }
+      } else if ("delete".equals(rec.get("type"))) {
+        break;
       } else if ("commit".equals(rec.get("type"))) {
         kept.add(rec);
       }
@@ -1115,6 +1131,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (openWriter != null) {
         openWriter.close();
       }
+      // A tombstone first: if this process dies midway, the next open sees an empty store and prunes the rest.
+      long seq = knownHead + 1;
+      if (!createSlot(seq, record("delete", seq), null)) {
+        fenced = true;
+        throw fencedError();
+      }
+      knownHead = seq;
       stopHeartbeat();
       List<String> keys = objects.list("");
       List<String> records = new ArrayList<>();
@@ -1131,7 +1154,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         }
       }
       objects.purgeIncomplete(k -> isOursByName(storeId, k));
-      // Records last, newest log slot last, marker at the very end: a crash midway leaves a store that opens.
+      // Records last, the tombstone (newest slot) last of them, the marker at the very end.
       for (String key : records) {
         objects.delete(key);
       }

@@ -244,4 +244,44 @@ class ObjectCheckpointStoreTest {
       }
     }
   }
+
+  @Test
+  void readerOpenedOnAnEmptyDir_seesLaterCommits() throws IOException {
+    try (CheckpointStore reader = CheckpointStores.overObjects(new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    }, StoreOptions.readOnly().build()); CheckpointStore writer = open("run-a", false)) {
+      assertThat(reader.latest()).isEmpty();
+      write(writer, Map.of("a", "one"));
+      assertThat(read(reader.latest().orElseThrow(), "a")).isEqualTo("one");
+    }
+  }
+
+  @Test
+  void deleteThatDiesMidway_leavesAnEmptyStoreThatOpensAndPrunes() throws IOException {
+    AtomicBoolean dying = new AtomicBoolean();
+    ObjectStore mortal = new ForwardingObjectStore(objects) {
+      @Override
+      public void delete(String key) throws IOException {
+        if (dying.get() && key.startsWith("data/")) {
+          throw new IOException("killed");
+        }
+        super.delete(key);
+      }
+
+      @Override
+      public void close() {}
+    };
+    CheckpointStore store = CheckpointStores.overObjects(mortal,
+        StoreOptions.forOwner("run-a").leaseTimeout(LEASE).build());
+    write(store, Map.of("a", "one"));
+    dying.set(true);
+    assertThatThrownBy(store::delete).hasMessageContaining("killed");
+    try (CheckpointStore again = open("run-a", false)) {
+      assertThat(again.latest()).isEmpty();
+      assertThat(objects.list("data/")).isEmpty();
+      write(again, Map.of("a", "two"));
+      assertThat(read(again.latest().orElseThrow(), "a")).isEqualTo("two");
+    }
+  }
 }
