@@ -75,6 +75,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   // guarded by this
   private volatile long knownHead;
+  /** The newest commit record this store knows (its own, or the latest at open); kept for pruning. */
+  private Map<String, Object> lastCommitted;
   private Writer openWriter;
   private volatile boolean closed;
   private volatile boolean fenced;
@@ -170,7 +172,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     ObjectCheckpointStore store = new ObjectCheckpointStore(claimed, hb);
     try {
       store.writeLease();
-      store.prune(store.retainedCommits());
+      List<Map<String, Object>> kept = store.retainedCommits();
+      store.lastCommitted = kept.isEmpty() || kept.get(0).get("id") == null ? null : kept.get(0);
+      store.prune(kept, slots(objects, LOG_DIR), true);
       String id = storeId;
       objects.purgeIncomplete(k -> isOursByName(id, k));
     } catch (IOException | RuntimeException e) {
@@ -1014,10 +1018,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
         throw fencedError();
       }
       long seq = knownHead + 1;
+      Map<String, Object> committed;
       while (true) {
         Map<String, Object> rec = record("commit", seq);
         rec.putAll(body);
         if (createSlot(seq, rec, writer.id)) {
+          committed = rec;
           break;
         }
         Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
@@ -1046,12 +1052,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
       knownHead = seq;
       writer.markCommitted();
       openWriter = null;
-      Map<String, Object> committed = readRecord(objects, storeId, seq);
-      if (committed == null) {
-        throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "commit record vanished after commit");
+      List<Map<String, Object>> kept = new ArrayList<>(List.of(committed));
+      if (options.keepPrevious() && lastCommitted != null) {
+        kept.add(lastCommitted);
       }
+      lastCommitted = committed;
       try {
-        prune(retainedCommits());
+        prune(kept, seqs, false);
       } catch (IOException e) {
         // The checkpoint is committed; leftovers are removed by the next commit or open.
         LOG.warn("{}: could not remove superseded data ({}); the next commit retries", uri, e.toString());
@@ -1083,8 +1090,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return kept;
   }
 
-  /** Removes log records older than the oldest kept commit, other stores' leases, and unreferenced data. */
-  private void prune(List<Map<String, Object>> kept) throws IOException {
+  /**
+   * Removes log records (of {@code logSeqs}) older than the oldest kept commit, unreferenced data and, with
+   * {@code leases}, the leases of earlier claims.
+   */
+  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean leases) throws IOException {
     long oldestKept = knownHead;
     Set<String> keptIds = new java.util.HashSet<>();
     for (Map<String, Object> rec : kept) {
@@ -1103,12 +1113,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
         }
       }
     }
-    for (long seq : slots(objects, LOG_DIR)) {
+    for (long seq : logSeqs) {
       if (seq < oldestKept && seq != epoch) {
         objects.delete(slotKey(LOG_DIR, seq));
       }
     }
-    for (long seq : slots(objects, LEASE_DIR)) {
+    for (long seq : leases ? slots(objects, LEASE_DIR) : List.<Long>of()) {
       if (seq < epoch) {
         objects.delete(slotKey(LEASE_DIR, seq));
       }
