@@ -58,6 +58,9 @@ public final class Bench {
       }
     }
     report.print(System.out);
+    if (only.contains("growth")) {
+      GrowthBench.run(dir, repeats, quick, System.out);
+    }
   }
 
   private static String value(String[] args, int i, String flag) {

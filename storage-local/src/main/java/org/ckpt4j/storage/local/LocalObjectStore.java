@@ -37,7 +37,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
@@ -319,22 +318,30 @@ final class LocalObjectStore implements ObjectStore {
 
   /** Lists files below {@code dir}; a directory removed meanwhile (by a concurrent prune) is skipped. */
   private void walk(Path dir, String prefix, List<String> keys) throws IOException {
+    walkFiles(dir, false, p -> {
+      String key = key(p);
+      if (key.startsWith(prefix)) {
+        keys.add(key);
+      }
+    });
+  }
+
+  /** Visits the files below {@code dir} (temporary ones only or none of them), tolerating concurrent deletes. */
+  private static void walkFiles(Path dir, boolean temporaries, java.util.function.Consumer<Path> visitor)
+      throws IOException {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
-        if (p.getFileName().toString().startsWith(TMP_PREFIX)) {
-          continue;
-        }
+        boolean temp = p.getFileName().toString().startsWith(TMP_PREFIX);
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          walk(p, prefix, keys);
-        } else {
-          String key = key(p);
-          if (key.startsWith(prefix)) {
-            keys.add(key);
+          if (!temp) {
+            walkFiles(p, temporaries, visitor);
           }
+        } else if (temp == temporaries) {
+          visitor.accept(p);
         }
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
-      // absent or vanished: nothing to list
+      // absent or vanished: nothing to visit
     }
   }
 
@@ -442,10 +449,7 @@ final class LocalObjectStore implements ObjectStore {
       return;
     }
     List<Path> temps = new ArrayList<>();
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.filter(p -> p.getFileName() != null && p.getFileName().toString().startsWith(TMP_PREFIX))
-          .forEach(temps::add);
-    }
+    walkFiles(root, true, temps::add);
     for (Path p : temps) {
       Files.deleteIfExists(p);
     }
