@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the benchmarks side by side and prints the result table (see docs/benchmarks.md).
+#   ./bench.sh                 # everything, 5 repeats (+1 warm-up) each
+#   ./bench.sh --quick         # small sizes only, for a smoke run
+#   ./bench.sh --only local    # one section; see --help
+set -euo pipefail
+cd "$(dirname "$0")"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
+mvn -B -q -pl bench -am package -DskipTests
+exec java -Xmx8g -Dorg.bytedeco.javacpp.cachedir="$PWD/target/javacpp-cache" \
+  -cp "bench/target/classes:bench/target/lib/*" org.ckpt4j.bench.Bench "$@"
