@@ -491,6 +491,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     for (long seq : slots(objects, LOG_DIR)) {
       if (seq > known) {
         Map<String, Object> rec = readRecordOrNull(objects, storeId, seq);
+        if (rec == null && objects.get(slotKey(LOG_DIR, seq)).isEmpty()) {
+          continue; // a stale slot its writer deleted again
+        }
         if (rec == null || !token.equals(rec.get("token"))) {
           fenced = true;
           throw fencedError();
