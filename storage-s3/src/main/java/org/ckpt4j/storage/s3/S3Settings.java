@@ -46,7 +46,7 @@ final class S3Settings {
   static final long DEFAULT_PART_SIZE = 8L << 20;
 
   /** S3 bucket names, plus upper case and underscores that some S3-compatible stores allow. */
-  private static final Pattern BUCKET = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{1,254}");
+  private static final Pattern BUCKET = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{2,254}");
   private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+");
 
   final URI uri;
