@@ -28,4 +28,12 @@ public interface CheckpointStoreProvider {
    * @throws UnsupportedSchemeException if the URI is malformed for this scheme (say why and what would work)
    */
   CheckpointStore open(URI uri, StoreOptions options) throws IOException;
+
+  /**
+   * The {@link ObjectStore} that {@link #open} builds its store on, for tools and the TCK (raw access, fault
+   * injection); empty for providers that implement {@link CheckpointStore} directly. The caller closes it.
+   */
+  default java.util.Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
+    return java.util.Optional.empty();
+  }
 }

@@ -48,6 +48,11 @@ public final class InMemoryStoreProvider implements CheckpointStoreProvider {
     return CheckpointStores.overObjects(unclosable, options);
   }
 
+  @Override
+  public java.util.Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
+    return java.util.Optional.of(objects(uri));
+  }
+
   private static String name(URI uri) throws UnsupportedSchemeException {
     String name = uri.getSchemeSpecificPart();
     if (!"mem".equals(uri.getScheme().toLowerCase(Locale.ROOT)) || name == null || name.isEmpty()

@@ -8,11 +8,13 @@ import java.nio.file.Paths;
 import java.nio.file.ProviderNotFoundException;
 import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 
@@ -44,6 +46,11 @@ public final class LocalStoreProvider implements CheckpointStoreProvider {
   @Override
   public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
     return CheckpointStores.overObjects(new LocalObjectStore(toPath(uri), uri), options);
+  }
+
+  @Override
+  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
+    return Optional.of(new LocalObjectStore(toPath(uri), uri));
   }
 
   /** Resolves a backup dir URI to a path, with targeted hints for the usual mistakes. */
