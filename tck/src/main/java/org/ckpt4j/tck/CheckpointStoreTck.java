@@ -1,0 +1,372 @@
+package org.ckpt4j.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.SupersededCheckpointException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The ckpt4j conformance kit: certifies a storage backend against the {@link CheckpointStore} contract
+ * (rules R1..R8, {@code docs/contract.md}). A backend author writes <b>one</b> test class whose name ends in
+ * {@code Tck} and returns a {@link TckFixture}:
+ *
+ * <pre>{@code
+ * class AcmeStoreTck extends CheckpointStoreTck {
+ *   @Override
+ *   protected TckFixture fixture() throws Exception {
+ *     return TckFixture.builder(() -> URI.create("acme://tck-bucket/run-" + UUID.randomUUID()))
+ *         .property("acme.endpoint", server.endpoint())         // settings for StoreOptions
+ *         .capabilities(Capability.CROSS_PROCESS)               // what the backend declares
+ *         .objects((dir, options) -> AcmeObjects.open(dir, options))  // raw access + fault injection
+ *         .childJvmArgs("-Dacme.test.port=" + server.port())    // for the SIGKILL child JVMs
+ *         .build();
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Test names carry the level and the rule id, as in the Reactive Streams TCK: {@code required_R2_...} must
+ * pass; {@code optional_...} runs where the backend declares the capability (a declared capability that fails is
+ * a failure, never a skip); {@code untested_...} names a rule the kit cannot check and is always skipped with the
+ * reason. A rule that needs something the fixture does not give (raw access, fault injection, several processes)
+ * is skipped with the reason. Each test's javadoc says what it verifies and where to look if it fails. After the
+ * class, a summary (rules passed/failed/skipped, trials run, the seed) is printed and written to
+ * {@code target/ckpt4j-tck/<class>.txt}.
+ *
+ * <p>{@link #fixture()} is called once per test class, after the subclass's {@code @BeforeAll} methods (start
+ * your test server there). One instance of the class runs all its tests ({@code PER_CLASS} lifecycle).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(TckSummary.class)
+public abstract class CheckpointStoreTck {
+  private Kit kit;
+
+  /** The backend under test. Called once per test class. */
+  protected abstract TckFixture fixture() throws Exception;
+
+  /** For the summary: the kit if it was created. */
+  final Kit kitOrNull() {
+    return kit;
+  }
+
+  final Kit kit() {
+    return kit;
+  }
+
+  @BeforeEach
+  final void prepareTckTest(TestInfo info) throws Exception {
+    if (kit == null) {
+      kit = new Kit(fixture());
+    }
+    kit.beginTest(info.getTestMethod().map(m -> m.getName()).orElse(info.getDisplayName()));
+  }
+
+  @AfterAll
+  final void closeTckFixture() {
+    // nothing to release: the fixture's resources belong to the subclass (its @AfterAll stops its server)
+  }
+
+  // ================================================================================================ R1 Write
+
+  /**
+   * R1.1: blobs of any size (0 bytes to {@code maxBlobBytes}) and unicode metadata round-trip byte for byte,
+   * through the writing store and a fresh read-only store. If this fails, check that blob channels stream
+   * every byte and that metadata is stored verbatim.
+   */
+  @Test
+  public void required_R1_1_blobsOfAnySizeAndMetadataRoundTrip() throws Exception {
+    URI dir = kit.newDir();
+    long big = kit.settings.maxBlobBytes;
+    Content c = new Content("r1", Map.of("empty", new long[] {0, 1}, "one", new long[] {1, 2},
+        "a/b/odd.bin", new long[] {8191, 3}, "big/blob", new long[] {big, 4}, ".hidden/x-y_z.9",
+        new long[] {65537, 5}), Map.of("k", "v \u00e9\u6f22 \"q\"", "empty", ""));
+    try (CheckpointStore s = kit.open(dir)) {
+      Checkpoint cp = c.commit(s);
+      assertEquals(c.metadata(), cp.metadata(), "commit() returned other metadata than given");
+      c.verify(cp);
+      c.verify(s.latest().orElseThrow(() -> new AssertionError("latest() is empty right after a commit")));
+    }
+    kit.assertLatestIsOneOf(dir, "a fresh read-only store after the commit", c);
+  }
+
+  /**
+   * R1.2: invalid blob names and a name used twice in one checkpoint are {@link IllegalArgumentException}s;
+   * unusual valid names are accepted. If this fails, validate names with {@code BlobNames}.
+   */
+  @Test
+  public void required_R1_2_blobNamesAreValidated() throws Exception {
+    try (CheckpointStore s = kit.open(kit.newDir()); CheckpointWriter w = s.begin()) {
+      for (String bad : List.of("", "/abs", "a//b", "a/./b", "../x", "a/..", "sp ace", "back\\slash", "ü",
+          "x".repeat(201), "a/")) {
+        assertThrows(IllegalArgumentException.class, () -> w.newBlob(bad), "blob name \"" + bad + "\"");
+      }
+      for (String good : List.of(".hidden", "a-b_c.9/x", "x".repeat(200), "...")) {
+        w.newBlob(good).close();
+      }
+      assertThrows(IllegalArgumentException.class, () -> w.newBlob("a-b_c.9/x"), "a name used twice");
+      Checkpoint cp = w.commit(Map.of());
+      assertEquals(Set.of(".hidden", "a-b_c.9/x", "x".repeat(200), "..."), cp.blobs().keySet());
+    }
+  }
+
+  /**
+   * R1.3: one writer at a time per store ({@code begin} while a writer is open is an
+   * {@link IllegalStateException}); blobs of one writer may be written from several threads at once.
+   */
+  @Test
+  public void required_R1_3_oneWriterAtATimeBlobsFromManyThreads() throws Exception {
+    URI dir = kit.newDir();
+    Content c = new Content("threads", Map.of("t0", new long[] {300_000, 10}, "t1", new long[] {200_001, 11},
+        "t2/x", new long[] {1, 12}, "t3", new long[] {0, 13}), Map.of());
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try (CheckpointStore s = kit.open(dir); CheckpointWriter w = s.begin()) {
+      assertThrows(IllegalStateException.class, s::begin, "begin() while a writer is open");
+      List<Future<?>> fs = new ArrayList<>();
+      for (Map.Entry<String, long[]> e : c.blobs.entrySet()) {
+        fs.add(pool.submit(() -> {
+          try (WritableByteChannel ch = w.newBlob(e.getKey())) {
+            Content.stream(ch, e.getValue()[0], e.getValue()[1], Long.MAX_VALUE);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      c.verify(w.commit(c.metadata()));
+    } finally {
+      pool.shutdownNow();
+    }
+    kit.assertLatestIsOneOf(dir, "after blobs were written from 4 threads", c);
+  }
+
+  // ======================================================================================= R2 Atomic slot
+
+  /**
+   * R2.1 and R2.2: while a writer has streamed all blobs but not committed, this store, another read-only
+   * store and a reopened store see the previous checkpoint; once commit returns, all of them see the new one.
+   * If this fails, check that nothing is published before the one atomic step of the commit.
+   */
+  @Test
+  public void required_R2_1_previousVisibleUntilCommitReturnsThenNew() throws Exception {
+    URI dir = kit.newDir();
+    Content first = kit.content("first");
+    Content second = kit.content("second");
+    try (CheckpointStore s = kit.open(dir); CheckpointStore reader = kit.openReadOnly(dir)) {
+      first.commit(s);
+      try (CheckpointWriter w = s.begin()) {
+        second.writeBlobs(w);
+        kit.assertLatestIsOneOf(s, "the writing store before commit", first);
+        kit.assertLatestIsOneOf(reader, "a read-only store before commit", first);
+        kit.assertLatestIsOneOf(dir, "a new read-only store before commit", first);
+        w.commit(second.metadata());
+      }
+      kit.assertLatestIsOneOf(s, "the writing store after commit", second);
+      kit.assertLatestIsOneOf(reader, "a read-only store opened before the commit", second);
+    }
+    kit.assertLatestIsOneOf(dir, "a new read-only store after commit", second);
+  }
+
+  /**
+   * R2.4: after a commit the previous checkpoint's blobs are gone: reading one raises
+   * {@link SupersededCheckpointException}; with raw access, the storage holds little more than the live
+   * checkpoint. If this fails, check the removal of superseded data after a commit.
+   */
+  @Test
+  public void required_R2_4_previousDataRemovedAfterCommit() throws Exception {
+    URI dir = kit.newDir();
+    Content first = new Content("old", Map.of("w", new long[] {300_000, 21}, "x/y", new long[] {10, 22}),
+        Map.of());
+    Content second = new Content("new", Map.of("w", new long[] {1000, 23}), Map.of());
+    try (CheckpointStore s = kit.open(dir)) {
+      Checkpoint old = first.commit(s);
+      second.commit(s);
+      assertThrows(SupersededCheckpointException.class, () -> drain(old, "w"),
+          "reading a blob of a superseded checkpoint");
+      assertTrue(s.previous().isEmpty(), "previous() without keepPrevious must be empty");
+    }
+    if (kit.fixture.objects().isPresent()) {
+      Map<String, byte[]> snap = kit.snapshot(dir);
+      long slack = 64 * 1024;
+      if (Kit.bytes(snap) > second.totalBytes() + slack) {
+        fail("R2.4: after a second commit the storage still holds " + Kit.bytes(snap) + " bytes in "
+            + snap.size() + " objects, but the live checkpoint has " + second.totalBytes()
+            + " bytes (+ " + slack + " allowed for records): superseded data was not removed; objects "
+            + snap.keySet());
+      }
+    }
+  }
+
+  /**
+   * R2.4 and R4.3: with {@code keepPrevious} exactly one previous checkpoint is kept, readable through
+   * {@code previous()}; the one before it is removed.
+   */
+  @Test
+  public void required_R2_4_keepPreviousKeepsExactlyOne() throws Exception {
+    URI dir = kit.newDir();
+    Content a = kit.smallContent("a");
+    Content b = kit.smallContent("b");
+    Content c = new Content("c", Map.of("w", new long[] {5000, 31}), Map.of());
+    try (CheckpointStore s = kit.open(dir, kit.rw(Kit.OWNER).keepPrevious(true).build())) {
+      Checkpoint ca = a.commit(s);
+      assertTrue(s.previous().isEmpty(), "previous() after the first commit must be empty");
+      b.commit(s);
+      a.verify(s.previous().orElseThrow(() -> new AssertionError("previous() is empty after two commits")));
+      Checkpoint cc = c.commit(s);
+      b.verify(s.previous().orElseThrow(() -> new AssertionError("previous() is empty after three commits")));
+      c.verify(cc);
+      if (!a.blobs.isEmpty()) {
+        String name = a.blobs.keySet().iterator().next();
+        assertThrows(SupersededCheckpointException.class, () -> drain(ca, name),
+            "reading a blob of the checkpoint before the kept previous one");
+      }
+    }
+  }
+
+  // ========================================================================================== R4 Latest
+
+  /** R4.1: a fresh backup dir has no checkpoint; latest() is the newest commit, with increasing sequences. */
+  @Test
+  public void required_R4_1_latestIsNewestOrEmpty() throws Exception {
+    URI dir = kit.newDir();
+    try (CheckpointStore s = kit.open(dir)) {
+      assertTrue(s.latest().isEmpty(), "latest() of a fresh backup dir must be empty");
+      long last = -1;
+      for (int i = 0; i < 4; i++) {
+        Content c = kit.smallContent("c" + i);
+        Checkpoint cp = c.commit(s);
+        assertTrue(cp.sequence() > last, "sequence " + cp.sequence() + " after " + last + " must increase");
+        last = cp.sequence();
+        Checkpoint latest = s.latest().orElseThrow();
+        assertEquals(cp.sequence(), latest.sequence(), "latest() sequence");
+        assertEquals(cp.id(), latest.id(), "latest() id");
+        c.verify(latest);
+      }
+    }
+  }
+
+  // ========================================================================================== R6 Ownership
+
+  /**
+   * R6.2: a backup dir holding another identity's checkpoint is refused with {@link ForeignContentException}
+   * naming {@code foreignOwner}, and nothing changes: the other identity still reads its checkpoint.
+   */
+  @Test
+  public void required_R6_2_otherIdentityRefused() throws Exception {
+    URI dir = kit.newDir();
+    Content theirs = kit.smallContent("theirs");
+    String other = "other-owner-" + kit.random().nextInt(1_000_000);
+    try (CheckpointStore s = kit.open(dir, kit.rw(other).build())) {
+      theirs.commit(s);
+    }
+    Map<String, byte[]> before = kit.fixture.objects().isPresent() ? kit.snapshot(dir) : null;
+    try (CheckpointStore s = kit.open(dir)) {
+      fail("R6.2: opening a backup dir of owner \"" + other + "\" as \"" + Kit.OWNER + "\" returned a store "
+          + "instead of refusing with ForeignContentException; latest() there: " + s.latest().map(
+              cp -> cp.metadata().get(Content.LABEL)).orElse("none"));
+    } catch (ForeignContentException e) {
+      assertEquals(Optional.of(other), e.foreignOwner(), "ForeignContentException.foreignOwner()");
+    }
+    if (before != null) {
+      Kit.assertUnchanged(before, kit.snapshot(dir), "after refusing another identity");
+    }
+    try (CheckpointStore s = kit.open(dir, kit.rw(other).build())) {
+      kit.assertLatestIsOneOf(s, "the owner after another identity was refused", theirs);
+    }
+  }
+
+  /**
+   * R6.3: a second live read-write store on the same backup dir is refused as shared, the holder keeps
+   * committing, and once the holder is closed the backup dir is free at once (the kit opens with a one-hour
+   * lease timeout, so a missing release would block here).
+   */
+  @Test
+  public void required_R6_3_secondLiveStoreRefusedClosedStoreReleases() throws Exception {
+    URI dir = kit.newDir();
+    Content a = kit.smallContent("a");
+    Content b = kit.smallContent("b");
+    try (CheckpointStore holder = kit.open(dir)) {
+      a.commit(holder);
+      try (CheckpointStore second = kit.open(dir)) {
+        fail("R6.3: a second read-write store opened on a backup dir held by a live store");
+      } catch (SharedBackupDirException expected) {
+        // refused
+      }
+      b.commit(holder);
+    }
+    StoreOptions hour = kit.rw(Kit.OWNER).leaseTimeout(java.time.Duration.ofHours(1)).build();
+    try (CheckpointStore s = kit.open(dir, hour)) {
+      kit.assertLatestIsOneOf(s, "after the holder closed", b);
+      Content c = kit.smallContent("c");
+      c.commit(s);
+    }
+    try (CheckpointStore again = kit.open(dir, hour)) {
+      assertTrue(again.latest().isPresent(), "latest() after reopen");
+    }
+  }
+
+  // ============================================================================================ R8 Readers
+
+  /**
+   * R8: a read-only store never writes (with raw access: storage unchanged byte for byte), cannot begin a
+   * writer, opens on an empty backup dir and sees later commits.
+   */
+  @Test
+  public void required_R8_readOnlyStoreNeverWrites() throws Exception {
+    URI dir = kit.newDir();
+    try (CheckpointStore ro = kit.openReadOnly(dir)) {
+      assertTrue(ro.latest().isEmpty(), "latest() of an empty backup dir");
+      assertThrows(IllegalStateException.class, ro::begin, "begin() on a read-only store");
+      Content c = kit.smallContent("c");
+      try (CheckpointStore rw = kit.open(dir)) {
+        c.commit(rw);
+      }
+      kit.assertLatestIsOneOf(ro, "a read-only store opened on an empty dir, after a commit", c);
+      Map<String, byte[]> before = kit.fixture.objects().isPresent() ? kit.snapshot(dir) : null;
+      try (CheckpointStore ro2 = kit.openReadOnly(dir)) {
+        kit.assertLatestIsOneOf(ro2, "a second read-only store", c);
+        assertThrows(IllegalStateException.class, ro2::delete, "delete() on a read-only store");
+      }
+      if (before != null) {
+        Map<String, byte[]> after = kit.snapshot(dir);
+        assertEquals(before.keySet(), after.keySet(), "R8: objects after read-only opens and reads");
+        Kit.assertUnchanged(before, after, "R8: after read-only opens and reads");
+      }
+    }
+  }
+
+  static void drain(Checkpoint cp, String name) throws IOException {
+    try (var ch = cp.openBlob(name)) {
+      ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+      while (ch.read(b) >= 0) {
+        b.clear();
+      }
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package org.ckpt4j.tck;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointWriter;
+
+/**
+ * A self-describing checkpoint the kit writes: blob bytes are a function of (seed, offset), and the metadata key
+ * {@value #SPEC} describes every blob, so any reader (also a child JVM) can verify what it reads without holding
+ * the bytes.
+ */
+final class Content {
+  static final String SPEC = "ckpt4j.tck.spec";
+  static final String LABEL = "ckpt4j.tck.label";
+  private static final int CHUNK = 64 * 1024;
+
+  final String label;
+  /** blob name -> {size, seed}. */
+  final Map<String, long[]> blobs;
+  final Map<String, String> userMetadata;
+
+  Content(String label, Map<String, long[]> blobs, Map<String, String> userMetadata) {
+    this.label = label;
+    this.blobs = Collections.unmodifiableMap(new TreeMap<>(blobs));
+    this.userMetadata = Collections.unmodifiableMap(new TreeMap<>(userMetadata));
+  }
+
+  /** A random checkpoint of 0..maxBlobs blobs, sizes skewed small with the odd large one up to maxBytes. */
+  static Content random(String label, SplittableRandom r, int maxBlobs, long maxBytes) {
+    Map<String, long[]> blobs = new TreeMap<>();
+    int n = r.nextInt(maxBlobs + 1);
+    for (int i = 0; i < n; i++) {
+      blobs.put(randomName(r, i), new long[] {randomSize(r, maxBytes), r.nextLong()});
+    }
+    Map<String, String> meta = new TreeMap<>();
+    if (r.nextBoolean()) {
+      meta.put("epoch", Integer.toString(r.nextInt(1000)));
+      meta.put("note \u00e9\u6f22", "value with spaces, \"quotes\" and \u00fcnicode " + r.nextInt());
+    }
+    return new Content(label, blobs, meta);
+  }
+
+  static String randomName(SplittableRandom r, int i) {
+    String[] segs = {"w", "layer0", "opt", "a.b", "x_y-z", ".hidden", "m", "Z9"};
+    StringBuilder b = new StringBuilder();
+    int depth = r.nextInt(3);
+    for (int d = 0; d < depth; d++) {
+      b.append(segs[r.nextInt(segs.length)]).append('/');
+    }
+    return b.append("blob").append(i).append(r.nextBoolean() ? ".bin" : "").toString();
+  }
+
+  static long randomSize(SplittableRandom r, long maxBytes) {
+    int pick = r.nextInt(10);
+    long size;
+    if (pick == 0) {
+      size = 0;
+    } else if (pick < 7) {
+      size = r.nextInt(4096);
+    } else if (pick < 9) {
+      size = r.nextInt(256 * 1024);
+    } else {
+      size = r.nextLong(Math.max(1, maxBytes) + 1);
+    }
+    return Math.min(size, maxBytes);
+  }
+
+  long totalBytes() {
+    return blobs.values().stream().mapToLong(v -> v[0]).sum();
+  }
+
+  Map<String, String> metadata() {
+    Map<String, String> m = new TreeMap<>(userMetadata);
+    m.put(LABEL, label);
+    StringBuilder spec = new StringBuilder();
+    blobs.forEach((name, v) -> spec.append(spec.length() == 0 ? "" : ",").append(name).append('=').append(v[0])
+        .append('@').append(v[1]));
+    m.put(SPEC, spec.toString());
+    return m;
+  }
+
+  /** Parses the content a checkpoint claims to hold, from its metadata. */
+  static Optional<Content> fromMetadata(Map<String, String> metadata) {
+    String label = metadata.get(LABEL);
+    String spec = metadata.get(SPEC);
+    if (label == null || spec == null) {
+      return Optional.empty();
+    }
+    Map<String, long[]> blobs = new TreeMap<>();
+    if (!spec.isEmpty()) {
+      for (String item : spec.split(",")) {
+        int eq = item.lastIndexOf('=');
+        int at = item.lastIndexOf('@');
+        blobs.put(item.substring(0, eq), new long[] {Long.parseLong(item.substring(eq + 1, at)),
+            Long.parseLong(item.substring(at + 1))});
+      }
+    }
+    Map<String, String> user = new TreeMap<>(metadata);
+    user.remove(LABEL);
+    user.remove(SPEC);
+    return Optional.of(new Content(label, blobs, user));
+  }
+
+  /** Writes every blob (streamed) into the writer. */
+  void writeBlobs(CheckpointWriter w) throws IOException {
+    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
+      try (WritableByteChannel ch = w.newBlob(e.getKey())) {
+        stream(ch, e.getValue()[0], e.getValue()[1], Long.MAX_VALUE);
+      }
+    }
+  }
+
+  /** Begins, writes and commits this content. */
+  Checkpoint commit(CheckpointStore store) throws IOException {
+    try (CheckpointWriter w = store.begin()) {
+      writeBlobs(w);
+      return w.commit(metadata());
+    }
+  }
+
+  /**
+   * Streams {@code size} bytes of the blob with {@code seed} into {@code ch}, stopping (and returning false)
+   * once {@code stopAt} bytes were written.
+   */
+  static boolean stream(WritableByteChannel ch, long size, long seed, long stopAt) throws IOException {
+    SplittableRandom r = new SplittableRandom(seed);
+    byte[] buf = new byte[CHUNK];
+    long written = 0;
+    while (written < size) {
+      int n = (int) Math.min(CHUNK, size - written);
+      fill(r, buf, n);
+      if (written + n > stopAt) {
+        n = (int) (stopAt - written);
+        writeFully(ch, ByteBuffer.wrap(buf, 0, n));
+        return false;
+      }
+      writeFully(ch, ByteBuffer.wrap(buf, 0, n));
+      written += n;
+    }
+    return true;
+  }
+
+  private static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  private static void fill(SplittableRandom r, byte[] buf, int n) {
+    for (int i = 0; i < n; i += 8) {
+      long v = r.nextLong();
+      for (int j = 0; j < 8 && i + j < n; j++) {
+        buf[i + j] = (byte) (v >>> (8 * j));
+      }
+    }
+  }
+
+  /** The bytes of one blob (for small blobs and for planting). */
+  static byte[] bytes(long size, long seed) {
+    byte[] out = new byte[Math.toIntExact(size)];
+    SplittableRandom r = new SplittableRandom(seed);
+    byte[] buf = new byte[CHUNK];
+    for (int off = 0; off < out.length; off += CHUNK) {
+      int n = Math.min(CHUNK, out.length - off);
+      fill(r, buf, n);
+      System.arraycopy(buf, 0, out, off, n);
+    }
+    return out;
+  }
+
+  /**
+   * Reads the checkpoint whole and checks it is exactly this content: metadata, blob names and sizes, bytes.
+   * Store errors (typed) propagate; a mismatch is an {@link AssertionError} saying what was observed.
+   */
+  void verify(Checkpoint cp) throws IOException {
+    Optional<Content> claimed = fromMetadata(cp.metadata());
+    if (claimed.isEmpty() || !claimed.get().label.equals(label)) {
+      throw new AssertionError("expected checkpoint " + describe() + " but the store returned one with metadata "
+          + cp.metadata().keySet() + (claimed.isPresent() ? " labelled " + claimed.get().label : ""));
+    }
+    if (!cp.metadata().equals(metadata())) {
+      throw new AssertionError("checkpoint " + label + ": metadata differs: expected " + metadata() + ", observed "
+          + cp.metadata());
+    }
+    Map<String, Long> sizes = new TreeMap<>();
+    blobs.forEach((k, v) -> sizes.put(k, v[0]));
+    if (!cp.blobs().equals(sizes)) {
+      throw new AssertionError("checkpoint " + label + ": a mix or a partial checkpoint: expected blobs " + sizes
+          + ", observed " + cp.blobs());
+    }
+    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
+      try (ReadableByteChannel ch = cp.openBlob(e.getKey())) {
+        verifyBlob(label, e.getKey(), ch, e.getValue()[0], e.getValue()[1]);
+      }
+    }
+  }
+
+  static void verifyBlob(String label, String name, ReadableByteChannel ch, long size, long seed)
+      throws IOException {
+    SplittableRandom r = new SplittableRandom(seed);
+    byte[] expected = new byte[CHUNK];
+    ByteBuffer got = ByteBuffer.allocate(CHUNK);
+    long pos = 0;
+    while (true) {
+      got.clear();
+      int n = ch.read(got);
+      if (n < 0) {
+        break;
+      }
+      got.flip();
+      while (got.hasRemaining()) {
+        if (pos >= size) {
+          throw new AssertionError("checkpoint " + label + ", blob " + name + ": returned more than the "
+              + size + " bytes committed (observed a byte at offset " + pos + ")");
+        }
+        int chunkOff = (int) (pos % CHUNK);
+        if (chunkOff == 0) {
+          fill(r, expected, (int) Math.min(CHUNK, size - pos));
+        }
+        byte b = got.get();
+        if (b != expected[chunkOff]) {
+          throw new AssertionError("checkpoint " + label + ", blob " + name + ": returned wrong data at offset "
+              + pos + " of " + size + " (expected byte " + expected[chunkOff] + ", observed " + b
+              + "): unverified or mixed data was returned as good");
+        }
+        pos++;
+      }
+    }
+    if (pos != size) {
+      throw new AssertionError("checkpoint " + label + ", blob " + name + ": returned " + pos + " bytes, "
+          + "committed " + size + ": a partial blob was returned as good");
+    }
+  }
+
+  String describe() {
+    List<String> parts = new ArrayList<>();
+    blobs.forEach((k, v) -> parts.add(k + " (" + v[0] + " B)"));
+    return "'" + label + "' " + parts;
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

@@ -1,0 +1,235 @@
+package org.ckpt4j.tck;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.StoreOptions;
+import org.junit.jupiter.api.Assumptions;
+
+/** What the rules share for one test class: the fixture, the knobs, the random source, helpers, counters. */
+final class Kit {
+  static final String OWNER = "tck-owner-" + Long.toHexString(new SplittableRandom().nextLong());
+
+  final TckFixture fixture;
+  final TckSettings settings;
+  private Set<Capability> capabilities;
+  final AtomicLong crashTrials = new AtomicLong();
+  final AtomicLong interruptionTrials = new AtomicLong();
+  final AtomicLong sequences = new AtomicLong();
+  final AtomicLong faultTrials = new AtomicLong();
+  private SplittableRandom random;
+  private long testSeed;
+  private String testName = "?";
+
+  Kit(TckFixture fixture) {
+    this.fixture = fixture;
+    this.settings = new TckSettings(fixture.knobs());
+  }
+
+  /** Seeds this test's random source from the run's seed and the test name: reproducible per test. */
+  void beginTest(String name) {
+    testName = name;
+    testSeed = settings.seed ^ (long) name.hashCode() * 0x9E3779B97F4A7C15L;
+    random = new SplittableRandom(testSeed);
+  }
+
+  SplittableRandom random() {
+    return random;
+  }
+
+  long testSeed() {
+    return testSeed;
+  }
+
+  /** How to reproduce the current test, for failure messages. */
+  String reproduce() {
+    return "reproduce with -D" + TckSettings.PREFIX + "seed=" + settings.seed + " (test " + testName + ")";
+  }
+
+  URI newDir() throws IOException {
+    return fixture.newBackupDir();
+  }
+
+  StoreOptions.Builder rw(String owner) {
+    StoreOptions.Builder b = StoreOptions.forOwner(owner).leaseTimeout(fixture.leaseTimeout());
+    fixture.properties().forEach(b::property);
+    return b;
+  }
+
+  StoreOptions.Builder ro() {
+    StoreOptions.Builder b = StoreOptions.readOnly().leaseTimeout(fixture.leaseTimeout());
+    fixture.properties().forEach(b::property);
+    return b;
+  }
+
+  CheckpointStore open(URI dir) throws IOException {
+    return CheckpointStores.open(dir, rw(OWNER).build());
+  }
+
+  CheckpointStore open(URI dir, StoreOptions options) throws IOException {
+    return CheckpointStores.open(dir, options);
+  }
+
+  CheckpointStore openReadOnly(URI dir) throws IOException {
+    return CheckpointStores.open(dir, ro().build());
+  }
+
+  /** The capabilities under certification: declared by the fixture, else reported by a store. */
+  synchronized Set<Capability> capabilities() throws IOException {
+    if (capabilities == null) {
+      Optional<Set<Capability>> declared = fixture.declaredCapabilities();
+      if (declared.isPresent()) {
+        capabilities = declared.get();
+      } else {
+        try (CheckpointStore s = openReadOnly(newDir())) {
+          capabilities = Set.copyOf(s.capabilities());
+        }
+      }
+    }
+    return capabilities;
+  }
+
+  void assumeCapability(Capability c) throws IOException {
+    Assumptions.assumeTrue(capabilities().contains(c), () -> "not applicable: the backend does not declare "
+        + c + " (capabilities: " + capabilitiesQuietly() + ")");
+  }
+
+  private String capabilitiesQuietly() {
+    try {
+      return capabilities().toString();
+    } catch (IOException e) {
+      return "unknown: " + e;
+    }
+  }
+
+  void assumeRawAccess() {
+    Assumptions.assumeTrue(fixture.objects().isPresent(), "not applicable: the fixture gives no raw access to "
+        + "the storage (TckFixture.Builder.objects or rawAccess)");
+  }
+
+  void assumeObjectFaults() {
+    Assumptions.assumeTrue(fixture.supportsObjectFaults(), "not applicable: the fixture gives no ObjectStore "
+        + "to inject faults into (TckFixture.Builder.objects)");
+  }
+
+  /** Raw access to the objects under {@code dir}; the caller closes it. */
+  ObjectStore raw(URI dir) throws IOException {
+    assumeRawAccess();
+    return fixture.objects().orElseThrow().open(dir, rw(OWNER).build());
+  }
+
+  /** A fault-injecting decorator over the backend's objects under {@code dir}. */
+  FaultyObjectStore faulty(URI dir, StoreOptions options) throws IOException {
+    assumeObjectFaults();
+    return new FaultyObjectStore(fixture.objects().orElseThrow().open(dir, options));
+  }
+
+  /** The store under test built over (faulty) objects, as the backend's provider would build it. */
+  CheckpointStore openOver(ObjectStore objects, StoreOptions options) throws IOException {
+    return fixture.storeBuilder().build(objects, options);
+  }
+
+  /** Every object under {@code dir}, byte for byte. */
+  Map<String, byte[]> snapshot(URI dir) throws IOException {
+    try (ObjectStore raw = raw(dir)) {
+      Map<String, byte[]> all = new TreeMap<>();
+      for (String key : raw.list("")) {
+        raw.get(key).ifPresent(b -> all.put(key, b));
+      }
+      return all;
+    }
+  }
+
+  static long bytes(Map<String, byte[]> snapshot) {
+    return snapshot.values().stream().mapToLong(b -> b.length).sum();
+  }
+
+  /** Asserts that every object of {@code expected} is still there, byte for byte. */
+  static void assertUnchanged(Map<String, byte[]> expected, Map<String, byte[]> now, String when) {
+    java.util.List<String> problems = new ArrayList<>();
+    expected.forEach((k, v) -> {
+      byte[] b = now.get(k);
+      if (b == null) {
+        problems.add(k + " was deleted");
+      } else if (!Arrays.equals(v, b)) {
+        problems.add(k + " was changed (" + v.length + " -> " + b.length + " bytes)");
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new AssertionError(when + ": foreign objects were not left alone: " + problems);
+    }
+  }
+
+  Content content(String label) {
+    return Content.random(label, random, 4, settings.maxBlobBytes);
+  }
+
+  Content smallContent(String label) {
+    return Content.random(label, random, 3, 64 * 1024);
+  }
+
+  /**
+   * Opens a read-only store on {@code dir} and checks that its latest checkpoint is whole and one of
+   * {@code allowed} ({@code null} in it allows "no checkpoint"). Returns which one it was.
+   */
+  Content assertLatestIsOneOf(URI dir, String situation, Content... allowed) throws IOException {
+    try (CheckpointStore s = openReadOnly(dir)) {
+      return assertLatestIsOneOf(s, situation, allowed);
+    }
+  }
+
+  Content assertLatestIsOneOf(CheckpointStore s, String situation, Content... allowed) throws IOException {
+    Optional<Checkpoint> latest = s.latest();
+    java.util.List<String> names = new ArrayList<>();
+    for (Content c : allowed) {
+      names.add(c == null ? "none" : c.describe());
+    }
+    if (latest.isEmpty()) {
+      if (Arrays.asList(allowed).contains(null)) {
+        return null;
+      }
+      throw new AssertionError(situation + ": latest() is empty, expected one of " + names + "; " + reproduce());
+    }
+    Checkpoint cp = latest.get();
+    Optional<Content> claimed = Content.fromMetadata(cp.metadata());
+    for (Content c : allowed) {
+      if (c != null && claimed.isPresent() && c.label.equals(claimed.get().label)) {
+        try {
+          c.verify(cp);
+        } catch (AssertionError e) {
+          throw new AssertionError(situation + ": " + e.getMessage() + "; " + reproduce(), e);
+        } catch (CheckpointStoreException e) {
+          throw new AssertionError(situation + ": reading the latest checkpoint " + c.label + " failed with "
+              + e + " although it should be whole; " + reproduce(), e);
+        }
+        return c;
+      }
+    }
+    throw new AssertionError(situation + ": latest() is " + (claimed.isPresent() ? claimed.get().describe()
+        : "a checkpoint the kit did not write, metadata " + cp.metadata().keySet()) + ", expected one of "
+        + names + "; " + reproduce());
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // best effort: the test already failed or the resource is gone
+      }
+    }
+  }
+}

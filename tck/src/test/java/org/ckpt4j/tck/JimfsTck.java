@@ -1,0 +1,27 @@
+package org.ckpt4j.tck;
+
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import org.ckpt4j.storage.local.LocalObjectsForTck;
+import org.junit.jupiter.api.AfterAll;
+
+/** Certifies the local backend on an in-memory Jimfs file system ({@code jimfs:}) with the full kit. */
+class JimfsTck extends CheckpointStoreTck {
+  private final FileSystem fs = Jimfs.newFileSystem("tck-" + System.nanoTime(), Configuration.unix());
+
+  @AfterAll
+  void closeFs() throws Exception {
+    fs.close();
+  }
+
+  @Override
+  protected TckFixture fixture() {
+    return TckFixture.builder(() -> Files.createTempDirectory(Files.createDirectories(fs.getPath("/tmp")), "d")
+            .resolve("backup").toUri())
+        .capabilities()
+        .objects((dir, options) -> LocalObjectsForTck.open(dir))
+        .build();
+  }
+}
