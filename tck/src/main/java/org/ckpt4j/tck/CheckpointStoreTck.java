@@ -211,7 +211,7 @@ public abstract class CheckpointStoreTck {
           "reading a blob of a superseded checkpoint");
       assertTrue(s.previous().isEmpty(), "previous() without keepPrevious must be empty");
     }
-    if (kit.fixture.objects().isPresent()) {
+    if (kit.hasRawAccess()) {
       Map<String, byte[]> snap = kit.snapshot(dir);
       long slack = 64 * 1024;
       if (Kit.bytes(snap) > second.totalBytes() + slack) {
@@ -247,6 +247,44 @@ public abstract class CheckpointStoreTck {
             "reading a blob of the checkpoint before the kept previous one");
       }
     }
+  }
+
+  // ===================================================================================== R3 Interruptions
+
+  /**
+   * R3.1: randomized interruptions ({@code ckpt4j.tck.interruptionTrials}) on one backup dir: exceptions thrown
+   * by user code from inside blob streams at random offsets, thread interrupts, writers abandoned without
+   * close, and (with fault injection) storage calls failing at random call counts before or after being
+   * applied, streams failing at random bytes, and the store "dying" mid-write. After each, a fresh store
+   * returns exactly the last checkpoint whose commit returned, or for an interrupted commit that one or the new
+   * one, byte-identical. R3.2: after the trials and a clean commit, no leftovers remain (with raw access). If
+   * this fails, the message lists every step of the run.
+   */
+  @Test
+  public void required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole() throws Exception {
+    new InterruptionRules(kit).randomizedTrials();
+  }
+
+  /**
+   * R3.1 with fault injection: every storage call of a commit fails in turn, once before reaching the storage
+   * and once after succeeding with its response lost. Latest is then the previous or the new checkpoint,
+   * whole, and the same store commits again once the fault is gone: a store must recognise its own record when
+   * the response to creating it was lost ("I already won"), never fence itself.
+   */
+  @Test
+  public void required_R3_1_everyCallOfACommitFailsInTurn() throws Exception {
+    new InterruptionRules(kit).everyCallOfACommitFailsInTurn();
+  }
+
+  /**
+   * R3.2: leftovers of a writer that died mid-blob (with fault injection: every call fails from then on, like
+   * a killed process) are removed by the next open and commit: the storage holds little more than the live
+   * checkpoint. If this fails, check the pruning of unreferenced data on open/commit and
+   * {@code ObjectStore.purgeIncomplete}.
+   */
+  @Test
+  public void required_R3_2_leftoversRemovedByNextOpenAndCommit() throws Exception {
+    new InterruptionRules(kit).leftoversRemovedByNextOpenAndCommit();
   }
 
   // ========================================================================================== R4 Latest
@@ -285,7 +323,7 @@ public abstract class CheckpointStoreTck {
     try (CheckpointStore s = kit.open(dir, kit.rw(other).build())) {
       theirs.commit(s);
     }
-    Map<String, byte[]> before = kit.fixture.objects().isPresent() ? kit.snapshot(dir) : null;
+    Map<String, byte[]> before = kit.hasRawAccess() ? kit.snapshot(dir) : null;
     try (CheckpointStore s = kit.open(dir)) {
       fail("R6.2: opening a backup dir of owner \"" + other + "\" as \"" + Kit.OWNER + "\" returned a store "
           + "instead of refusing with ForeignContentException; latest() there: " + s.latest().map(
@@ -348,7 +386,7 @@ public abstract class CheckpointStoreTck {
         c.commit(rw);
       }
       kit.assertLatestIsOneOf(ro, "a read-only store opened on an empty dir, after a commit", c);
-      Map<String, byte[]> before = kit.fixture.objects().isPresent() ? kit.snapshot(dir) : null;
+      Map<String, byte[]> before = kit.hasRawAccess() ? kit.snapshot(dir) : null;
       try (CheckpointStore ro2 = kit.openReadOnly(dir)) {
         kit.assertLatestIsOneOf(ro2, "a second read-only store", c);
         assertThrows(IllegalStateException.class, ro2::delete, "delete() on a read-only store");

@@ -134,21 +134,25 @@ final class Content {
    * once {@code stopAt} bytes were written.
    */
   static boolean stream(WritableByteChannel ch, long size, long seed, long stopAt) throws IOException {
+    return streamRange(ch, size, seed, 0, stopAt);
+  }
+
+  /** Streams bytes [from, min(size, to)) of the blob; returns whether the blob's end was reached. */
+  static boolean streamRange(WritableByteChannel ch, long size, long seed, long from, long to)
+      throws IOException {
     SplittableRandom r = new SplittableRandom(seed);
     byte[] buf = new byte[CHUNK];
-    long written = 0;
-    while (written < size) {
-      int n = (int) Math.min(CHUNK, size - written);
+    long end = Math.min(size, to);
+    for (long pos = 0; pos < end; pos += CHUNK) {
+      int n = (int) Math.min(CHUNK, size - pos);
       fill(r, buf, n);
-      if (written + n > stopAt) {
-        n = (int) (stopAt - written);
-        writeFully(ch, ByteBuffer.wrap(buf, 0, n));
-        return false;
+      long lo = Math.max(pos, from);
+      long hi = Math.min(pos + n, end);
+      if (hi > lo) {
+        writeFully(ch, ByteBuffer.wrap(buf, (int) (lo - pos), (int) (hi - lo)));
       }
-      writeFully(ch, ByteBuffer.wrap(buf, 0, n));
-      written += n;
     }
-    return true;
+    return end == size;
   }
 
   private static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {

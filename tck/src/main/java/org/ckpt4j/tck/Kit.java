@@ -14,6 +14,7 @@ import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
@@ -115,26 +116,61 @@ final class Kit {
     }
   }
 
-  void assumeRawAccess() {
-    Assumptions.assumeTrue(fixture.objects().isPresent(), "not applicable: the fixture gives no raw access to "
-        + "the storage (TckFixture.Builder.objects or rawAccess)");
+  private Boolean providerObjects;
+
+  /** The fixture's objects, else the provider's ({@code CheckpointStoreProvider.objectStore}), else null. */
+  private synchronized TckFixture.ObjectStoreFactory objectsFactory() throws IOException {
+    if (fixture.objects().isPresent()) {
+      return fixture.objects().get();
+    }
+    if (providerObjects == null) {
+      Optional<ObjectStore> probe = providerObjects(newDir(), rw(OWNER).build());
+      providerObjects = probe.isPresent();
+      if (probe.isPresent()) {
+        probe.get().close();
+      }
+    }
+    return providerObjects ? (dir, options) -> providerObjects(dir, options).orElseThrow() : null;
   }
 
-  void assumeObjectFaults() {
-    Assumptions.assumeTrue(fixture.supportsObjectFaults(), "not applicable: the fixture gives no ObjectStore "
-        + "to inject faults into (TckFixture.Builder.objects)");
+  private static Optional<ObjectStore> providerObjects(URI dir, StoreOptions options) throws IOException {
+    String scheme = dir.getScheme() == null ? "file" : dir.getScheme().toLowerCase(java.util.Locale.ROOT);
+    for (CheckpointStoreProvider p : java.util.ServiceLoader.load(CheckpointStoreProvider.class)) {
+      if (p.schemes().contains(scheme)) {
+        return p.objectStore(dir, options);
+      }
+    }
+    return Optional.empty();
+  }
+
+  boolean hasRawAccess() throws IOException {
+    return objectsFactory() != null;
+  }
+
+  boolean hasObjectFaults() throws IOException {
+    return fixture.objects().isPresent() ? fixture.supportsObjectFaults() : objectsFactory() != null;
+  }
+
+  void assumeRawAccess() throws IOException {
+    Assumptions.assumeTrue(hasRawAccess(), "not applicable: no raw access to the storage (the provider's "
+        + "objectStore() is empty and the fixture sets neither objects nor rawAccess)");
+  }
+
+  void assumeObjectFaults() throws IOException {
+    Assumptions.assumeTrue(hasObjectFaults(), "not applicable: no ObjectStore to inject faults into (the "
+        + "provider's objectStore() is empty and the fixture sets no objects)");
   }
 
   /** Raw access to the objects under {@code dir}; the caller closes it. */
   ObjectStore raw(URI dir) throws IOException {
     assumeRawAccess();
-    return fixture.objects().orElseThrow().open(dir, rw(OWNER).build());
+    return objectsFactory().open(dir, rw(OWNER).build());
   }
 
   /** A fault-injecting decorator over the backend's objects under {@code dir}. */
   FaultyObjectStore faulty(URI dir, StoreOptions options) throws IOException {
     assumeObjectFaults();
-    return new FaultyObjectStore(fixture.objects().orElseThrow().open(dir, options));
+    return new FaultyObjectStore(objectsFactory().open(dir, options));
   }
 
   /** The store under test built over (faulty) objects, as the backend's provider would build it. */
@@ -221,6 +257,20 @@ final class Kit {
     throw new AssertionError(situation + ": latest() is " + (claimed.isPresent() ? claimed.get().describe()
         : "a checkpoint the kit did not write, metadata " + cp.metadata().keySet()) + ", expected one of "
         + names + "; " + reproduce());
+  }
+
+  /** The kit's content that is latest in {@code dir}, verified whole, or null if there is none. */
+  Content lastCommittedOrNull(URI dir) throws IOException {
+    try (CheckpointStore s = openReadOnly(dir)) {
+      Optional<Checkpoint> cp = s.latest();
+      if (cp.isEmpty()) {
+        return null;
+      }
+      Content c = Content.fromMetadata(cp.get().metadata()).orElseThrow(() -> new AssertionError(
+          "latest() is a checkpoint the kit did not write: " + cp.get().metadata().keySet()));
+      c.verify(cp.get());
+      return c;
+    }
   }
 
   static void closeQuietly(AutoCloseable c) {

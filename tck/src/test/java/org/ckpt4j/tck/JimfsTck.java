@@ -4,7 +4,6 @@ import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
-import org.ckpt4j.storage.local.LocalObjectsForTck;
 import org.junit.jupiter.api.AfterAll;
 
 /** Certifies the local backend on an in-memory Jimfs file system ({@code jimfs:}) with the full kit. */
@@ -21,7 +20,6 @@ class JimfsTck extends CheckpointStoreTck {
     return TckFixture.builder(() -> Files.createTempDirectory(Files.createDirectories(fs.getPath("/tmp")), "d")
             .resolve("backup").toUri())
         .capabilities()
-        .objects((dir, options) -> LocalObjectsForTck.open(dir))
         .build();
   }
 }

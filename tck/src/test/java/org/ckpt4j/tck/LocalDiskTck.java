@@ -3,7 +3,6 @@ package org.ckpt4j.tck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.ckpt4j.spi.Capability;
-import org.ckpt4j.storage.local.LocalObjectsForTck;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Certifies the local backend on the real disk ({@code file:}) with the full kit. */
@@ -15,7 +14,6 @@ class LocalDiskTck extends CheckpointStoreTck {
   protected TckFixture fixture() {
     return TckFixture.builder(() -> Files.createTempDirectory(root, "dir").resolve("backup").toUri())
         .capabilities(Capability.CROSS_PROCESS, Capability.POWER_LOSS_DURABLE)
-        .objects((dir, options) -> LocalObjectsForTck.open(dir))
         .build();
   }
 }

@@ -2,7 +2,6 @@ package org.ckpt4j.tck;
 
 import java.net.URI;
 import java.util.UUID;
-import org.ckpt4j.spi.InMemoryStoreProvider;
 
 /** Certifies the in-memory reference backend ({@code mem:}) with the full kit. */
 class MemReferenceTck extends CheckpointStoreTck {
@@ -10,7 +9,6 @@ class MemReferenceTck extends CheckpointStoreTck {
   protected TckFixture fixture() {
     return TckFixture.builder(() -> URI.create("mem:tck-" + UUID.randomUUID()))
         .capabilities()
-        .objects((dir, options) -> InMemoryStoreProvider.objects(dir))
         .build();
   }
 }

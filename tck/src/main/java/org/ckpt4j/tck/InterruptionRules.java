@@ -1,0 +1,341 @@
+package org.ckpt4j.tck;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.StoreOptions;
+
+/** R3: interrupted writes leave the previous checkpoint (or, for an interrupted commit, the new one), whole. */
+final class InterruptionRules {
+  private final Kit kit;
+
+  InterruptionRules(Kit kit) {
+    this.kit = kit;
+  }
+
+  /** How a trial interrupts a write. */
+  enum Kind {
+    USER_EXCEPTION_IN_STREAM, THREAD_INTERRUPT, ABANDONED_WRITER, OBJECT_FAULT, STREAM_FAULT, SEVERED, TRANSPORT_FAULT
+  }
+
+  /** Runs the randomized trials on one backup dir; returns a log of what happened. */
+  void randomizedTrials() throws Exception {
+    URI dir = kit.newDir();
+    SplittableRandom r = kit.random();
+    List<Kind> kinds = new ArrayList<>(List.of(Kind.USER_EXCEPTION_IN_STREAM, Kind.THREAD_INTERRUPT,
+        Kind.ABANDONED_WRITER));
+    if (kit.hasObjectFaults()) {
+      kinds.addAll(List.of(Kind.OBJECT_FAULT, Kind.OBJECT_FAULT, Kind.STREAM_FAULT, Kind.SEVERED));
+    }
+    if (kit.fixture.transportFaults().isPresent()) {
+      kinds.add(Kind.TRANSPORT_FAULT);
+      kinds.add(Kind.TRANSPORT_FAULT);
+    }
+    Content committed = null;
+    List<String> log = new ArrayList<>();
+    int trials = kit.settings.interruptionTrials;
+    for (int t = 0; t < trials; t++) {
+      Kind kind = kinds.get(r.nextInt(kinds.size()));
+      Content next = Content.random("t" + t, r, 3, Math.min(kit.settings.maxBlobBytes, 1 << 20));
+      String step = "trial " + t + ": " + kind + " while writing " + next.describe() + " over "
+          + (committed == null ? "none" : committed.label);
+      log.add(step);
+      boolean returned;
+      try {
+        returned = runTrial(dir, kind, next, committed, r, log);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "\nsteps so far:\n  " + String.join("\n  ", log), e);
+      }
+      kit.interruptionTrials.incrementAndGet();
+      Content seen = kit.assertLatestIsOneOf(dir, "R3.1 after " + step + (returned ? " (commit returned)" : ""),
+          returned ? new Content[] {next} : new Content[] {committed, next});
+      log.add("  -> commit " + (returned ? "returned" : "did not return") + "; latest: "
+          + (seen == null ? "none" : seen.label));
+      committed = seen;
+      if (r.nextInt(3) == 0) {
+        Content clean = kit.smallContent("clean" + t);
+        try (CheckpointStore s = kit.open(dir)) {
+          clean.commit(s);
+        }
+        committed = clean;
+        log.add("  clean commit " + clean.label);
+      }
+    }
+    assertNoLeftovers(dir, committed, "R3.2 after " + trials + " interrupted writes and a clean commit");
+  }
+
+  /**
+   * One interrupted write attempt with a store of its own. Returns whether commit returned normally.
+   */
+  private boolean runTrial(URI dir, Kind kind, Content next, Content committed, SplittableRandom r,
+      List<String> log)
+      throws Exception {
+    StoreOptions opts = kit.rw(Kit.OWNER).build();
+    FaultyObjectStore faulty = null;
+    CheckpointStore s;
+    if (kind == Kind.OBJECT_FAULT || kind == Kind.STREAM_FAULT || kind == Kind.SEVERED) {
+      faulty = kit.faulty(dir, opts);
+      s = kit.openOver(faulty, opts);
+      faulty.countCallsOf(Thread.currentThread());
+    } else {
+      s = kit.open(dir, opts);
+    }
+    boolean returned = false;
+    long total = Math.max(1, next.totalBytes());
+    try {
+      switch (kind) {
+        case USER_EXCEPTION_IN_STREAM: {
+          long at = r.nextLong(total);
+          try (CheckpointWriter w = s.begin()) {
+            writeUntil(w, next, at, () -> {
+              throw new IllegalStateException("tck: user code failed at byte " + at);
+            });
+            returned = commit(w, next);
+          } catch (IllegalStateException expected) {
+            log.add("  user exception at byte " + at);
+          }
+          break;
+        }
+        case THREAD_INTERRUPT: {
+          long at = r.nextLong(total);
+          try (CheckpointWriter w = s.begin()) {
+            writeUntil(w, next, at, () -> Thread.currentThread().interrupt());
+            returned = commit(w, next);
+          } catch (IOException e) {
+            log.add("  interrupted at byte " + at + ": " + e);
+          } finally {
+            Thread.interrupted();
+          }
+          break;
+        }
+        case ABANDONED_WRITER: {
+          long at = r.nextLong(total);
+          CheckpointWriter w = s.begin();
+          writeUntil(w, next, at, () -> { });
+          log.add("  abandoned after byte " + at);
+          kit.assertLatestIsOneOf(dir, "R3.1 while a writer is abandoned (store still open)", committed);
+          // the writer is never closed; the store is closed below
+          break;
+        }
+        case OBJECT_FAULT: {
+          long n = 1 + r.nextInt(20);
+          TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
+              : TransportFaults.Kind.LOSE_RESPONSE;
+          faulty.failCall(n, how);
+          kit.faultTrials.incrementAndGet();
+          try {
+            returned = next.commit(s) != null;
+          } catch (IOException e) {
+            log.add("  " + e.getMessage());
+          }
+          break;
+        }
+        case STREAM_FAULT: {
+          long at = r.nextLong(total);
+          faulty.failStreamAt(at);
+          kit.faultTrials.incrementAndGet();
+          try {
+            returned = next.commit(s) != null;
+          } catch (IOException e) {
+            log.add("  " + e.getMessage());
+          }
+          break;
+        }
+        case SEVERED: {
+          long at = r.nextLong(total);
+          CheckpointWriter w = s.begin();
+          kit.faultTrials.incrementAndGet();
+          try {
+            writeUntil(w, next, at, faulty::sever);
+            returned = commit(w, next);
+          } catch (IOException e) {
+            log.add("  severed at byte " + at + " (like a crash): " + e.getMessage());
+          }
+          break;
+        }
+        case TRANSPORT_FAULT: {
+          TransportFaults hook = kit.fixture.transportFaults().orElseThrow();
+          hook.disarm();
+          long n = 1 + r.nextInt(12);
+          TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
+              : TransportFaults.Kind.LOSE_RESPONSE;
+          hook.failRequest(n, how);
+          kit.faultTrials.incrementAndGet();
+          try {
+            returned = next.commit(s) != null;
+          } catch (IOException e) {
+            log.add("  transport fault #" + n + " " + how + ": " + e);
+          } finally {
+            hook.disarm();
+          }
+          break;
+        }
+        default:
+          throw new AssertionError(kind);
+      }
+    } finally {
+      if (faulty != null && kind != Kind.SEVERED) {
+        faulty.disarm();
+      }
+      Kit.closeQuietly(s);
+    }
+    return returned;
+  }
+
+  private static boolean commit(CheckpointWriter w, Content c) throws IOException {
+    w.commit(c.metadata());
+    return true;
+  }
+
+  /** Streams the content's blobs, running {@code atByte} once the given total offset is reached. */
+  static void writeUntil(CheckpointWriter w, Content c, long at, Runnable atByte) throws IOException {
+    long done = 0;
+    boolean fired = false;
+    for (Map.Entry<String, long[]> e : c.blobs.entrySet()) {
+      long size = e.getValue()[0];
+      WritableByteChannel ch = w.newBlob(e.getKey());
+      long from = 0;
+      if (!fired && at >= done && at <= done + size) {
+        from = at - done;
+        Content.streamRange(ch, size, e.getValue()[1], 0, from);
+        fired = true;
+        atByte.run();
+      }
+      Content.streamRange(ch, size, e.getValue()[1], from, Long.MAX_VALUE);
+      ch.close();
+      done += size;
+    }
+    if (!fired) {
+      atByte.run();
+    }
+  }
+
+  /**
+   * Systematic: every call the store makes during a commit fails in turn, before reaching the storage and
+   * after succeeding (response lost). Afterwards the latest checkpoint is the previous or the new one, whole;
+   * and the same store, with the fault gone, commits again (it recognises its own records: "I already won").
+   */
+  void everyCallOfACommitFailsInTurn() throws Exception {
+    URI dir = kit.newDir();
+    StoreOptions opts = kit.rw(Kit.OWNER).build();
+    Content base = kit.smallContent("base");
+    long calls;
+    try (FaultyObjectStore f = kit.faulty(dir, opts); CheckpointStore s = kit.openOver(f, opts)) {
+      base.commit(s);
+      f.countCallsOf(Thread.currentThread());
+      f.failCall(Long.MAX_VALUE, TransportFaults.Kind.FAIL_BEFORE);
+      kit.smallContent("probe").commit(s);
+      calls = f.calls();
+    }
+    Content committed = kit.assertLatestIsOneOf(dir, "after the probe commit", kit.lastCommittedOrNull(dir));
+    List<String> log = new ArrayList<>();
+    for (TransportFaults.Kind how : TransportFaults.Kind.values()) {
+      for (long n = 1; n <= calls + 1; n++) {
+        Content next = new Content(how + "-" + n, Map.of("a", new long[] {1000 + n, n}, "b/c", new long[] {7, -n}),
+            Map.of());
+        String step = "call #" + n + " of " + calls + " fails (" + how + ")";
+        boolean returned = false;
+        String failure = "none";
+        FaultyObjectStore f = kit.faulty(dir, opts);
+        try (CheckpointStore s = kit.openOver(f, opts)) {
+          f.countCallsOf(Thread.currentThread());
+          f.failCall(n, how);
+          kit.faultTrials.incrementAndGet();
+          try {
+            next.commit(s);
+            returned = true;
+          } catch (IOException e) {
+            failure = String.valueOf(f.lastFault());
+          }
+          f.disarm();
+          log.add(step + ": commit " + (returned ? "returned" : "failed at " + failure));
+          try {
+            committed = kit.assertLatestIsOneOf(dir, "R3.1 after " + step + (returned ? " (commit returned)"
+                : " (commit failed at " + failure + ")"), returned ? new Content[] {next}
+                : new Content[] {committed, next});
+          } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n  steps:\n  " + String.join("\n  ", log), e);
+          }
+          Content again = new Content("again-" + how + "-" + n, Map.of("z", new long[] {10, n}), Map.of());
+          try {
+            again.commit(s);
+          } catch (IOException e) {
+            throw new AssertionError("R3.1/R6.4: after " + step + " (commit " + (returned ? "returned" :
+                "failed") + "), the same store could not commit again although nobody else touched the backup "
+                + "dir: " + e + ". If this is a FencedWriterException, the store did not recognise its own "
+                + "record written by the call whose response was lost (\"I already won\"); " + kit.reproduce(),
+                e);
+          }
+          committed = again;
+        }
+      }
+    }
+    kit.assertLatestIsOneOf(dir, "after the sweep", committed);
+  }
+
+  /** R3.2: after a clean commit, the storage holds little more than the live checkpoint. */
+  void assertNoLeftovers(URI dir, Content live, String when) throws IOException {
+    if (!kit.hasRawAccess()) {
+      return;
+    }
+    Map<String, byte[]> snap = kit.snapshot(dir);
+    long liveBytes = live == null ? 0 : live.totalBytes();
+    long slack = 64 * 1024;
+    if (Kit.bytes(snap) > liveBytes + slack) {
+      throw new AssertionError(when + ": the storage holds " + Kit.bytes(snap) + " bytes in " + snap.size()
+          + " objects, but the live checkpoint " + (live == null ? "(none)" : live.label) + " has " + liveBytes
+          + " bytes (+" + slack + " allowed for records): leftovers of failed writes were not removed; objects: "
+          + snap.keySet() + "; " + kit.reproduce());
+    }
+  }
+
+  /** R3.2 directly: leftovers of abandoned and crashed writes of large blobs are gone after the next commit. */
+  void leftoversRemovedByNextOpenAndCommit() throws Exception {
+    kit.assumeRawAccess();
+    URI dir = kit.newDir();
+    Content base = new Content("base", Map.of("w", new long[] {1000, 1}), Map.of());
+    try (CheckpointStore s = kit.open(dir)) {
+      base.commit(s);
+    }
+    Content big = new Content("big", Map.of("w", new long[] {600_000, 2}, "v", new long[] {500_000, 3}),
+        Map.of());
+    StoreOptions opts = kit.rw(Kit.OWNER).build();
+    // a store whose process "dies" while writing: with fault injection, every call fails from the middle
+    // of the second blob on (nothing cleans up); without, the writer is abandoned and the store closed
+    if (kit.hasObjectFaults()) {
+      FaultyObjectStore f = kit.faulty(dir, opts);
+      CheckpointStore s = kit.openOver(f, opts);
+      CheckpointWriter w = s.begin();
+      try {
+        writeUntil(w, big, 900_000, f::sever);
+        throw new AssertionError("writing went on after the storage was severed");
+      } catch (FaultyObjectStore.InjectedFault expected) {
+        // the "process" died here
+      }
+      Kit.closeQuietly(w);
+      Kit.closeQuietly(s);
+    } else {
+      CheckpointStore s = kit.open(dir);
+      CheckpointWriter w = s.begin();
+      writeUntil(w, big, 900_000, () -> { });
+      s.close();
+    }
+    Content next = new Content("next", Map.of("n", new long[] {100, 4}), Map.of());
+    try (CheckpointStore s = kit.open(dir)) {
+      kit.assertLatestIsOneOf(s, "R3.1 after a writer died", base);
+      next.commit(s);
+    }
+    assertNoLeftovers(dir, next, "R3.2 after a writer died mid-blob and the next store committed");
+  }
+
+  static UncheckedIOException unchecked(IOException e) {
+    return new UncheckedIOException(e);
+  }
+}
