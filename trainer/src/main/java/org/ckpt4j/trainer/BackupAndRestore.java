@@ -1,0 +1,347 @@
+package org.ckpt4j.trainer;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.StoreOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keras's {@code BackupAndRestore} callback with exact resume: pass it to {@link Sequential#fit}; if the fit is
+ * interrupted (an exception, a killed process), the next fit with the same backup dir restores the last backup
+ * and continues, ending with weights bit-identical to a run that was never interrupted.
+ *
+ * <ul>
+ *   <li><b>When it saves</b> ({@link SaveFreq}): at the end of every epoch (default), every N batches (counted
+ *       over the whole run), or never (restore only). A save runs after every other callback's hook for that
+ *       batch or epoch, so stateful callbacks' state is up to date.</li>
+ *   <li><b>What a backup holds</b>: weights, optimizer state (momentum or Adam moments, step count, current
+ *       learning rate), the epoch and batch position, the epoch's shuffle order and running loss, the RNG state,
+ *       every {@link StatefulCallback}'s state, and the numeric environment. Layout: {@code manifest.json} plus
+ *       one NumPy {@code .npy} blob per tensor ({@code model/0/W.npy}, {@code optimizer/0/W.m.npy},
+ *       {@code data/order.npy}, {@code callbacks/<key>/<name>.npy}). A resume from a mid-epoch backup continues
+ *       with the next batch; it does not replay the epoch.</li>
+ *   <li><b>Run identity</b>: the backup dir's store is opened with the run's fingerprint (model, optimizer, loss,
+ *       seed, batch size, shuffle, shape and SHA-256 of x and y) as owner; a backup of another run is refused
+ *       with {@link RunMismatchException} naming the differing fields. The number of epochs is not part of it:
+ *       a finished run kept with {@code deleteCheckpoint(false)} can be extended.</li>
+ *   <li><b>When the latest backup is unreadable</b> ({@link CorruptCheckpointException}): with
+ *       {@code keepPrevious(true)} it falls back to the previous one and logs a warning; otherwise {@code fit}
+ *       fails. It never silently starts over on top of an existing backup.</li>
+ *   <li><b>When fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default); otherwise
+ *       the final state is saved (unless {@code SaveFreq.NEVER}).</li>
+ * </ul>
+ * One instance serves one fit at a time.
+ */
+public final class BackupAndRestore implements Callback {
+  private static final Logger LOG = LoggerFactory.getLogger(BackupAndRestore.class);
+
+  private final String location;
+  private final CheckpointStore givenStore;
+  private final SaveFreq saveFreq;
+  private final boolean deleteCheckpoint;
+  private final boolean keepPrevious;
+  private final Duration leaseTimeout;
+  private final Map<String, String> storeProperties;
+
+  // per fit
+  private CheckpointStore store;
+  private long savedAtStep = -1;
+  private int savedAtEpoch = -1;
+  /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
+  Checkpoint restoredFrom;
+  boolean restoredFromPrevious;
+  int savesWritten;
+
+  /** Backs up to {@code backupDir} (a URI such as {@code s3://bucket/run-1}, or a path) every epoch. */
+  public BackupAndRestore(String backupDir) {
+    this(builder(backupDir));
+  }
+
+  private BackupAndRestore(Builder b) {
+    this.location = b.location;
+    this.givenStore = b.store;
+    this.saveFreq = b.saveFreq;
+    this.deleteCheckpoint = b.deleteCheckpoint;
+    this.keepPrevious = b.store != null ? b.store.options().keepPrevious() : b.keepPrevious;
+    this.leaseTimeout = b.leaseTimeout;
+    this.storeProperties = Map.copyOf(b.properties);
+  }
+
+  /** A backup dir given as a URI string or a file system path, opened with {@link CheckpointStores}. */
+  public static Builder builder(String backupDir) {
+    Objects.requireNonNull(backupDir, "backupDir");
+    return new Builder(backupDir, null);
+  }
+
+  public static Builder builder(URI backupDir) {
+    return builder(Objects.requireNonNull(backupDir, "backupDir").toString());
+  }
+
+  /**
+   * A store the caller opened (and closes): its owner identity must be this run's fingerprint, which the
+   * caller cannot know in advance, so this is mainly for tests and tools that wrap a store; prefer a location.
+   */
+  public static Builder builder(CheckpointStore store) {
+    return new Builder(null, Objects.requireNonNull(store, "store"));
+  }
+
+  public SaveFreq saveFreq() {
+    return saveFreq;
+  }
+
+  // ---- called by FitRun ----
+
+  void begin(FitRun run) throws IOException {
+    restoredFrom = null;
+    restoredFromPrevious = false;
+    savedAtStep = -1;
+    savedAtEpoch = -1;
+    savesWritten = 0;
+    Fingerprint fp = run.fingerprint();
+    store = givenStore != null ? checkGiven(fp) : open(fp);
+    Optional<Checkpoint> latest;
+    try {
+      latest = store.latest();
+      if (latest.isPresent()) {
+        run.restore(latest.get(), store.uri());
+        restoredFrom = latest.get();
+      }
+    } catch (CorruptCheckpointException e) {
+      fallBack(run, e);
+    }
+    if (restoredFrom != null) {
+      savedAtStep = run.globalStep;
+      savedAtEpoch = run.epoch;
+      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (step {})", store.uri(),
+          restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
+          run.globalStep);
+      if (run.epoch >= run.epochs) {
+        LOG.warn("{}: the backup is at epoch {}, not before the requested {} epochs: nothing left to train",
+            store.uri(), run.epoch, run.epochs);
+      }
+    }
+  }
+
+  private void fallBack(FitRun run, CorruptCheckpointException e) throws IOException {
+    URI uri = store.uri();
+    if (!keepPrevious) {
+      throw new CorruptCheckpointException(uri, e.objectName().orElse(null), "the latest backup is unreadable ("
+          + e.getMessage() + ") and no previous one is kept (keepPrevious=false); refusing to start over on top "
+          + "of it. Delete the backup dir to start from scratch", e);
+    }
+    Optional<Checkpoint> previous = store.previous();
+    if (previous.isEmpty()) {
+      throw new CorruptCheckpointException(uri, e.objectName().orElse(null), "the latest backup is unreadable ("
+          + e.getMessage() + ") and the store holds no previous one; refusing to start over on top of it. "
+          + "Delete the backup dir to start from scratch", e);
+    }
+    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}", uri,
+        e.getMessage(), previous.get().sequence());
+    run.restore(previous.get(), uri);
+    restoredFrom = previous.get();
+    restoredFromPrevious = true;
+  }
+
+  private CheckpointStore open(Fingerprint fp) throws IOException {
+    StoreOptions.Builder options = StoreOptions.forOwner(fp.encoded()).keepPrevious(keepPrevious);
+    if (leaseTimeout != null) {
+      options.leaseTimeout(leaseTimeout);
+    }
+    storeProperties.forEach(options::property);
+    try {
+      return CheckpointStores.open(location, options.build());
+    } catch (ForeignContentException e) {
+      if (e.foreignOwner().isEmpty()) {
+        throw e;
+      }
+      Fingerprint theirs = Fingerprint.parse(e.foreignOwner().get());
+      throw new RunMismatchException(e.uri(), fp.differences(theirs), fp.differingFields(theirs),
+          e.foreignOwner().get(), fp.encoded(), e);
+    }
+  }
+
+  private CheckpointStore checkGiven(Fingerprint fp) throws IOException {
+    String owner = givenStore.options().owner().orElse(null);
+    if (givenStore.options().isReadOnly() || owner == null) {
+      throw new IllegalArgumentException("store " + givenStore.uri() + " must be opened read-write for this run's "
+          + "fingerprint as owner: " + fp.encoded());
+    }
+    if (!owner.equals(fp.encoded())) {
+      Fingerprint theirs = Fingerprint.parse(owner);
+      throw new RunMismatchException(givenStore.uri(), fp.differences(theirs), fp.differingFields(theirs), owner,
+          fp.encoded(), null);
+    }
+    return givenStore;
+  }
+
+  void afterBatch(FitRun run) throws IOException {
+    if (saveFreq.batches > 0 && run.globalStep % saveFreq.batches == 0) {
+      save(run);
+    }
+  }
+
+  void afterEpoch(FitRun run) throws IOException {
+    if (saveFreq == SaveFreq.EPOCH) {
+      save(run);
+    }
+  }
+
+  /** The fit completed: delete the backup, or save the final state if it is kept. */
+  void end(FitRun run) throws IOException {
+    if (deleteCheckpoint) {
+      store.delete();
+      LOG.info("{}: training complete; backup deleted", store.uri());
+    } else if (saveFreq != SaveFreq.NEVER && (savedAtStep != run.globalStep || savedAtEpoch != run.epoch)) {
+      save(run);
+    }
+  }
+
+  /** Closes a store this callback opened (never deletes). */
+  void release() throws IOException {
+    CheckpointStore s = store;
+    store = null;
+    if (s != null && givenStore == null) {
+      s.close();
+    }
+  }
+
+  private void save(FitRun run) throws IOException {
+    Checkpoint cp = run.capture().writeTo(store);
+    savedAtStep = run.globalStep;
+    savedAtEpoch = run.epoch;
+    savesWritten++;
+    LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch, run.batch);
+  }
+
+  @Override
+  public String toString() {
+    return "BackupAndRestore{" + (givenStore != null ? givenStore.uri() : location) + ", saveFreq=" + saveFreq
+        + ", deleteCheckpoint=" + deleteCheckpoint + ", keepPrevious=" + keepPrevious + "}";
+  }
+
+  /** When to save: {@link #EPOCH}, {@link #everyBatches(int)} or {@link #NEVER} (Keras's {@code save_freq}). */
+  public static final class SaveFreq {
+    /** At the end of every epoch. */
+    public static final SaveFreq EPOCH = new SaveFreq(0, "epoch");
+    /** Never save; only restore an existing backup. */
+    public static final SaveFreq NEVER = new SaveFreq(-1, "never");
+    final int batches;
+    private final String text;
+
+    private SaveFreq(int batches, String text) {
+      this.batches = batches;
+      this.text = text;
+    }
+
+    /** After every {@code n} batches, counted over the whole run (not per epoch). */
+    public static SaveFreq everyBatches(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("saveFreq (" + n + ") must be a positive number of batches");
+      }
+      return new SaveFreq(n, Integer.toString(n));
+    }
+
+    /**
+     * Parses {@code epoch}, {@code never} or a positive number of batches.
+     *
+     * @throws IllegalArgumentException naming the value and the accepted forms
+     */
+    public static SaveFreq parse(String s) {
+      String t = Objects.requireNonNull(s, "saveFreq").trim();
+      if (t.equalsIgnoreCase("epoch")) {
+        return EPOCH;
+      }
+      if (t.equalsIgnoreCase("never")) {
+        return NEVER;
+      }
+      try {
+        int n = Integer.parseInt(t);
+        if (n >= 1) {
+          return everyBatches(n);
+        }
+      } catch (NumberFormatException e) {
+        // fall through
+      }
+      throw new IllegalArgumentException("saveFreq \"" + s + "\" must be 'epoch', 'never' or a positive number "
+          + "of batches");
+    }
+
+    @Override
+    public String toString() {
+      return text;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SaveFreq && ((SaveFreq) o).batches == batches;
+    }
+
+    @Override
+    public int hashCode() {
+      return batches;
+    }
+  }
+
+  /** Builder of a {@link BackupAndRestore}. */
+  public static final class Builder {
+    private final String location;
+    private final CheckpointStore store;
+    private SaveFreq saveFreq = SaveFreq.EPOCH;
+    private boolean deleteCheckpoint = true;
+    private boolean keepPrevious;
+    private Duration leaseTimeout;
+    private final Map<String, String> properties = new LinkedHashMap<>();
+
+    private Builder(String location, CheckpointStore store) {
+      this.location = location;
+      this.store = store;
+    }
+
+    public Builder saveFreq(SaveFreq saveFreq) {
+      this.saveFreq = Objects.requireNonNull(saveFreq, "saveFreq");
+      return this;
+    }
+
+    /** Whether to delete the backup when fit completes (default true, as in Keras). */
+    public Builder deleteCheckpoint(boolean delete) {
+      this.deleteCheckpoint = delete;
+      return this;
+    }
+
+    /** Keep the previous backup as a fallback for an unreadable latest one (Keras's double_checkpoint). */
+    public Builder keepPrevious(boolean keep) {
+      if (store != null) {
+        throw new IllegalStateException("keepPrevious is an option of the given store; open it with keepPrevious");
+      }
+      this.keepPrevious = keep;
+      return this;
+    }
+
+    /** How long a crashed run's claim on the backup dir blocks a restart at most (the store's default: 10 s). */
+    public Builder leaseTimeout(Duration timeout) {
+      this.leaseTimeout = Objects.requireNonNull(timeout, "leaseTimeout");
+      return this;
+    }
+
+    /** A backend setting passed to the store ({@code s3.endpoint}, ...; see {@link StoreOptions}). */
+    public Builder storeProperty(String key, String value) {
+      properties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    public BackupAndRestore build() {
+      return new BackupAndRestore(this);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package org.ckpt4j.trainer;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The state of a {@link StatefulCallback}: JSON values (strings, {@code long}s, finite {@code double}s, booleans,
+ * null, and lists and string-keyed maps of those) plus named tensors, each stored as a {@code .npy} blob. Doubles
+ * are restored bit for bit; integral numbers come back as {@code Long}. Immutable once built.
+ */
+public final class CallbackState {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+  private final Map<String, Object> values;
+  private final Map<String, INDArray> tensors;
+
+  private CallbackState(Map<String, Object> values, Map<String, INDArray> tensors) {
+    this.values = Collections.unmodifiableMap(values);
+    this.tensors = Collections.unmodifiableMap(tensors);
+  }
+
+  /** State made of JSON values only. */
+  public static CallbackState of(Map<String, ?> values) {
+    return of(values, Map.of());
+  }
+
+  /** State of JSON values and tensors (copied: later changes to the arrays do not affect it). */
+  public static CallbackState of(Map<String, ?> values, Map<String, INDArray> tensors) {
+    Map<String, Object> v = new LinkedHashMap<>(Objects.requireNonNull(values, "values"));
+    JsonCodec.write(v); // rejects what JSON cannot hold, naming it
+    Map<String, INDArray> t = new LinkedHashMap<>();
+    for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+      if (!NAME.matcher(e.getKey()).matches()) {
+        throw new IllegalArgumentException("tensor name \"" + e.getKey() + "\" must match " + NAME);
+      }
+      Npy.descr(e.getValue().dataType());
+      t.put(e.getKey(), e.getValue().dup('c'));
+    }
+    return new CallbackState(v, t);
+  }
+
+  static CallbackState restored(Map<String, Object> values, Map<String, INDArray> tensors) {
+    return new CallbackState(new LinkedHashMap<>(values), new LinkedHashMap<>(tensors));
+  }
+
+  public Map<String, Object> values() {
+    return values;
+  }
+
+  public Map<String, INDArray> tensors() {
+    return tensors;
+  }
+
+  /** A whole-number value. @throws IllegalArgumentException if absent or not a whole number */
+  public long getLong(String key) {
+    Object v = values.get(key);
+    if (!(v instanceof Long || v instanceof Integer)) {
+      throw new IllegalArgumentException("callback state has no whole number \"" + key + "\": " + v);
+    }
+    return ((Number) v).longValue();
+  }
+
+  /** A numeric value. @throws IllegalArgumentException if absent or not a number */
+  public double getDouble(String key) {
+    Object v = values.get(key);
+    if (!(v instanceof Number)) {
+      throw new IllegalArgumentException("callback state has no number \"" + key + "\": " + v);
+    }
+    return ((Number) v).doubleValue();
+  }
+
+  static boolean validName(String name) {
+    return NAME.matcher(name).matches();
+  }
+
+  @Override
+  public String toString() {
+    return "CallbackState" + values + (tensors.isEmpty() ? "" : " tensors " + tensors.keySet());
+  }
+}

@@ -1,0 +1,484 @@
+package org.ckpt4j.trainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One call of {@link Sequential#fit}: the training loop and everything that determines where it is (epoch,
+ * batch, the epoch's shuffle order, running sums of the epoch's logs, the RNG), which is what a checkpoint
+ * captures and a resume restores.
+ */
+final class FitRun {
+  static final String FORMAT = "ckpt4j-trainer/1";
+  private static final Logger LOG = LoggerFactory.getLogger(FitRun.class);
+
+  final Sequential model;
+  final INDArray x;
+  final INDArray y;
+  final int epochs;
+  final int batchSize;
+  final boolean shuffle;
+  final int samples;
+  final int batchesPerEpoch;
+  final List<Callback> others = new ArrayList<>();
+  final List<StatefulCallback> stateful = new ArrayList<>();
+  final BackupAndRestore backup;
+  private final ProgressBar progress;
+  final History history = new History();
+
+  // the position: what a checkpoint captures
+  int epoch;
+  int batch;
+  boolean epochStarted;
+  long globalStep;
+  int[] order;
+  double lossSum;
+  double correctSum;
+  long seen;
+
+  FitRun(Sequential model, INDArray x, INDArray y, int epochs, int batchSize, boolean shuffle,
+      List<? extends Callback> callbacks, PrintStream out) {
+    this.model = model;
+    this.x = features(model, x);
+    this.y = targets(model, y, this.x.rows());
+    if (epochs < 0) {
+      throw new IllegalArgumentException("epochs (" + epochs + ") must not be negative");
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize (" + batchSize + ") must be at least 1");
+    }
+    this.epochs = epochs;
+    this.batchSize = batchSize;
+    this.shuffle = shuffle;
+    this.samples = (int) this.x.rows();
+    this.batchesPerEpoch = (samples + batchSize - 1) / batchSize;
+    BackupAndRestore found = null;
+    Set<String> keys = new HashSet<>();
+    for (Callback c : Objects.requireNonNull(callbacks, "callbacks")) {
+      Objects.requireNonNull(c, "callbacks must not contain null");
+      if (c instanceof BackupAndRestore) {
+        if (found != null) {
+          throw new IllegalArgumentException("callbacks: at most one BackupAndRestore per fit");
+        }
+        found = (BackupAndRestore) c;
+        continue;
+      }
+      if (c instanceof StatefulCallback) {
+        String key = ((StatefulCallback) c).stateKey();
+        if (key == null || !CallbackState.validName(key) || !keys.add(key)) {
+          throw new IllegalArgumentException("callbacks: stateKey \"" + key + "\" of " + c.getClass().getName()
+              + " must be unique and match [A-Za-z0-9._-]{1,100}");
+        }
+        stateful.add((StatefulCallback) c);
+      }
+      others.add(c);
+    }
+    this.backup = found;
+    this.progress = out == null ? null : new ProgressBar(out, epochs, batchesPerEpoch);
+  }
+
+  private static INDArray features(Sequential model, INDArray x) {
+    Objects.requireNonNull(x, "x");
+    if (x.rank() != 2 || x.rows() == 0 || x.columns() != model.inputSize()) {
+      throw new IllegalArgumentException("x must have shape [n >= 1, " + model.inputSize() + "], got "
+          + java.util.Arrays.toString(x.shape()));
+    }
+    return dense(x);
+  }
+
+  private static INDArray targets(Sequential model, INDArray y, long n) {
+    Objects.requireNonNull(y, "y");
+    if (y.rank() == 0 || y.rank() > 2 || y.size(0) != n) {
+      throw new IllegalArgumentException("y must have " + n + " rows, one per row of x, got shape "
+          + java.util.Arrays.toString(y.shape()));
+    }
+    int classes = model.outputSize();
+    if (model.loss() != Loss.SPARSE_CATEGORICAL_CROSSENTROPY) {
+      if (y.rank() != 2 || y.columns() != classes) {
+        throw new IllegalArgumentException("y must have shape [" + n + ", " + classes + "] (the output size), got "
+            + java.util.Arrays.toString(y.shape()));
+      }
+      return dense(y);
+    }
+    if (y.length() != n) {
+      throw new IllegalArgumentException("y must hold one class index per sample for "
+          + "SPARSE_CATEGORICAL_CROSSENTROPY, shape [" + n + "] or [" + n + ", 1], got "
+          + java.util.Arrays.toString(y.shape()));
+    }
+    double[] labels = y.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
+    INDArray oneHot = Nd4j.zeros(DataType.FLOAT, n, classes);
+    for (int r = 0; r < n; r++) {
+      double c = labels[r];
+      if (c != Math.rint(c) || c < 0 || c >= classes) {
+        throw new IllegalArgumentException("y[" + r + "] = " + c + " is not a class index in [0, " + classes + ")");
+      }
+      oneHot.putScalar(r, (long) c, 1.0f);
+    }
+    return oneHot;
+  }
+
+  private static INDArray dense(INDArray a) {
+    if (a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView() && a.data().length() == a.length()) {
+      return a;
+    }
+    return a.castTo(DataType.FLOAT).dup('c');
+  }
+
+  History run() throws IOException {
+    try {
+      Nd4j.getRandom().setSeed(model.seed());
+      if (backup != null) {
+        backup.begin(this);
+      }
+      for (Callback c : others) {
+        c.onTrainBegin(model);
+      }
+      Map<String, Double> logs = Map.of();
+      while (epoch < epochs) {
+        logs = runEpoch();
+      }
+      for (Callback c : others) {
+        c.onTrainEnd(logs);
+      }
+      if (backup != null) {
+        backup.end(this);
+      }
+      return history;
+    } finally {
+      if (backup != null) {
+        backup.release();
+      }
+    }
+  }
+
+  private Map<String, Double> runEpoch() throws IOException {
+    if (!epochStarted) {
+      order = shuffle ? permutation() : null;
+      lossSum = 0;
+      correctSum = 0;
+      seen = 0;
+      for (Callback c : others) {
+        c.onEpochBegin(epoch);
+      }
+      epochStarted = true;
+    }
+    if (progress != null) {
+      progress.epochBegin(epoch, batch);
+    }
+    while (batch < batchesPerEpoch) {
+      for (Callback c : others) {
+        c.onBatchBegin(epoch, batch);
+      }
+      int[] rows = rows(batch);
+      double[] r = model.trainStep(x.getRows(rows), y.getRows(rows));
+      if (!Double.isFinite(r[0])) {
+        throw new NonFiniteLossException(epoch, batch, r[0]);
+      }
+      lossSum += r[0] * rows.length;
+      correctSum += r[1];
+      seen += rows.length;
+      batch++;
+      globalStep++;
+      Map<String, Double> logs = logs();
+      for (Callback c : others) {
+        c.onBatchEnd(epoch, batch - 1, logs);
+      }
+      if (progress != null) {
+        progress.batchEnd(batch, logs);
+      }
+      if (backup != null) {
+        backup.afterBatch(this);
+      }
+    }
+    Map<String, Double> logs = logs();
+    history.add(epoch, logs);
+    for (Callback c : others) {
+      c.onEpochEnd(epoch, logs);
+    }
+    if (progress != null) {
+      progress.epochEnd(logs);
+    }
+    epoch++;
+    batch = 0;
+    epochStarted = false;
+    order = null;
+    if (backup != null) {
+      backup.afterEpoch(this);
+    }
+    return logs;
+  }
+
+  private int[] permutation() {
+    SplittableRandom random = new SplittableRandom(Nd4j.getRandom().nextLong());
+    int[] p = new int[samples];
+    for (int k = 0; k < samples; k++) {
+      p[k] = k;
+    }
+    for (int k = samples - 1; k > 0; k--) {
+      int j = random.nextInt(k + 1);
+      int t = p[k];
+      p[k] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+
+  private int[] rows(int b) {
+    int from = b * batchSize;
+    int to = Math.min(samples, from + batchSize);
+    int[] rows = new int[to - from];
+    for (int k = 0; k < rows.length; k++) {
+      rows[k] = order == null ? from + k : order[from + k];
+    }
+    return rows;
+  }
+
+  private Map<String, Double> logs() {
+    Map<String, Double> logs = new LinkedHashMap<>();
+    logs.put("loss", seen == 0 ? 0.0 : lossSum / seen);
+    if (model.loss().isCategorical()) {
+      logs.put("accuracy", seen == 0 ? 0.0 : correctSum / seen);
+    }
+    return logs;
+  }
+
+  Fingerprint fingerprint() {
+    return Fingerprint.of(model, x, y, batchSize, shuffle);
+  }
+
+  // ---- checkpoint content ----
+
+  private List<String> paramNames() {
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < model.layers.size(); k++) {
+      names.add(k + "/W");
+      names.add(k + "/b");
+    }
+    return names;
+  }
+
+  /** Captures the current position and state, referencing the live arrays (valid until training continues). */
+  TrainingSnapshot capture() {
+    Map<String, INDArray> tensors = new LinkedHashMap<>();
+    Map<String, Object> shapes = new LinkedHashMap<>();
+    List<String> names = paramNames();
+    List<INDArray> params = model.params();
+    OptimizerState opt = model.optimizerState;
+    for (int k = 0; k < names.size(); k++) {
+      put(tensors, shapes, "model/" + names.get(k) + ".npy", params.get(k));
+      String[] slotNames = opt.slotNames();
+      for (int s = 0; s < slotNames.length; s++) {
+        put(tensors, shapes, "optimizer/" + names.get(k) + "." + slotNames[s] + ".npy", opt.slots.get(k)[s]);
+      }
+    }
+    if (order != null) {
+      put(tensors, shapes, "data/order.npy", Nd4j.createFromArray(order));
+    }
+    Map<String, Object> callbackStates = new LinkedHashMap<>();
+    for (StatefulCallback c : stateful) {
+      CallbackState st = Objects.requireNonNull(c.saveState(), () -> c.stateKey() + ".saveState() returned null");
+      List<Object> tensorNames = new ArrayList<>();
+      for (Map.Entry<String, INDArray> e : st.tensors().entrySet()) {
+        put(tensors, shapes, "callbacks/" + c.stateKey() + "/" + e.getKey() + ".npy", e.getValue());
+        tensorNames.add(e.getKey());
+      }
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("values", st.values());
+      entry.put("tensors", tensorNames);
+      callbackStates.put(c.stateKey(), entry);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", FORMAT);
+    m.put("fingerprint", fingerprint().encoded());
+    m.put("numericEnvironment", NumericEnvironment.current());
+    Map<String, Object> position = new LinkedHashMap<>();
+    position.put("epoch", (long) epoch);
+    position.put("batch", (long) batch);
+    position.put("epochStarted", epochStarted);
+    position.put("globalStep", globalStep);
+    position.put("batchesPerEpoch", (long) batchesPerEpoch);
+    position.put("lossSum", lossSum);
+    position.put("correctSum", correctSum);
+    position.put("seen", seen);
+    m.put("position", position);
+    Map<String, Object> rng = new LinkedHashMap<>();
+    rng.put("root", Nd4j.getRandom().rootState());
+    rng.put("node", Nd4j.getRandom().nodeState());
+    m.put("rng", rng);
+    Map<String, Object> optimizer = new LinkedHashMap<>();
+    optimizer.put("config", model.optimizer().toString());
+    optimizer.put("step", opt.step);
+    optimizer.put("learningRate", opt.learningRate);
+    m.put("optimizer", optimizer);
+    m.put("tensors", shapes);
+    m.put("callbacks", callbackStates);
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("format", FORMAT);
+    metadata.put("epoch", Integer.toString(epoch));
+    metadata.put("batch", Integer.toString(batch));
+    metadata.put("globalStep", Long.toString(globalStep));
+    return new TrainingSnapshot(m, tensors, metadata);
+  }
+
+  private static void put(Map<String, INDArray> tensors, Map<String, Object> shapes, String name, INDArray a) {
+    tensors.put(name, a);
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("dtype", Npy.descr(a.dataType()));
+    List<Object> shape = new ArrayList<>();
+    for (long s : a.shape()) {
+      shape.add(s);
+    }
+    d.put("shape", shape);
+    shapes.put(name, d);
+  }
+
+  /**
+   * Reads a checkpoint completely (every blob verified) into new arrays, then, only if all of it was read,
+   * makes it the current state. A failure leaves the model and this run untouched.
+   */
+  @SuppressWarnings("unchecked")
+  void restore(Checkpoint cp, URI uri) throws IOException {
+    Map<String, Object> m;
+    try {
+      m = (Map<String, Object>) JsonCodec.parse(readAll(cp, TrainingSnapshot.MANIFEST, uri));
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "unreadable manifest: " + e.getMessage(), e);
+    }
+    try {
+      if (!FORMAT.equals(m.get("format"))) {
+        throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "format " + m.get("format")
+            + " is not " + FORMAT);
+      }
+      String stored = (String) m.get("fingerprint");
+      Fingerprint mine = fingerprint();
+      if (!mine.encoded().equals(stored)) {
+        Fingerprint theirs = Fingerprint.parse(stored);
+        throw new RunMismatchException(uri, mine.differences(theirs), mine.differingFields(theirs), stored,
+            mine.encoded(), null);
+      }
+      Map<String, Object> position = (Map<String, Object>) m.get("position");
+      if (((Number) position.get("batchesPerEpoch")).intValue() != batchesPerEpoch) {
+        throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "batchesPerEpoch "
+            + position.get("batchesPerEpoch") + " does not match this run's " + batchesPerEpoch);
+      }
+      List<String> names = paramNames();
+      List<INDArray> params = model.params();
+      OptimizerState opt = model.optimizerState;
+      String[] slotNames = opt.slotNames();
+      List<INDArray> newParams = new ArrayList<>();
+      List<INDArray[]> newSlots = new ArrayList<>();
+      for (int k = 0; k < names.size(); k++) {
+        newParams.add(readTensor(cp, uri, "model/" + names.get(k) + ".npy", params.get(k).shape(), DataType.FLOAT));
+        INDArray[] s = new INDArray[slotNames.length];
+        for (int j = 0; j < slotNames.length; j++) {
+          s[j] = readTensor(cp, uri, "optimizer/" + names.get(k) + "." + slotNames[j] + ".npy",
+              params.get(k).shape(), DataType.FLOAT);
+        }
+        newSlots.add(s);
+      }
+      int[] newOrder = null;
+      if (cp.blobs().containsKey("data/order.npy")) {
+        newOrder = readTensor(cp, uri, "data/order.npy", new long[] {samples}, DataType.INT).toIntVector();
+      }
+      Map<String, Object> cbs = (Map<String, Object>) m.get("callbacks");
+      Map<StatefulCallback, CallbackState> states = new LinkedHashMap<>();
+      for (StatefulCallback c : stateful) {
+        Map<String, Object> entry = (Map<String, Object>) cbs.get(c.stateKey());
+        if (entry == null) {
+          LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", uri, c.stateKey());
+          continue;
+        }
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (Object n : (List<Object>) entry.get("tensors")) {
+          t.put((String) n, readTensor(cp, uri, "callbacks/" + c.stateKey() + "/" + n + ".npy", null, null));
+        }
+        states.put(c, CallbackState.restored((Map<String, Object>) entry.get("values"), t));
+      }
+      for (String key : cbs.keySet()) {
+        if (stateful.stream().noneMatch(c -> c.stateKey().equals(key))) {
+          LOG.warn("{}: the checkpoint holds state of callback \"{}\", which this fit does not have", uri, key);
+        }
+      }
+      Map<String, Object> rng = (Map<String, Object>) m.get("rng");
+      Map<String, Object> optimizer = (Map<String, Object>) m.get("optimizer");
+      List<String> envDiff = NumericEnvironment.differences(
+          (Map<String, Object>) m.get("numericEnvironment"), NumericEnvironment.current());
+      if (!envDiff.isEmpty()) {
+        LOG.warn("{}: resuming under a different numeric environment than the checkpoint was written in ({}); "
+            + "results may differ in the last bits from an uninterrupted run. Set the same environment variables "
+            + "(e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell) for bit-exact resume", uri, envDiff);
+      }
+      // everything was read and verified: apply
+      for (int k = 0; k < model.layers.size(); k++) {
+        model.layers.get(k).weights = newParams.get(2 * k);
+        model.layers.get(k).bias = newParams.get(2 * k + 1);
+      }
+      for (int k = 0; k < newSlots.size(); k++) {
+        opt.slots.set(k, newSlots.get(k));
+      }
+      opt.step = ((Number) optimizer.get("step")).longValue();
+      opt.learningRate = ((Number) optimizer.get("learningRate")).doubleValue();
+      epoch = ((Number) position.get("epoch")).intValue();
+      batch = ((Number) position.get("batch")).intValue();
+      epochStarted = (Boolean) position.get("epochStarted");
+      globalStep = ((Number) position.get("globalStep")).longValue();
+      lossSum = ((Number) position.get("lossSum")).doubleValue();
+      correctSum = ((Number) position.get("correctSum")).doubleValue();
+      seen = ((Number) position.get("seen")).longValue();
+      order = newOrder;
+      Nd4j.getRandom().setStates(((Number) rng.get("root")).longValue(), ((Number) rng.get("node")).longValue());
+      for (Map.Entry<StatefulCallback, CallbackState> e : states.entrySet()) {
+        e.getKey().restoreState(e.getValue());
+      }
+    } catch (ClassCastException | NullPointerException e) {
+      throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "manifest lacks or mistypes a field: " + e,
+          e);
+    }
+  }
+
+  private static INDArray readTensor(Checkpoint cp, URI uri, String name, long[] shape, DataType type)
+      throws IOException {
+    if (!cp.blobs().containsKey(name)) {
+      throw new CorruptCheckpointException(uri, name, "missing from checkpoint #" + cp.sequence());
+    }
+    try (ReadableByteChannel ch = cp.openBlob(name)) {
+      return Npy.read(ch, uri, name, type, shape);
+    }
+  }
+
+  private static byte[] readAll(Checkpoint cp, String name, URI uri) throws IOException {
+    Long size = cp.blobs().get(name);
+    if (size == null) {
+      throw new CorruptCheckpointException(uri, name, "missing from checkpoint #" + cp.sequence());
+    }
+    if (size > 64L << 20) {
+      throw new CorruptCheckpointException(uri, name, "implausibly large manifest (" + size + " bytes)");
+    }
+    ByteBuffer b = ByteBuffer.allocate((int) size.longValue());
+    try (ReadableByteChannel ch = cp.openBlob(name)) {
+      Npy.readFully(ch, b, uri, name);
+      if (ch.read(ByteBuffer.allocate(1)) != -1) {
+        throw new CorruptCheckpointException(uri, name, "longer than recorded");
+      }
+    }
+    return b.array();
+  }
+}

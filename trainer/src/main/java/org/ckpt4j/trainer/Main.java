@@ -1,0 +1,322 @@
+package org.ckpt4j.trainer;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.CheckpointStoreException;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The {@code fit} command line: trains a small MLP on a generated dataset with {@link BackupAndRestore}, and can
+ * simulate a crash to show an exact resume. Ends with {@code epochs_run=N weights_sha256=<hex>} on a line of its
+ * own. Exit codes: 0 done, 2 bad arguments, 3 simulated interruption (resumable), 1 any other failure.
+ */
+public final class Main {
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_INTERRUPTED = 3;
+  static final int FEATURES = 20;
+  static final int CLASSES = 3;
+
+  private static final String USAGE = String.join("\n",
+      "usage: java -jar trainer/target/ckpt4j-trainer.jar fit [options]",
+      "",
+      "Trains a small MLP (20 > 32 relu > 16 tanh > 3 softmax, Adam, sparse categorical cross-entropy) on a",
+      "generated dataset, backing up to --backup-dir and resuming from it exactly (bit-identical weights).",
+      "",
+      "options:",
+      "  --backup-dir URI          backup dir: a path, file:///..., s3://bucket/prefix, gs://bucket/prefix",
+      "                            (default: ./ckpt4j-backup)",
+      "  --epochs N                epochs to train in all, counting those of a resumed run (default 10)",
+      "  --batch-size N            samples per step (default 8)",
+      "  --save-freq epoch|N|never back up every epoch (default), every N batches, or never",
+      "  --seed S                  seed of the weights, the shuffling and the dataset (default 42)",
+      "  --samples N               size of the generated dataset (default 256)",
+      "  --interrupt-at-epoch K    simulate a crash at the start of epoch K (0-based)",
+      "  --interrupt-at-batch K    simulate a crash before global batch K (0-based, counted over all epochs)",
+      "  --keep-previous           keep the previous backup as a fallback if the latest is unreadable",
+      "  --no-delete               keep the backup when training completes",
+      "  --lease-timeout-ms N      how long a crashed run's claim blocks a restart (default 10000)",
+      "  --quiet                   no progress bar",
+      "  --help                    this text",
+      "",
+      "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
+      "Prints 'epochs_run=N weights_sha256=HEX' at the end. Exit codes: 0 done, 1 failure, 2 bad arguments,",
+      "3 interrupted (rerun without --interrupt-at-* to resume).");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the command; returns the exit code. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    quietLogs();
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println("run with --help for usage");
+      return EXIT_USAGE;
+    }
+    if (o == null) {
+      out.println(USAGE);
+      return 0;
+    }
+    if (!NumericEnvironment.pinned()) {
+      err.println("warning: OMP_NUM_THREADS and OPENBLAS_CORETYPE are not both set; results are reproducible only "
+          + "with the same thread count and BLAS kernel (e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell)");
+    }
+    BackupAndRestore.Builder bb = BackupAndRestore.builder(o.backupDir).saveFreq(o.saveFreq)
+        .keepPrevious(o.keepPrevious).deleteCheckpoint(!o.noDelete);
+    if (o.leaseTimeoutMs > 0) {
+      bb.leaseTimeout(Duration.ofMillis(o.leaseTimeoutMs));
+    }
+    BackupAndRestore backup = bb.build();
+    try {
+      INDArray[] data = dataset(o.samples, o.seed);
+      Sequential model = model(o.seed);
+      List<Callback> callbacks = new ArrayList<>();
+      callbacks.add(backup);
+      if (o.interruptAtEpoch >= 0 || o.interruptAtBatch >= 0) {
+        callbacks.add(new Interrupt(o.interruptAtEpoch, o.interruptAtBatch));
+      }
+      History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, !o.quiet);
+      if (backup.restoredFrom != null) {
+        out.println("resumed from backup #" + backup.restoredFrom.sequence() + " in " + o.backupDir + " at epoch "
+            + backup.restoredFrom.metadata().get("epoch") + ", batch " + backup.restoredFrom.metadata().get("batch"));
+      }
+      out.println("epochs_run=" + h.epochs().size() + " weights_sha256=" + model.weightsSha256());
+      return 0;
+    } catch (SimulatedCrash e) {
+      err.println("interrupted: " + e.getMessage() + ". The backup in " + o.backupDir + " holds the last saved "
+          + "state; resume with the same command without --interrupt-at-epoch/--interrupt-at-batch:");
+      err.println("  java -jar trainer/target/ckpt4j-trainer.jar " + String.join(" ", o.withoutInterrupt()));
+      return EXIT_INTERRUPTED;
+    } catch (RunMismatchException e) {
+      err.println("error: --backup-dir " + o.backupDir + " holds another run's backup; differing: "
+          + e.differingFields() + "\n  " + e.getMessage());
+      return 1;
+    } catch (CheckpointStoreException e) {
+      err.println("error: --backup-dir " + o.backupDir + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      return 1;
+    } catch (NonFiniteLossException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      err.println("error: " + e);
+      return 1;
+    }
+  }
+
+  /** ND4J logs a dozen INFO lines at start-up: keep warnings only, and ckpt4j's own INFO. */
+  private static void quietLogs() {
+    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    setIfAbsent("org.slf4j.simpleLogger.log.org.ckpt4j", "info");
+    setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+    setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+
+  /** The CLI's model: 20 > 32 relu > 16 tanh > 3 softmax, Adam(1e-3), sparse categorical cross-entropy. */
+  static Sequential model(long seed) {
+    return Sequential.builder(FEATURES).dense(32, Activation.RELU).dense(16, Activation.TANH)
+        .dense(CLASSES, Activation.SOFTMAX).optimizer(Optimizer.adam(1e-3))
+        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).seed(seed).build();
+  }
+
+  /**
+   * A generated classification dataset: standard-normal features, labels from the argmax of a fixed random
+   * linear map (java.util randomness, identical in every JVM). Returns {x [n, 20], y [n] class indices}.
+   */
+  static INDArray[] dataset(int samples, long seed) {
+    SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
+    double[][] w = new double[FEATURES][CLASSES];
+    for (double[] row : w) {
+      for (int c = 0; c < CLASSES; c++) {
+        row[c] = r.nextDouble(-1, 1);
+      }
+    }
+    float[][] x = new float[samples][FEATURES];
+    float[] y = new float[samples];
+    for (int s = 0; s < samples; s++) {
+      double[] score = new double[CLASSES];
+      for (int f = 0; f < FEATURES; f++) {
+        x[s][f] = (float) (r.nextDouble() * 2 - 1);
+        for (int c = 0; c < CLASSES; c++) {
+          score[c] += x[s][f] * w[f][c];
+        }
+      }
+      int best = 0;
+      for (int c = 1; c < CLASSES; c++) {
+        best = score[c] > score[best] ? c : best;
+      }
+      y[s] = best;
+    }
+    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
+  }
+
+  /** The simulated crash of --interrupt-at-*. */
+  static final class SimulatedCrash extends RuntimeException {
+    SimulatedCrash(String message) {
+      super(message);
+    }
+  }
+
+  /** Throws {@link SimulatedCrash} at the start of an epoch or before a global batch (optimizer step). */
+  static final class Interrupt implements Callback {
+    private final int atEpoch;
+    private final long atBatch;
+    private Sequential model;
+
+    Interrupt(int atEpoch, long atBatch) {
+      this.atEpoch = atEpoch;
+      this.atBatch = atBatch;
+    }
+
+    @Override
+    public void onTrainBegin(Sequential m) {
+      this.model = m;
+    }
+
+    @Override
+    public void onEpochBegin(int epoch) {
+      if (epoch == atEpoch) {
+        throw new SimulatedCrash("simulated crash at the start of epoch " + epoch + " (--interrupt-at-epoch)");
+      }
+    }
+
+    @Override
+    public void onBatchBegin(int epoch, int batch) {
+      if (model.optimizerSteps() == atBatch) {
+        throw new SimulatedCrash("simulated crash before global batch " + atBatch + " (epoch " + epoch + ", batch "
+            + batch + ", --interrupt-at-batch)");
+      }
+    }
+  }
+
+  /** Parsed command line. */
+  static final class Options {
+    String backupDir = "ckpt4j-backup";
+    int epochs = 10;
+    int batchSize = 8;
+    BackupAndRestore.SaveFreq saveFreq = BackupAndRestore.SaveFreq.EPOCH;
+    long seed = 42;
+    int samples = 256;
+    int interruptAtEpoch = -1;
+    long interruptAtBatch = -1;
+    boolean keepPrevious;
+    boolean noDelete;
+    boolean quiet;
+    long leaseTimeoutMs = -1;
+    final List<String> args = new ArrayList<>();
+
+    /** Returns null for --help. @throws IllegalArgumentException naming the bad argument */
+    static Options parse(String[] argv) {
+      Options o = new Options();
+      if (argv.length == 0) {
+        throw new IllegalArgumentException("missing command: fit (or --help)");
+      }
+      if (argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+        return null;
+      }
+      if (!argv[0].equals("fit")) {
+        throw new IllegalArgumentException("unknown command \"" + argv[0] + "\": the command is fit");
+      }
+      o.args.add("fit");
+      for (int k = 1; k < argv.length; k++) {
+        String a = argv[k];
+        switch (a) {
+          case "--help": case "-h": return null;
+          case "--keep-previous": o.keepPrevious = true; o.args.add(a); continue;
+          case "--no-delete": o.noDelete = true; o.args.add(a); continue;
+          case "--quiet": o.quiet = true; o.args.add(a); continue;
+          default: break;
+        }
+        String name = a;
+        String value;
+        int eq = a.indexOf('=');
+        if (a.startsWith("--") && eq > 0) {
+          name = a.substring(0, eq);
+          value = a.substring(eq + 1);
+        } else {
+          if (k + 1 >= argv.length) {
+            throw new IllegalArgumentException(a.startsWith("--") ? a + " needs a value" : "unexpected argument \"" + a + "\"");
+          }
+          value = argv[++k];
+        }
+        o.set(name, value);
+        o.args.add(name);
+        o.args.add(value);
+      }
+      return o;
+    }
+
+    private void set(String name, String value) {
+      switch (name) {
+        case "--backup-dir":
+          if (value.isBlank()) {
+            throw new IllegalArgumentException("--backup-dir must not be empty");
+          }
+          backupDir = value;
+          break;
+        case "--epochs": epochs = (int) number(name, value, 0); break;
+        case "--batch-size": batchSize = (int) number(name, value, 1); break;
+        case "--samples": samples = (int) number(name, value, 1); break;
+        case "--save-freq":
+          try {
+            saveFreq = BackupAndRestore.SaveFreq.parse(value);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--save-freq \"" + value + "\" must be 'epoch', 'never' or a positive "
+                + "number of batches");
+          }
+          break;
+        case "--seed":
+          try {
+            seed = Long.parseLong(value);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--seed \"" + value + "\" must be a whole number");
+          }
+          break;
+        case "--interrupt-at-epoch": interruptAtEpoch = (int) number(name, value, 0); break;
+        case "--interrupt-at-batch": interruptAtBatch = number(name, value, 0); break;
+        case "--lease-timeout-ms": leaseTimeoutMs = number(name, value, 100); break;
+        default: throw new IllegalArgumentException("unknown option " + name);
+      }
+    }
+
+    private static long number(String name, String value, long min) {
+      try {
+        long n = Long.parseLong(value.trim());
+        if (n >= min && n <= Integer.MAX_VALUE) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // fall through
+      }
+      throw new IllegalArgumentException(name + " \"" + value + "\" must be a whole number >= " + min);
+    }
+
+    List<String> withoutInterrupt() {
+      List<String> l = new ArrayList<>();
+      for (int k = 0; k < args.size(); k++) {
+        if (args.get(k).startsWith("--interrupt-at-")) {
+          k++;
+          continue;
+        }
+        l.add(args.get(k));
+      }
+      return l;
+    }
+  }
+}
