@@ -369,7 +369,109 @@ public abstract class CheckpointStoreTck {
     }
   }
 
+  /**
+   * R6.4: a writer paused (its lease heartbeat blocked, as in a long GC pause) while another store took over
+   * the backup dir and committed: its commit raises {@link org.ckpt4j.spi.FencedWriterException}, nothing it
+   * wrote becomes visible, and its leftovers are cleaned by the next commit. Needs fault injection.
+   */
+  @Test
+  public void required_R6_4_pausedWriterIsFenced() throws Exception {
+    new CrossProcessRules(kit).pausedWriterFenced();
+  }
+
+  /**
+   * R6.4 across processes ({@link Capability#CROSS_PROCESS}): a child JVM is stopped with SIGSTOP after writing
+   * its blobs, this process takes over and commits, the child is continued and commits: it must be fenced.
+   */
+  @Test
+  public void required_R6_4_sigstoppedWriterInAnotherProcessIsFenced() throws Exception {
+    new CrossProcessRules(kit).sigstopPausedWriterFenced();
+  }
+
+  // ============================================================================================ R7 Durability
+
+  /**
+   * R7.1, R3.1, R6.3 ({@link Capability#CROSS_PROCESS}): a child JVM commits checkpoints in a loop and is killed
+   * with SIGKILL at a random moment, {@code ckpt4j.tck.crashTrials} times on one backup dir. After each kill,
+   * a read-write open succeeds (after at most the lease timeout) and the latest checkpoint is the last one the
+   * child committed or the one it was committing, byte-identical. Afterwards a clean commit leaves no leftovers.
+   */
+  @Test
+  public void required_R7_1_sigkilledWriterLeavesCommittedCheckpoint() throws Exception {
+    new CrossProcessRules(kit).sigkillTrials();
+  }
+
+  /** R7.2: survival of a power loss cannot be simulated by a test in a running OS; always skipped. */
+  @Test
+  public void untested_R7_2_powerLossDurability() {
+    org.junit.jupiter.api.Assumptions.abort("untested: a power loss cannot be simulated from inside the machine;"
+        + " POWER_LOSS_DURABLE is the backend's declaration (fsync of files and directories before commit "
+        + "returns)");
+  }
+
   // ============================================================================================ R8 Readers
+
+  /**
+   * R2.3 and R8 in one process: reader threads (the writing store itself and two read-only stores) read and
+   * verify the latest checkpoint in a loop while the writer commits: every read is a complete, verified
+   * checkpoint the writer committed, or a {@link SupersededCheckpointException}; never a mix, a partial blob or
+   * another error.
+   */
+  @Test
+  public void required_R2_3_readersInThreadsDuringCommitsSeeWholeCheckpoints() throws Exception {
+    URI dir = kit.newDir();
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+    try (CheckpointStore s = kit.open(dir); CheckpointStore r1 = kit.openReadOnly(dir);
+        CheckpointStore r2 = kit.openReadOnly(dir)) {
+      kit.smallContent("first").commit(s);
+      List<Future<?>> fs = new ArrayList<>();
+      for (CheckpointStore reader : List.of(s, r1, r2)) {
+        fs.add(pool.submit(() -> {
+          while (!done.get()) {
+            Checkpoint cp = reader.latest().orElseThrow(() -> new AssertionError("latest() became empty"));
+            Content c = Content.fromMetadata(cp.metadata()).orElseThrow(() -> new AssertionError(
+                "R2.3: latest() returned a checkpoint without the kit's metadata: " + cp.metadata()));
+            try {
+              c.verify(cp);
+              reads.incrementAndGet();
+            } catch (SupersededCheckpointException expected) {
+              // a commit removed it while it was read: allowed (R2.4)
+            }
+          }
+          return null;
+        }));
+      }
+      for (int i = 0; i < 60 && fs.stream().noneMatch(Future::isDone); i++) {
+        Content.random("w" + i, kit.random(), 3, 200_000).commit(s);
+      }
+      done.set(true);
+      for (Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new AssertionError("R2.3/R8: a reader thread reading during commits observed: " + e.getCause()
+              + "; " + kit.reproduce(), e.getCause());
+        }
+      }
+    } finally {
+      done.set(true);
+      pool.shutdownNow();
+    }
+    assertTrue(reads.get() > 0, "the reader threads completed no read");
+  }
+
+  /**
+   * R8 ({@link Capability#CROSS_PROCESS}): readers in two other processes read and verify the latest checkpoint
+   * in a loop while this process commits: every read is a complete, verified checkpoint or a
+   * {@link SupersededCheckpointException}.
+   */
+  @Test
+  public void required_R8_readersInOtherProcessesDuringCommits() throws Exception {
+    new CrossProcessRules(kit).readersInOtherProcesses();
+  }
+
 
   /**
    * R8: a read-only store never writes (with raw access: storage unchanged byte for byte), cannot begin a

@@ -1,0 +1,145 @@
+package org.ckpt4j.tck;
+
+import java.io.BufferedReader;
+import java.io.FileReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.FencedWriterException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.SupersededCheckpointException;
+
+/**
+ * The program the kit runs in child JVMs (crash, pause and cross-process reader rules). Internal: public only
+ * because a JVM needs a public main class. It prints one line per event on standard output; the parent parses
+ * them.
+ */
+public final class ChildMain {
+  private ChildMain() {}
+
+  /** {@code args[0]}: a properties file written by the kit. */
+  public static void main(String[] args) throws Exception {
+    Properties p = new Properties();
+    try (FileReader in = new FileReader(args[0], StandardCharsets.UTF_8)) {
+      p.load(in);
+    }
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    URI uri = URI.create(p.getProperty("uri"));
+    Duration lease = Duration.ofMillis(Long.parseLong(p.getProperty("leaseMillis")));
+    String mode = p.getProperty("mode");
+    StoreOptions.Builder b = mode.equals("reader") ? StoreOptions.readOnly() : StoreOptions.forOwner(p
+        .getProperty("owner"));
+    b.leaseTimeout(lease);
+    for (String k : p.stringPropertyNames()) {
+      if (k.startsWith("prop.")) {
+        b.property(k.substring(5), p.getProperty(k));
+      }
+    }
+    try {
+      switch (mode) {
+        case "writer":
+          writer(uri, b.build(), p, out);
+          break;
+        case "paused":
+          paused(uri, b.build(), p, out);
+          break;
+        case "reader":
+          reader(uri, b.build(), p, out);
+          break;
+        default:
+          throw new IllegalArgumentException(mode);
+      }
+    } catch (Throwable t) {
+      out.println("ERROR " + oneLine(t));
+      t.printStackTrace();
+      System.exit(3);
+    }
+    System.exit(0);
+  }
+
+  /** Commits checkpoints in a loop until killed. */
+  private static void writer(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+    SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
+    String gen = p.getProperty("gen");
+    long maxBytes = Long.parseLong(p.getProperty("maxBytes"));
+    try (CheckpointStore s = CheckpointStores.open(uri, options)) {
+      out.println("OPENED");
+      for (int i = 0; ; i++) {
+        Content drawn = Content.random(gen + "-" + i, r, 3, maxBytes);
+        Content c = new Content(drawn.label, drawn.blobs, java.util.Map.of());
+        out.println("BEGIN " + c.label + " " + c.metadata().get(Content.SPEC));
+        c.commit(s);
+        out.println("COMMITTED " + c.label);
+      }
+    }
+  }
+
+  /** Commits one checkpoint, writes another, waits for "GO" on stdin (the parent pauses it meanwhile), commits. */
+  private static void paused(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+    SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    try (CheckpointStore s = CheckpointStores.open(uri, options)) {
+      Content first = Content.random("child-first", r, 2, 10_000);
+      first.commit(s);
+      out.println("COMMITTED " + first.label + " " + first.metadata().get(Content.SPEC));
+      Content second = Content.random("child-second", r, 2, 10_000);
+      try (CheckpointWriter w = s.begin()) {
+        second.writeBlobs(w);
+        out.println("WROTE");
+        String go = in.readLine();
+        if (!"GO".equals(go)) {
+          throw new IllegalStateException("expected GO, got " + go);
+        }
+        try {
+          w.commit(second.metadata());
+          out.println("COMMITTED " + second.label);
+        } catch (FencedWriterException e) {
+          out.println("FENCED " + oneLine(e));
+        }
+      }
+    }
+  }
+
+  /** Reads and verifies the latest checkpoint in a loop for {@code millis}. */
+  private static void reader(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+    long until = System.nanoTime() + Long.parseLong(p.getProperty("millis")) * 1_000_000;
+    long ok = 0;
+    long superseded = 0;
+    long empty = 0;
+    try (CheckpointStore s = CheckpointStores.open(uri, options)) {
+      out.println("OPENED");
+      while (System.nanoTime() < until) {
+        Optional<Checkpoint> cp = s.latest();
+        if (cp.isEmpty()) {
+          empty++;
+          continue;
+        }
+        Content c = Content.fromMetadata(cp.get().metadata()).orElseThrow(() -> new AssertionError(
+            "latest() returned a checkpoint without the kit's metadata: " + cp.get().metadata().keySet()));
+        try {
+          c.verify(cp.get());
+          ok++;
+        } catch (SupersededCheckpointException e) {
+          superseded++;
+        } catch (AssertionError e) {
+          out.println("FAIL " + oneLine(e));
+          System.exit(2);
+        }
+      }
+    }
+    out.println("READS ok=" + ok + " superseded=" + superseded + " empty=" + empty);
+  }
+
+  static String oneLine(Throwable t) {
+    return String.valueOf(t).replace('\n', ' ').replace('\r', ' ');
+  }
+}

@@ -1,0 +1,222 @@
+package org.ckpt4j.tck;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.FencedWriterException;
+import org.ckpt4j.spi.StoreOptions;
+
+/** Rules that need other processes: SIGKILL crashes (R7.1, R3.1, R6.3), SIGSTOP pauses (R6.4), readers (R8). */
+final class CrossProcessRules {
+  private static final long START_TIMEOUT = 60_000;
+  private final Kit kit;
+
+  CrossProcessRules(Kit kit) {
+    this.kit = kit;
+  }
+
+  /**
+   * A child JVM commits in a loop on one backup dir and is SIGKILLed at a random moment, trial after trial. After
+   * each kill the parent opens the dir read-write (taking over the dead holder's claim) and finds the last
+   * checkpoint the child committed, or the one it was committing, byte-identical.
+   */
+  void sigkillTrials() throws Exception {
+    kit.assumeCapability(Capability.CROSS_PROCESS);
+    URI dir = kit.newDir();
+    SplittableRandom r = kit.random();
+    Content committed = null;
+    List<String> log = new ArrayList<>();
+    long maxBytes = Math.min(kit.settings.maxBlobBytes, 512 * 1024);
+    for (int t = 0; t < kit.settings.crashTrials; t++) {
+      Child child = Child.start(kit, "writer", Map.of("uri", dir.toString(), "seed", Long.toString(r.nextLong()),
+          "gen", "g" + t, "maxBytes", Long.toString(maxBytes)));
+      List<String> lines;
+      try {
+        child.await("OPENED", START_TIMEOUT);
+        Thread.sleep(r.nextInt(300));
+        child.kill();
+        lines = child.lines();
+      } finally {
+        child.close();
+      }
+      kit.crashTrials.incrementAndGet();
+      Content lastCommitted = committed;
+      Content inFlight = null;
+      int commits = 0;
+      for (String line : lines) {
+        if (line.startsWith("BEGIN ")) {
+          String[] parts = line.split(" ", 3);
+          inFlight = Content.fromMetadata(Map.of(Content.LABEL, parts[1], Content.SPEC, parts.length > 2
+              ? parts[2] : "")).orElseThrow();
+        } else if (line.startsWith("COMMITTED ")) {
+          lastCommitted = inFlight;
+          inFlight = null;
+          commits++;
+        } else if (line.startsWith("ERROR")) {
+          throw new AssertionError("trial " + t + ": the child failed before it was killed: " + line);
+        }
+      }
+      String step = "trial " + t + ": SIGKILL after " + commits + " commits" + (inFlight == null ? ""
+          : ", while committing " + inFlight.label) + "; last committed: " + (lastCommitted == null ? "none"
+          : lastCommitted.label);
+      log.add(step);
+      try (CheckpointStore s = kit.open(dir)) {
+        committed = kit.assertLatestIsOneOf(s, "R7.1/R3.1 after " + step, lastCommitted, inFlight);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "\n  trials:\n  " + String.join("\n  ", log), e);
+      }
+      // the user-level metadata of the child's checkpoints carries no label of ours: keep what we verified
+    }
+    new InterruptionRules(kit).assertNoLeftovers(dir, committedAfterCleanCommit(dir), "R3.2 after "
+        + kit.settings.crashTrials + " SIGKILLed writers and a clean commit");
+  }
+
+  private Content committedAfterCleanCommit(URI dir) throws Exception {
+    Content clean = kit.smallContent("after-crashes");
+    try (CheckpointStore s = kit.open(dir)) {
+      clean.commit(s);
+    }
+    return clean;
+  }
+
+  /**
+   * R6.4 across processes: a child writes a checkpoint and is paused with SIGSTOP before committing; the parent
+   * takes over and commits; the child, continued, must be fenced and nothing it wrote may become visible.
+   */
+  void sigstopPausedWriterFenced() throws Exception {
+    kit.assumeCapability(Capability.CROSS_PROCESS);
+    URI dir = kit.newDir();
+    Content mine = kit.smallContent("taker");
+    try (Child child = Child.start(kit, "paused", Map.of("uri", dir.toString(), "seed",
+        Long.toString(kit.random().nextLong())))) {
+      child.await("WROTE", START_TIMEOUT);
+      child.signal("STOP");
+      try (CheckpointStore s = kit.open(dir)) {
+        mine.commit(s);
+        child.signal("CONT");
+        child.send("GO");
+        String outcome = waitOutcome(child);
+        if (!outcome.startsWith("FENCED")) {
+          throw new AssertionError("R6.4: a writer paused (SIGSTOP) while another store took over its backup dir "
+              + "was not fenced when it continued: it printed " + outcome + "; " + kit.reproduce());
+        }
+        kit.assertLatestIsOneOf(s, "R6.4 after the paused child tried to commit", mine);
+        Content next = kit.smallContent("taker2");
+        next.commit(s);
+        kit.assertLatestIsOneOf(dir, "R6.4: the store that took over commits on", next);
+      } finally {
+        try {
+          child.signal("CONT");
+        } catch (java.io.IOException alreadyGone) {
+          // the child has exited: nothing to continue
+        }
+      }
+      child.waitFor(START_TIMEOUT);
+    }
+  }
+
+  private static String waitOutcome(Child child) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      for (String l : child.lines()) {
+        if (l.startsWith("FENCED") || l.startsWith("COMMITTED child-second") || l.startsWith("ERROR")) {
+          return l;
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("the paused child printed no outcome: " + child.lines());
+  }
+
+  /**
+   * R8 across processes: two child JVMs read and verify the latest checkpoint in a loop while this process
+   * commits; every read is a complete, verified checkpoint or SupersededCheckpointException.
+   */
+  void readersInOtherProcesses() throws Exception {
+    kit.assumeCapability(Capability.CROSS_PROCESS);
+    URI dir = kit.newDir();
+    try (CheckpointStore s = kit.open(dir)) {
+      kit.smallContent("first").commit(s);
+      List<Child> readers = new ArrayList<>();
+      try {
+        for (int i = 0; i < 2; i++) {
+          readers.add(Child.start(kit, "reader", Map.of("uri", dir.toString(), "millis", "2500")));
+        }
+        for (Child c : readers) {
+          c.await("OPENED", START_TIMEOUT);
+        }
+        int commits = 0;
+        while (readers.stream().anyMatch(c -> c.lines().stream().noneMatch(l -> l.startsWith("READS")
+            || l.startsWith("FAIL") || l.startsWith("ERROR")))) {
+          Content c = Content.random("w" + commits, kit.random(), 3, 300_000);
+          c.commit(s);
+          commits++;
+          if (commits > 100_000) {
+            break;
+          }
+        }
+        for (Child c : readers) {
+          int exit = c.waitFor(START_TIMEOUT);
+          String last = c.lines().isEmpty() ? "" : c.lines().get(c.lines().size() - 1);
+          if (exit != 0) {
+            throw new AssertionError("R8: a reader in another process, reading while this process made " + commits
+                + " commits, observed: " + last + "; stderr: " + c.stderrTail() + "; " + kit.reproduce());
+          }
+          if (!last.startsWith("READS ok=") || last.startsWith("READS ok=0 ")) {
+            throw new AssertionError("R8: a reader in another process read no checkpoint: " + c.lines());
+          }
+        }
+      } finally {
+        for (Child c : readers) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * R6.4 in-process with fault injection: a store whose background work is paused (its lease heartbeat blocks,
+   * as in a long GC pause) loses its claim to a second store, which commits; the paused store's commit raises
+   * FencedWriterException and nothing it wrote becomes visible.
+   */
+  void pausedWriterFenced() throws Exception {
+    kit.assumeObjectFaults();
+    URI dir = kit.newDir();
+    StoreOptions opts = kit.rw(Kit.OWNER).build();
+    FaultyObjectStore f = kit.faulty(dir, opts);
+    Content first = kit.smallContent("first");
+    Content paused = new Content("paused", Map.of("p", new long[] {200_000, 5}), Map.of());
+    Content taker = kit.smallContent("taker");
+    try (CheckpointStore a = kit.openOver(f, opts)) {
+      first.commit(a);
+      try (CheckpointWriter w = a.begin()) {
+        paused.writeBlobs(w);
+        f.pauseOtherThreads(Thread.currentThread());
+        try (CheckpointStore b = kit.open(dir)) {
+          taker.commit(b);
+          try {
+            w.commit(paused.metadata());
+            throw new AssertionError("R6.4: the commit of a store whose claim was taken over (its heartbeat was "
+                + "paused for longer than the lease timeout, and another store committed meanwhile) returned "
+                + "instead of raising FencedWriterException; " + kit.reproduce());
+          } catch (FencedWriterException expected) {
+            // fenced
+          }
+          kit.assertLatestIsOneOf(b, "R6.4 after the fenced commit", taker);
+          Content next = kit.smallContent("taker2");
+          next.commit(b);
+          kit.assertLatestIsOneOf(dir, "R6.4: the store that took over commits on", next);
+          new InterruptionRules(kit).assertNoLeftovers(dir, next, "R6.4: after the fenced writer and a commit "
+              + "of the store that took over");
+        } finally {
+          f.resume();
+        }
+      }
+    }
+  }
+}
