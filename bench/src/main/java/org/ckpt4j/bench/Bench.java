@@ -21,9 +21,11 @@ public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws IOException {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     int repeats = 5;
     Path dir = Path.of("target", "bench-data");
-    Set<String> only = new LinkedHashSet<>(List.of("local", "growth"));
+    Set<String> only = new LinkedHashSet<>(List.of("local", "s3", "growth"));
     boolean quick = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -33,7 +35,7 @@ public final class Bench {
         case "--quick" -> quick = true;
         case "--help", "-h" -> {
           System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--dir DIR (default target/bench-data)]"
-              + " [--only local,growth] [--quick (small sizes only)]");
+              + " [--only local,s3,growth] [--quick (small sizes only)]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see --help");
@@ -55,6 +57,13 @@ public final class Bench {
       shapes.add(new LocalBench.Shape("1000x64KiB", 1000, 64L << 10));
       for (LocalBench.Shape shape : shapes) {
         LocalBench.run(shape, repeats, dir, report);
+      }
+    }
+    if (only.contains("s3")) {
+      try {
+        S3Bench.run(dir, repeats, quick ? 1 : 4, quick ? 64L << 20 : 256L << 20, report, System.out);
+      } catch (Exception e) {
+        throw new IOException("S3 benchmark failed", e);
       }
     }
     report.print(System.out);
