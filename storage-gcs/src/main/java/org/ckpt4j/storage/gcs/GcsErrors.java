@@ -1,0 +1,169 @@
+package org.ckpt4j.storage.gcs;
+
+import com.google.cloud.BaseServiceException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.Locale;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreAccessException.Reason;
+
+/**
+ * Translates the client's exceptions into the SPI's typed errors, by HTTP status as well as by exception type and
+ * cause (the client reports transport failures as {@code StorageException} with code 0 and the I/O exception as
+ * cause). Messages name the {@code gs://} URI, the operation, the object and a remedy; they are built from the
+ * status, the server's reason and first message line and our own settings, never from credentials.
+ */
+final class GcsErrors {
+
+  /** The operations this backend performs, with the IAM permission each needs. */
+  enum Op {
+    CREATE("create object", "storage.objects.create"),
+    REPLACE("replace object", "storage.objects.create and storage.objects.delete"),
+    READ("read object", "storage.objects.get"),
+    LIST("list objects", "storage.objects.list"),
+    DELETE("delete object", "storage.objects.delete");
+
+    final String what;
+    final String permission;
+
+    Op(String what, String permission) {
+      this.what = what;
+      this.permission = permission;
+    }
+  }
+
+  private final GcsSettings settings;
+
+  GcsErrors(GcsSettings settings) {
+    this.settings = settings;
+  }
+
+  /** The status of a client exception somewhere in the chain, or 0. */
+  static int code(Throwable e) {
+    BaseServiceException s = find(e, BaseServiceException.class);
+    return s == null ? 0 : s.getCode();
+  }
+
+  /** Whether a 404 says the bucket is missing (rather than the object). */
+  static boolean isMissingBucket(Throwable e) {
+    BaseServiceException s = find(e, BaseServiceException.class);
+    return s != null && s.getCode() == 404 && String.valueOf(s.getMessage()).toLowerCase(Locale.ROOT)
+        .contains("bucket");
+  }
+
+  /**
+   * The typed error for a failed call on {@code key} ({@code null} for bucket-level calls). A missing object
+   * becomes {@link NoSuchFileException}, a failed create-if-absent {@link FileAlreadyExistsException}, a thread
+   * interrupt {@link InterruptedIOException} (with the interrupt flag set again).
+   */
+  IOException translate(Op op, String key, Throwable e) {
+    String what = op.what + (key == null ? "" : " " + settings.prefix + key);
+    if (isInterrupt(e)) {
+      Thread.currentThread().interrupt();
+      InterruptedIOException x = new InterruptedIOException(settings.uri + ": " + what + " interrupted");
+      x.initCause(e);
+      return x;
+    }
+    BaseServiceException s = find(e, BaseServiceException.class);
+    int code = s == null ? 0 : s.getCode();
+    String detail = "HTTP " + code + (s == null || s.getReason() == null ? "" : " " + s.getReason())
+        + serverMessage(s);
+    if (code == 404 && (key == null || op == Op.LIST || isMissingBucket(e))) {
+      return new StoreAccessException(settings.uri, Reason.NOT_FOUND, what + ": the bucket \"" + settings.bucket
+          + "\" does not exist at " + settings.endpointName() + " (" + detail + "); create it or fix the URI", e);
+    }
+    if (code == 404) {
+      NoSuchFileException x = new NoSuchFileException(settings.uri + "/" + key, null, "no such object (" + detail
+          + ")");
+      x.initCause(e);
+      return x;
+    }
+    if (code == 412) {
+      FileAlreadyExistsException x = new FileAlreadyExistsException(settings.uri + "/" + key, null,
+          "precondition failed: the object exists or changed (" + detail + ")");
+      x.initCause(e);
+      return x;
+    }
+    if (code == 401 || code == 403) {
+      return new StoreAccessException(settings.uri, Reason.ACCESS_DENIED, what + ": access denied (" + detail
+          + "); check the credentials (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud "
+          + "auth application-default login, the metadata server; or gs.credentials=none for test servers) and "
+          + "that the principal has " + op.permission + " on bucket " + settings.bucket, e);
+    }
+    if (code == 429 || code == 503) {
+      return new StoreAccessException(settings.uri, Reason.THROTTLED, what + ": throttled by the server ("
+          + detail + ") after " + settings.maxAttempts + " attempt(s); lower the request rate or raise "
+          + "gs.max-attempts / gs.retry-delay", e);
+    }
+    if (code == 0 && (has(e, ConnectException.class) || has(e, UnknownHostException.class)
+        || has(e, NoRouteToHostException.class) || has(e, SocketTimeoutException.class)
+        || has(e, SocketException.class) || hasMessage(e, "unexpected end of file"))) {
+      return new StoreAccessException(settings.uri, Reason.UNREACHABLE, what + ": cannot reach "
+          + settings.endpointName() + " (" + rootMessage(e) + ") after " + settings.maxAttempts + " attempt(s); "
+          + "check that the server is up and the host (gs.host, STORAGE_EMULATOR_HOST) and network are right, or "
+          + "raise gs.connect-timeout / gs.read-timeout", e);
+    }
+    if (code == 400 && s != null && "invalid".equals(s.getReason()) && key == null) {
+      return new StoreAccessException(settings.uri, Reason.INVALID_LOCATION, what + ": the server rejected the "
+          + "bucket or prefix (" + detail + ")", e);
+    }
+    return new StoreAccessException(settings.uri, Reason.OTHER, what + " failed (" + (s == null ? rootMessage(e)
+        : detail) + ")", e);
+  }
+
+  private static String serverMessage(BaseServiceException s) {
+    if (s == null || s.getMessage() == null || s.getMessage().isBlank()) {
+      return "";
+    }
+    return ": " + firstLine(s.getMessage());
+  }
+
+  private static boolean isInterrupt(Throwable e) {
+    return has(e, InterruptedException.class) || has(e, ClosedByInterruptException.class)
+        || (has(e, InterruptedIOException.class) && !has(e, SocketTimeoutException.class));
+  }
+
+  static <T extends Throwable> T find(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
+  }
+
+  private static boolean has(Throwable e, Class<? extends Throwable> type) {
+    return find(e, type) != null;
+  }
+
+  private static boolean hasMessage(Throwable e, String part) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains(part)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    String line = nl < 0 ? s : s.substring(0, nl);
+    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+  }
+}

@@ -1,0 +1,113 @@
+package org.ckpt4j.storage.gcs;
+
+import com.google.api.gax.retrying.RetrySettings;
+import com.google.cloud.NoCredentials;
+import com.google.cloud.http.HttpTransportOptions;
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreProvider;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreOptions;
+
+/**
+ * Backup dirs on Google Cloud Storage: {@code gs://bucket/prefix}. The bucket must exist; the prefix is created
+ * by the first write. Uses the {@code google-cloud-storage} client over its HTTP/JSON transport.
+ *
+ * <p>Credentials and project come from Application Default Credentials ({@code GOOGLE_APPLICATION_CREDENTIALS},
+ * {@code gcloud auth application-default login}, the metadata server; {@code GOOGLE_CLOUD_PROJECT}). Settings,
+ * each given as an option ({@code StoreOptions.Builder.property("gs.host", ...)}), a URI query parameter
+ * ({@code gs://bucket/prefix?host=http://127.0.0.1:4443}) or a system property ({@code -Dckpt4j.gs.host=...}),
+ * first match in that order:
+ * <ul>
+ *   <li>{@value #HOST}: the endpoint of an emulator or test server; also {@code STORAGE_EMULATOR_HOST} from the
+ *       environment, which then implies {@code gs.credentials=none} unless set otherwise.</li>
+ *   <li>{@value #PROJECT}: the project id (only used to create nothing; objects need none).</li>
+ *   <li>{@value #CREDENTIALS}: {@code default} (Application Default Credentials) or {@code none} (no
+ *       credentials, for test servers and emulators).</li>
+ *   <li>{@code gs.max-attempts} (6), {@code gs.retry-delay} (1s, doubling up to 32 s), {@code gs.chunk-size}
+ *       (8MiB, a multiple of 256KiB), {@code gs.connect-timeout} (20s), {@code gs.read-timeout} (60s).</li>
+ * </ul>
+ * Errors are {@link StoreAccessException}s with a reason ({@code NOT_FOUND} for a missing bucket,
+ * {@code ACCESS_DENIED}, {@code THROTTLED}, {@code UNREACHABLE}, ...) naming the {@code gs://} URI.
+ */
+public final class GcsStoreProvider implements CheckpointStoreProvider {
+  /** Option key of the endpoint host. */
+  public static final String HOST = "gs.host";
+  /** Option key of the project id. */
+  public static final String PROJECT = "gs.project";
+  /** Option key of the credentials mode ({@code default} or {@code none}). */
+  public static final String CREDENTIALS = "gs.credentials";
+
+  /** Only for use by {@link java.util.ServiceLoader}. */
+  public GcsStoreProvider() {}
+
+  @Override
+  public Set<String> schemes() {
+    return Set.of("gs");
+  }
+
+  @Override
+  public String artifact() {
+    return "org.ckpt4j:ckpt4j-storage-gcs";
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return EnumSet.of(Capability.CROSS_PROCESS);
+  }
+
+  @Override
+  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
+    return CheckpointStores.overObjects(objects(uri, options), options);
+  }
+
+  @Override
+  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
+    return Optional.of(objects(uri, options));
+  }
+
+  static GcsObjectStore objects(URI uri, StoreOptions options) throws IOException {
+    GcsSettings settings = GcsSettings.parse(uri, options);
+    return new GcsObjectStore(settings, client(settings));
+  }
+
+  static Storage client(GcsSettings s) throws StoreAccessException {
+    StorageOptions.Builder b = StorageOptions.http()
+        .setTransportOptions(HttpTransportOptions.newBuilder()
+            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, s.connectTimeout.toMillis()))
+            .setReadTimeout((int) Math.min(Integer.MAX_VALUE, s.readTimeout.toMillis()))
+            .build())
+        .setRetrySettings(RetrySettings.newBuilder()
+            .setMaxAttempts(s.maxAttempts)
+            .setInitialRetryDelayDuration(s.retryDelay)
+            .setRetryDelayMultiplier(2.0)
+            .setMaxRetryDelayDuration(Duration.ofSeconds(32).compareTo(s.retryDelay) > 0 ? Duration.ofSeconds(32)
+                : s.retryDelay)
+            .setTotalTimeoutDuration(Duration.ofMinutes(5))
+            .setJittered(true)
+            .build());
+    s.host.ifPresent(b::setHost);
+    s.project.ifPresent(b::setProjectId);
+    if (s.noCredentials) {
+      b.setCredentials(NoCredentials.getInstance());
+    }
+    try {
+      return b.build().getService();
+    } catch (RuntimeException e) {
+      // The message may name where credentials were looked for, never their content.
+      throw new StoreAccessException(s.uri, StoreAccessException.Reason.OTHER, "cannot set up the GCS client ("
+          + e.getClass().getSimpleName() + "); check Application Default Credentials or set gs.credentials=none "
+          + "for a test server", e);
+    }
+  }
+}
