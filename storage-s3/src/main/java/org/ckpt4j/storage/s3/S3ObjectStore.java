@@ -79,6 +79,27 @@ final class S3ObjectStore implements ObjectStore {
     return settings.prefix + relative;
   }
 
+  /**
+   * Runs a short request to its end even if this thread is interrupted, and keeps the interrupt flag: like a
+   * file system call, so that cleanup after an interrupt (deletes, aborts, the release record) still happens.
+   * Only the streams (create, open) stop at an interrupt.
+   */
+  private <T> T shortCall(IoCall<T> call) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      return call.run();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface IoCall<T> {
+    T run() throws IOException;
+  }
+
   @Override
   public ObjectSink create(String key) throws IOException {
     return new MultipartSink(this, key);
@@ -86,6 +107,10 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public boolean putIfAbsent(String key, byte[] content) throws IOException {
+    return shortCall(() -> putIfAbsentUninterrupted(key, content));
+  }
+
+  private boolean putIfAbsentUninterrupted(String key, byte[] content) throws IOException {
     PutObjectRequest request = PutObjectRequest.builder().bucket(settings.bucket).key(key(key)).ifNoneMatch("*")
         .contentLength((long) content.length).build();
     for (int attempt = 1; ; attempt++) {
@@ -117,6 +142,13 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public void put(String key, byte[] content) throws IOException {
+    shortCall(() -> {
+      putUninterrupted(key, content);
+      return null;
+    });
+  }
+
+  private void putUninterrupted(String key, byte[] content) throws IOException {
     try {
       client.putObject(PutObjectRequest.builder().bucket(settings.bucket).key(key(key))
           .contentLength((long) content.length).build(), RequestBody.fromBytes(content));
@@ -127,6 +159,10 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public Optional<byte[]> get(String key) throws IOException {
+    return shortCall(() -> getUninterrupted(key));
+  }
+
+  private Optional<byte[]> getUninterrupted(String key) throws IOException {
     try {
       return Optional.of(client.getObjectAsBytes(GetObjectRequest.builder().bucket(settings.bucket).key(key(key))
           .build()).asByteArray());
@@ -158,6 +194,10 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public List<String> list(String prefix) throws IOException {
+    return shortCall(() -> listUninterrupted(prefix));
+  }
+
+  private List<String> listUninterrupted(String prefix) throws IOException {
     List<String> keys = new ArrayList<>();
     try {
       for (S3Object o : client.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket)
@@ -175,6 +215,13 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public void delete(String key) throws IOException {
+    shortCall(() -> {
+      deleteUninterrupted(key);
+      return null;
+    });
+  }
+
+  private void deleteUninterrupted(String key) throws IOException {
     try {
       client.deleteObject(DeleteObjectRequest.builder().bucket(settings.bucket).key(key(key)).build());
     } catch (SdkException e) {
@@ -187,6 +234,13 @@ final class S3ObjectStore implements ObjectStore {
 
   @Override
   public void purgeIncomplete(Predicate<String> ours) throws IOException {
+    shortCall(() -> {
+      purgeIncompleteUninterrupted(ours);
+      return null;
+    });
+  }
+
+  private void purgeIncompleteUninterrupted(Predicate<String> ours) throws IOException {
     List<MultipartUpload> uploads = new ArrayList<>();
     try {
       for (MultipartUpload u : client.listMultipartUploadsPaginator(ListMultipartUploadsRequest.builder()
@@ -204,8 +258,15 @@ final class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Aborts a multipart upload; one that is gone already is fine. */
+  /** Aborts a multipart upload; one that is gone already is fine. Runs even if this thread is interrupted. */
   void abortUpload(String key, String uploadId) throws IOException {
+    shortCall(() -> {
+      abortUploadUninterrupted(key, uploadId);
+      return null;
+    });
+  }
+
+  private void abortUploadUninterrupted(String key, String uploadId) throws IOException {
     try {
       client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(settings.bucket).key(key(key))
           .uploadId(uploadId).build());

@@ -3,11 +3,13 @@ package org.ckpt4j.storage.s3;
 import java.io.IOException;
 import java.net.URI;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -82,7 +84,12 @@ public final class S3StoreProvider implements CheckpointStoreProvider {
     return CheckpointStores.overObjects(objects(uri, options), options);
   }
 
-  /** The object primitives behind {@code uri}, for tests and tools of this module. */
+  @Override
+  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
+    return Optional.of(objects(uri, options));
+  }
+
+  /** The object primitives behind {@code uri}. */
   static S3ObjectStore objects(URI uri, StoreOptions options) throws IOException {
     S3Settings settings = S3Settings.parse(uri, options);
     return new S3ObjectStore(settings, client(settings));
