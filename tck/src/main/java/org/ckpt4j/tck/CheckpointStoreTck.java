@@ -309,7 +309,71 @@ public abstract class CheckpointStoreTck {
     }
   }
 
+  /**
+   * R4.2: every stored object in turn gets a random bit flipped, then is truncated (raw access): reading the
+   * checkpoint raises {@link org.ckpt4j.spi.CorruptCheckpointException} (always, for objects holding blob
+   * bytes; a deleted blob too) or returns exactly the committed data; never wrong data, never an untyped error.
+   * If this fails, check that every read is verified against the size and CRC32 recorded at commit.
+   */
+  @Test
+  public void required_R4_2_bitFlipsAndTruncationsDetected() throws Exception {
+    new StorageRules(kit).bitFlipsAndTruncationsDetected();
+  }
+
+  /**
+   * R4.3: with {@code keepPrevious}, whenever corrupting an object of the latest commit makes the latest
+   * checkpoint corrupt, {@code previous()} still returns the checkpoint before it, whole.
+   */
+  @Test
+  public void required_R4_3_previousIsFallbackWhenLatestCorrupt() throws Exception {
+    new StorageRules(kit).previousIsFallbackWhenLatestCorrupt();
+  }
+
+  // ============================================================================================= R5 Delete
+
+  /**
+   * R5.1, R5.2, R5.3: {@code delete()} (called twice) removes every object the store wrote and nothing else:
+   * foreign objects planted after the store opened, with random names and names imitating the store's own,
+   * are all that is left, byte for byte.
+   */
+  @Test
+  public void required_R5_2_deleteRemovesOwnObjectsOnly() throws Exception {
+    new StorageRules(kit).deleteRemovesOwnObjectsOnly();
+  }
+
+  /**
+   * R5.1, R5.3 without raw access: after {@code delete()} the store is closed, a second {@code delete()} is
+   * harmless, and the backup dir is empty again: another owner identity opens it and finds no checkpoint.
+   */
+  @Test
+  public void required_R5_1_deletedBackupDirIsEmptyAndDeleteIsIdempotent() throws Exception {
+    URI dir = kit.newDir();
+    CheckpointStore s = kit.open(dir);
+    kit.content("doomed").commit(s);
+    s.delete();
+    s.delete();
+    assertThrows(IllegalStateException.class, s::begin, "begin() after delete()");
+    s.close();
+    try (CheckpointStore other = kit.open(dir, kit.rw("another-owner").build())) {
+      assertTrue(other.latest().isEmpty(), "R5.1: latest() in a deleted backup dir must be empty");
+    }
+    try (CheckpointStore fresh = kit.open(kit.newDir())) {
+      fresh.delete();
+    }
+  }
+
   // ========================================================================================== R6 Ownership
+
+  /**
+   * R6.1: backup dirs holding foreign objects are refused with {@link ForeignContentException} naming some of
+   * them, and every byte stays: random names and contents, the store's own layout names with foreign contents,
+   * and a real backup dir plus objects imitating its names.
+   */
+  @Test
+  public void required_R6_1_foreignContentRefusedAndLeftAlone() throws Exception {
+    new StorageRules(kit).foreignContentRefused();
+  }
+
 
   /**
    * R6.2: a backup dir holding another identity's checkpoint is refused with {@link ForeignContentException}
