@@ -144,7 +144,7 @@ final class FitRun {
 
   History run() throws IOException {
     try {
-      Nd4j.getRandom().setSeed(model.seed());
+      Nd4j.getRandom().setSeed(Sequential.nativeSeed(model.seed(), 1));
       if (backup != null) {
         backup.begin(this);
       }

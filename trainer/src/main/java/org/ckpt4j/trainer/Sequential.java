@@ -45,7 +45,7 @@ public final class Sequential {
     this.loss = b.loss;
     this.optimizer = b.optimizer;
     this.layers = List.copyOf(b.layers);
-    Nd4j.getRandom().setSeed(seed);
+    Nd4j.getRandom().setSeed(nativeSeed(seed, 0));
     for (Dense d : layers) {
       d.initialize();
     }
@@ -160,6 +160,18 @@ public final class Sequential {
       sb.append('>').append(d.describe());
     }
     return sb.toString();
+  }
+
+  /**
+   * The seed given to ND4J's generator for a purpose (0: weights, 1: fit): never 0, which ND4J's native
+   * generator does not reproduce (two models built with seed 0 got different weights).
+   */
+  static long nativeSeed(long seed, int purpose) {
+    long z = seed + 0x9E3779B97F4A7C15L * (purpose + 1);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    z ^= z >>> 31;
+    return z == 0 ? 1 : z;
   }
 
   List<INDArray> params() {
