@@ -42,6 +42,7 @@ class S3StoreTck extends CheckpointStoreTck {
         .property("s3.part-size", "5MiB")
         .capabilities(Capability.CROSS_PROCESS)
         .objects((dir, options) -> S3StoreProvider.objects(dir, options))
+        .transportFaults(server.faults)
         .build();
   }
 }

@@ -26,11 +26,14 @@ final class S3TestServer implements AutoCloseable {
   final String accessKey;
   final String secretKey;
   final Path dir;
+  /** Fails the N-th storage call when armed (the TCK's transport fault hook); disarmed it only counts. */
+  final FaultyBlobStore faults;
   private final S3Proxy proxy;
   private S3Client client;
 
-  private S3TestServer(Path dir, String accessKey, String secretKey, S3Proxy proxy) {
+  private S3TestServer(Path dir, String accessKey, String secretKey, FaultyBlobStore faults, S3Proxy proxy) {
     this.dir = dir;
+    this.faults = faults;
     this.accessKey = accessKey;
     this.secretKey = secretKey;
     this.proxy = proxy;
@@ -44,14 +47,15 @@ final class S3TestServer implements AutoCloseable {
   static S3TestServer start(Path dir, String accessKey, String secretKey, int port) throws Exception {
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", dir.toString());
+    FaultyBlobStore faults = new FaultyBlobStore(BlobStores.create("filesystem-nio2", props));
     S3Proxy proxy = S3Proxy.builder()
-        .blobStore(BlobStores.create("filesystem-nio2", props))
+        .blobStore(faults)
         .endpoint(URI.create("http://127.0.0.1:" + port))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
         .ignoreUnknownHeaders(true)
         .build();
     proxy.start();
-    return new S3TestServer(dir, accessKey, secretKey, proxy);
+    return new S3TestServer(dir, accessKey, secretKey, faults, proxy);
   }
 
   int port() {
@@ -97,11 +101,15 @@ final class S3TestServer implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() throws Exception {
+  public synchronized void close() throws IOException {
     if (client != null) {
       client.close();
       client = null;
     }
-    proxy.stop();
+    try {
+      proxy.stop();
+    } catch (Exception e) {
+      throw new IOException("stopping S3Proxy", e);
+    }
   }
 }
