@@ -166,6 +166,17 @@ public abstract class CheckpointStoreTck {
     kit.assertLatestIsOneOf(dir, "after blobs were written from 4 threads", c);
   }
 
+  /**
+   * R1, R2, R4, R5 model-based ({@code ckpt4j.tck.sequences} sequences of up to 40 steps): random open / begin
+   * / write (0 to many blobs, 0 bytes to {@code maxBlobBytes}, random valid and invalid names) / commit / abort
+   * / abandon / latest / read-only read / delete / close / reopen, checked against a reference model after
+   * every step. A failure is shrunk by QuickTheories and printed as the script of steps that fails.
+   */
+  @Test
+  public void required_R1_R2_R4_R5_modelBasedSequences() {
+    new ModelRules(kit).run();
+  }
+
   // ======================================================================================= R2 Atomic slot
 
   /**

@@ -227,11 +227,12 @@ final class InterruptionRules {
     StoreOptions opts = kit.rw(Kit.OWNER).build();
     Content base = kit.smallContent("base");
     long calls;
+    // the probe has the shape of the commits below, so it makes as many calls
     try (FaultyObjectStore f = kit.faulty(dir, opts); CheckpointStore s = kit.openOver(f, opts)) {
       base.commit(s);
       f.countCallsOf(Thread.currentThread());
       f.failCall(Long.MAX_VALUE, TransportFaults.Kind.FAIL_BEFORE);
-      kit.smallContent("probe").commit(s);
+      new Content("probe", Map.of("a", new long[] {1000, 1}, "b/c", new long[] {7, 2}), Map.of()).commit(s);
       calls = f.calls();
     }
     Content committed = kit.assertLatestIsOneOf(dir, "after the probe commit", kit.lastCommittedOrNull(dir));

@@ -1,0 +1,137 @@
+package org.ckpt4j.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.ckpt4j.tck.broken.BrokenStores;
+import org.ckpt4j.tck.broken.Flaw;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * The TCK tested itself (Reactive Streams TCK's {@code requireTestFailure}): the kit runs, through the JUnit
+ * Platform Launcher, against deliberately broken stores, and the rule each one breaks must fail with a message
+ * that says what was observed.
+ */
+class BrokenStoreSelfTest {
+
+  /** The kit against one flawed store. */
+  abstract static class BrokenCase extends CheckpointStoreTck {
+    abstract Flaw flaw();
+
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      return TckFixture.builder(() -> URI.create("broken:" + f.name().toLowerCase(Locale.ROOT) + "/"
+              + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(dir), (objects, options) -> BrokenStores.build(f,
+              objects, options))
+          .interruptionTrials(30)
+          .build();
+    }
+  }
+
+  static final class NonAtomicCommit extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NON_ATOMIC_COMMIT;
+    }
+  }
+
+  static final class NoFencing extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_FENCING;
+    }
+  }
+
+  static final class DeletesForeign extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETES_FOREIGN;
+    }
+  }
+
+  static final class IgnoresIdentity extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.IGNORES_IDENTITY;
+    }
+  }
+
+  static final class UnverifiedData extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.UNVERIFIED_DATA;
+    }
+  }
+
+  static final class PartialBlobsVisible extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.PARTIAL_BLOBS_VISIBLE;
+    }
+  }
+
+  static final class ForgetsLeftovers extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.FORGETS_LEFTOVERS;
+    }
+  }
+
+  static List<Arguments> expectations() {
+    return List.of(
+        Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
+            "a mix or a partial checkpoint"),
+        Arguments.of(NoFencing.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(DeletesForeign.class, "required_R5_2_deleteRemovesOwnObjectsOnly",
+            "foreign objects were not left alone"),
+        Arguments.of(IgnoresIdentity.class, "required_R6_2_otherIdentityRefused",
+            "returned a store instead of refusing with ForeignContentException"),
+        Arguments.of(UnverifiedData.class, "required_R4_2_bitFlipsAndTruncationsDetected",
+            "returned wrong data at offset"),
+        Arguments.of(PartialBlobsVisible.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
+            "R3.1 after trial"),
+        Arguments.of(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences",
+            "model-based sequence failed"),
+        Arguments.of(ForgetsLeftovers.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
+            "leftovers of failed writes were not removed"));
+  }
+
+  @ParameterizedTest(name = "{0} is caught by {1}")
+  @MethodSource("expectations")
+  void brokenStoreIsCaughtByTheRuleItBreaks(Class<? extends CheckpointStoreTck> broken, String rule,
+      String observed) {
+    TestExecutionSummary summary = run(broken, rule);
+    assertThat(summary.getTestsFoundCount()).as("tests found").isEqualTo(1);
+    List<String> failures = summary.getFailures().stream().map(f -> f.getTestIdentifier().getDisplayName()
+        + ": " + f.getException()).collect(Collectors.toList());
+    summary.getFailures().forEach(f -> System.out.println("caught as expected: " + f.getException()));
+    assertThat(failures).as("%s must fail on %s", rule, broken.getSimpleName()).hasSize(1);
+    assertThat(failures.get(0)).contains(rule).contains(observed);
+  }
+
+  static TestExecutionSummary run(Class<?> testClass, String method) {
+    LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+        .selectors(selectMethod(testClass, method)).build();
+    Launcher launcher = LauncherFactory.create();
+    SummaryGeneratingListener listener = new SummaryGeneratingListener();
+    launcher.execute(request, listener);
+    return listener.getSummary();
+  }
+}

@@ -1,0 +1,348 @@
+package org.ckpt4j.tck.broken;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreProvider;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.ForwardingObjectStore;
+import org.ckpt4j.spi.InMemoryObjectStore;
+import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
+
+/**
+ * Deliberately broken backends ({@code broken:<flaw>/<name>}, in-memory objects): the correct protocol with one
+ * {@link Flaw} injected, at the ObjectStore or the CheckpointStore level. The TCK's self-tests run the kit on
+ * them and check that the rule each one breaks fails, saying what was observed.
+ */
+public final class BrokenStores implements CheckpointStoreProvider {
+  private static final Map<String, InMemoryObjectStore> OBJECTS = new ConcurrentHashMap<>();
+
+  /** Only for use by {@link java.util.ServiceLoader}. */
+  public BrokenStores() {}
+
+  static Flaw flaw(URI uri) {
+    String ssp = uri.getSchemeSpecificPart();
+    return Flaw.valueOf(ssp.substring(0, ssp.indexOf('/')).toUpperCase(Locale.ROOT));
+  }
+
+  /** The raw objects behind a {@code broken:} URI. */
+  public static ObjectStore objects(URI uri) {
+    InMemoryObjectStore o = OBJECTS.computeIfAbsent(uri.getSchemeSpecificPart(), n -> new InMemoryObjectStore(
+        uri));
+    return new ForwardingObjectStore(o) {
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public Set<String> schemes() {
+    return Set.of("broken");
+  }
+
+  @Override
+  public String artifact() {
+    return "ckpt4j-tck tests";
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return Set.of();
+  }
+
+  @Override
+  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
+    return build(flaw(uri), objects(uri), options);
+  }
+
+  @Override
+  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws UnsupportedSchemeException {
+    return Optional.of(objects(uri));
+  }
+
+  /** The flawed store over (possibly fault-injecting) objects: what the TCK fixture's StoreBuilder returns. */
+  public static CheckpointStore build(Flaw flaw, ObjectStore objects, StoreOptions options) throws IOException {
+    switch (flaw) {
+      case NO_FENCING:
+        return CheckpointStores.overObjects(new BlindObjects(objects), options);
+      case FORGETS_LEFTOVERS:
+        return CheckpointStores.overObjects(new NeverDeletesData(objects), options);
+      case IGNORES_IDENTITY:
+        try {
+          return CheckpointStores.overObjects(objects, options);
+        } catch (ForeignContentException e) {
+          if (e.foreignOwner().isEmpty()) {
+            throw e;
+          }
+          return CheckpointStores.overObjects(objects, options.toBuilder().expectOwner(e.foreignOwner().get())
+              .build());
+        }
+      default:
+        return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
+    }
+  }
+
+  /** NO_FENCING: sees only the log records that existed when it opened and its own; create-if-absent overwrites. */
+  static final class BlindObjects extends ForwardingObjectStore {
+    private final Set<String> visible = ConcurrentHashMap.newKeySet();
+    private volatile boolean listed;
+
+    BlindObjects(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> all = super.list(prefix);
+      if (!listed) {
+        listed = true;
+        visible.addAll(super.list(""));
+      }
+      List<String> mine = new ArrayList<>();
+      for (String k : all) {
+        if (!k.startsWith("log/") || visible.contains(k)) {
+          mine.add(k);
+        }
+      }
+      return mine;
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      visible.add(key);
+      super.put(key, content);
+      return true;
+    }
+
+    @Override
+    public void put(String key, byte[] content) throws IOException {
+      visible.add(key);
+      super.put(key, content);
+    }
+  }
+
+  /** FORGETS_LEFTOVERS: deletes of blob data and purges of incomplete uploads do nothing. */
+  static final class NeverDeletesData extends ForwardingObjectStore {
+    NeverDeletesData(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      if (!key.startsWith("data/")) {
+        super.delete(key);
+      }
+    }
+
+    @Override
+    public void purgeIncomplete(Predicate<String> ours) {}
+  }
+
+  /** Flaws at the CheckpointStore level, around the correct store. */
+  static final class FlawedStore implements CheckpointStore {
+    private final Flaw flaw;
+    private final CheckpointStore real;
+    private final ObjectStore objects;
+    private volatile Map<String, String> lastMetadata = Map.of();
+
+    FlawedStore(Flaw flaw, CheckpointStore real, ObjectStore objects) {
+      this.flaw = flaw;
+      this.real = real;
+      this.objects = objects;
+    }
+
+    @Override
+    public URI uri() {
+      return real.uri();
+    }
+
+    @Override
+    public StoreOptions options() {
+      return real.options();
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return real.capabilities();
+    }
+
+    private BufferingWriter open;
+
+    @Override
+    public synchronized CheckpointWriter begin() throws IOException {
+      if (open != null && !open.closed) {
+        throw new IllegalStateException("another writer is open");
+      }
+      open = new BufferingWriter();
+      return open;
+    }
+
+    @Override
+    public Optional<Checkpoint> latest() throws IOException {
+      return real.latest().map(this::maybeUnverified);
+    }
+
+    @Override
+    public Optional<Checkpoint> previous() throws IOException {
+      return real.previous().map(this::maybeUnverified);
+    }
+
+    private Checkpoint maybeUnverified(Checkpoint cp) {
+      if (flaw != Flaw.UNVERIFIED_DATA) {
+        return cp;
+      }
+      return new Checkpoint() {
+        @Override
+        public long sequence() {
+          return cp.sequence();
+        }
+
+        @Override
+        public String id() {
+          return cp.id();
+        }
+
+        @Override
+        public Instant committedAt() {
+          return cp.committedAt();
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+          return cp.metadata();
+        }
+
+        @Override
+        public Map<String, Long> blobs() {
+          return cp.blobs();
+        }
+
+        @Override
+        public ReadableByteChannel openBlob(String name) throws IOException {
+          return objects.open("data/" + cp.id() + "/" + name); // the flaw: no size or CRC32 check
+        }
+      };
+    }
+
+    @Override
+    public void delete() throws IOException {
+      if (flaw == Flaw.DELETES_FOREIGN) {
+        real.close();
+        for (String k : objects.list("")) {
+          objects.delete(k); // the flaw: everything goes, foreign objects too
+        }
+        return;
+      }
+      real.delete();
+    }
+
+    @Override
+    public void close() throws IOException {
+      real.close();
+    }
+
+    /** Buffers blobs so that the flawed commit can publish them its own (wrong) way. */
+    final class BufferingWriter implements CheckpointWriter {
+      private final Map<String, ByteArrayOutputStream> blobs = new LinkedHashMap<>();
+      private final Set<String> names = new HashSet<>();
+      private boolean committed;
+      private volatile boolean closed;
+
+      @Override
+      public synchronized WritableByteChannel newBlob(String name) {
+        org.ckpt4j.spi.BlobNames.validate(name);
+        if (!names.add(name)) {
+          throw new IllegalArgumentException("blob \"" + name + "\" was already written");
+        }
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        blobs.put(name, buf);
+        return new WritableByteChannel() {
+          private boolean open = true;
+
+          @Override
+          public int write(ByteBuffer src) {
+            int n = src.remaining();
+            byte[] b = new byte[n];
+            src.get(b);
+            buf.write(b, 0, n);
+            return n;
+          }
+
+          @Override
+          public boolean isOpen() {
+            return open;
+          }
+
+          @Override
+          public void close() {
+            open = false;
+          }
+        };
+      }
+
+      private Checkpoint publish(Map<String, byte[]> content, Map<String, String> metadata) throws IOException {
+        try (CheckpointWriter w = real.begin()) {
+          for (Map.Entry<String, byte[]> e : content.entrySet()) {
+            try (WritableByteChannel ch = w.newBlob(e.getKey())) {
+              ch.write(ByteBuffer.wrap(e.getValue()));
+            }
+          }
+          return w.commit(metadata);
+        }
+      }
+
+      private Map<String, byte[]> snapshot() {
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        blobs.forEach((k, v) -> m.put(k, v.toByteArray()));
+        return m;
+      }
+
+      @Override
+      public synchronized Checkpoint commit(Map<String, String> metadata) throws IOException {
+        Map<String, byte[]> all = snapshot();
+        if (flaw == Flaw.NON_ATOMIC_COMMIT && all.size() > 1) {
+          Map<String, byte[]> first = new LinkedHashMap<>(all);
+          first.remove(new ArrayList<>(all.keySet()).get(all.size() - 1));
+          publish(first, metadata); // the flaw: readers (and crashes) see this half-way state
+        }
+        Checkpoint cp = publish(all, metadata);
+        committed = true;
+        closed = true;
+        lastMetadata = metadata;
+        return cp;
+      }
+
+      @Override
+      public synchronized void close() throws IOException {
+        closed = true;
+        if (!committed && flaw == Flaw.PARTIAL_BLOBS_VISIBLE && !blobs.isEmpty()) {
+          committed = true;
+          Map<String, String> meta = lastMetadata.isEmpty() ? real.latest().map(Checkpoint::metadata).orElse(Map
+              .of()) : lastMetadata;
+          publish(snapshot(), meta); // the flaw: an aborted write becomes visible, posing as the last commit
+        }
+      }
+    }
+  }
+}

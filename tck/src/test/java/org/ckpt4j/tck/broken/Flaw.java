@@ -1,0 +1,19 @@
+package org.ckpt4j.tck.broken;
+
+/** The deliberate contract violations the TCK must catch, each by the rule it breaks. */
+public enum Flaw {
+  /** Commit publishes in two steps (all blobs but the last, then all): an interrupted commit leaves a mix (R2/R3.1). */
+  NON_ATOMIC_COMMIT,
+  /** Ignores other stores' log records and overwrites slots: a paused writer is never fenced (R6.4). */
+  NO_FENCING,
+  /** delete() removes every object under the backup dir, foreign ones too (R5.2). */
+  DELETES_FOREIGN,
+  /** Opening another identity's backup dir takes it over as that identity (R6.2). */
+  IGNORES_IDENTITY,
+  /** Blobs are read straight from storage without checking size and CRC32 (R4.2). */
+  UNVERIFIED_DATA,
+  /** Closing a writer without commit publishes what was written so far (R3.1). */
+  PARTIAL_BLOBS_VISIBLE,
+  /** Never deletes blob data or incomplete uploads (R3.2, R2.4). */
+  FORGETS_LEFTOVERS
+}
