@@ -71,7 +71,7 @@ final class Fixtures {
   }
 
   /** Raises {@link Boom} at the start of one epoch. */
-  static final class RaiseAtEpoch implements Callback {
+  static class RaiseAtEpoch implements Callback {
     private final int epoch;
 
     RaiseAtEpoch(int epoch) {

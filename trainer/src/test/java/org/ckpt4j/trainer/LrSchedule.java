@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code lr = base * decay^step}. Also keeps a tensor (the sum of batch losses seen, as float64) to exercise
  * tensor state, and records what it was restored with.
  */
-final class LrSchedule implements StatefulCallback {
+class LrSchedule implements StatefulCallback {
   private final double base;
   private final double decay;
   private Sequential model;
