@@ -62,6 +62,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
   private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
+  /** How often a reader lists the log again when records it listed were pruned meanwhile. */
+  private static final int MAX_RELISTS = 20;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ObjectStore objects;
@@ -566,17 +568,28 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!resolveStoreId()) {
       return found;
     }
-    List<Long> seqs = slots(objects, LOG_DIR);
-    for (int k = seqs.size() - 1; k >= 0 && found.size() < max; k--) {
-      Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
-      if (rec != null && "delete".equals(rec.get("type"))) {
-        break; // a delete() was under way: nothing older counts
+    // A record listed but gone when read was pruned by a concurrent commit: the listing is stale, list again.
+    for (int attempt = 0; ; attempt++) {
+      found.clear();
+      boolean vanished = false;
+      List<Long> seqs = slots(objects, LOG_DIR);
+      for (int k = seqs.size() - 1; k >= 0 && found.size() < max; k--) {
+        Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
+        if (rec == null) {
+          vanished = true;
+          break;
+        }
+        if ("delete".equals(rec.get("type"))) {
+          break; // a delete() was under way: nothing older counts
+        }
+        if ("commit".equals(rec.get("type"))) {
+          found.add(rec);
+        }
       }
-      if (rec != null && "commit".equals(rec.get("type"))) {
-        found.add(rec);
+      if (!vanished || attempt >= MAX_RELISTS) {
+        return found;
       }
     }
-    return found;
   }
 
   /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
@@ -668,12 +681,22 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
     /** Superseded if a newer commit exists, else corrupt: the data of the current checkpoint is gone. */
     CheckpointStoreException missing(String key) throws IOException {
-      List<Long> seqs = slots(objects, LOG_DIR);
-      for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
-        Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
-        if (rec != null && "commit".equals(rec.get("type"))) {
-          return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
-              + seqs.get(k) + " and its data removed; call latest() again");
+      // Data is removed only after a newer commit (or a delete) was recorded; records seen in the listing but
+      // gone when read were pruned by yet newer commits, so list again until the picture is consistent.
+      for (int attempt = 0; attempt <= MAX_RELISTS; attempt++) {
+        boolean vanished = false;
+        List<Long> seqs = slots(objects, LOG_DIR);
+        for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
+          Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
+          if (rec == null) {
+            vanished |= objects.get(slotKey(LOG_DIR, seqs.get(k))).isEmpty();
+          } else if ("commit".equals(rec.get("type")) || "delete".equals(rec.get("type"))) {
+            return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
+                + seqs.get(k) + " and its data removed; call latest() again");
+          }
+        }
+        if (!vanished) {
+          break;
         }
       }
       return new CorruptCheckpointException(uri, key, "blob of checkpoint #" + seq + " is missing");
@@ -1006,6 +1029,25 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   private Checkpoint commit(Writer writer, Map<String, Object> body) throws IOException {
+    try {
+      return commitOrFail(writer, body);
+    } catch (FencedWriterException e) {
+      throw e;
+    } catch (IOException e) {
+      // A store that took over may have pruned this writer's blobs: then the real cause is the takeover.
+      try {
+        checkNotFenced();
+      } catch (FencedWriterException fencedError) {
+        fencedError.addSuppressed(e);
+        throw fencedError;
+      } catch (IOException checkFailed) {
+        e.addSuppressed(checkFailed);
+      }
+      throw e;
+    }
+  }
+
+  private Checkpoint commitOrFail(Writer writer, Map<String, Object> body) throws IOException {
     // Durability of the blobs first, outside the store's lock (it may take seconds; heartbeats go on).
     List<String> blobKeys = new ArrayList<>();
     for (String name : writer.blobs.keySet()) {

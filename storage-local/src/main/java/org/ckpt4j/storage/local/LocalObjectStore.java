@@ -85,11 +85,14 @@ final class LocalObjectStore implements ObjectStore {
   }
 
   private Path path(String key) {
-    if (key.isEmpty() || key.startsWith("/") || !key.matches("[A-Za-z0-9._/-]+") || key.contains("..")) {
+    if (key.isEmpty() || key.startsWith("/") || !key.matches("[A-Za-z0-9._/-]+")) {
       throw new IllegalArgumentException("invalid object key: " + key);
     }
     Path p = root;
-    for (String segment : key.split("/")) {
+    for (String segment : key.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException("invalid object key: " + key);
+      }
       p = p.resolve(segment);
     }
     return p;
