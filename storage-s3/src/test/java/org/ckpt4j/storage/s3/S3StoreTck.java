@@ -14,6 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Certifies the S3 backend with the full kit against S3Proxy on loopback, storing in a temp directory
  * ({@code filesystem-nio2}), so that the SIGKILL child JVMs, which talk to this JVM's server, leave durable data.
+ * Transport faults are injected on the server side ({@link FaultyBlobStore}: HTTP 500 before or after a storage
+ * call is applied), so the SDK's retries and the protocol's "I already won" path are exercised over HTTP.
  */
 class S3StoreTck extends CheckpointStoreTck {
   private static final String BUCKET = "tck";
@@ -43,6 +45,11 @@ class S3StoreTck extends CheckpointStoreTck {
         .capabilities(Capability.CROSS_PROCESS)
         .objects((dir, options) -> S3StoreProvider.objects(dir, options))
         .transportFaults(server.faults)
+        // Child JVMs only open a store and commit or read: C1 and the serial GC start them faster.
+        .childJvmArgs("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+        // ~3 s per SIGKILL trial (a JVM with the AWS SDK starting on 2 cores): 8 by default keeps the module's
+        // tests near 2 minutes; certification runs raise it (-Dckpt4j.tck.scale=10 or -Dckpt4j.tck.crashTrials).
+        .crashTrials(8)
         .build();
   }
 }
