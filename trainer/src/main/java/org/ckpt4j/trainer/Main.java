@@ -86,7 +86,7 @@ public final class Main {
       if (o.interruptAtEpoch >= 0 || o.interruptAtBatch >= 0) {
         callbacks.add(new Interrupt(o.interruptAtEpoch, o.interruptAtBatch));
       }
-      History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, !o.quiet);
+      History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, o.quiet ? null : out);
       if (backup.restoredFrom != null) {
         out.println("resumed from backup #" + backup.restoredFrom.sequence() + " in " + o.backupDir + " at epoch "
             + backup.restoredFrom.metadata().get("epoch") + ", batch " + backup.restoredFrom.metadata().get("batch"));

@@ -77,7 +77,13 @@ public final class Sequential {
    */
   public History fit(INDArray x, INDArray y, int epochs, int batchSize, boolean shuffle,
       List<? extends Callback> callbacks, boolean verbose) throws IOException {
-    return new FitRun(this, x, y, epochs, batchSize, shuffle, callbacks, verbose ? System.out : null).run();
+    return fit(x, y, epochs, batchSize, shuffle, callbacks, verbose ? System.out : null);
+  }
+
+  /** {@link #fit} printing progress to {@code progress}, or nowhere if null. */
+  History fit(INDArray x, INDArray y, int epochs, int batchSize, boolean shuffle,
+      List<? extends Callback> callbacks, java.io.PrintStream progress) throws IOException {
+    return new FitRun(this, x, y, epochs, batchSize, shuffle, callbacks, progress).run();
   }
 
   /** The model's output for {@code x} ({@code [n, inputSize]}). */

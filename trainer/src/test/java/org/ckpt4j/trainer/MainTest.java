@@ -1,0 +1,103 @@
+package org.ckpt4j.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The fit command line, in process. */
+class MainTest {
+  private static final Pattern RESULT = Pattern.compile("(?m)^epochs_run=(\\d+) weights_sha256=([0-9a-f]{64})$");
+
+  private static final class Run {
+    final int code;
+    final String out;
+    final String err;
+
+    Run(String... args) {
+      ByteArrayOutputStream o = new ByteArrayOutputStream();
+      ByteArrayOutputStream e = new ByteArrayOutputStream();
+      code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
+          new PrintStream(e, true, StandardCharsets.UTF_8));
+      out = o.toString(StandardCharsets.UTF_8);
+      err = e.toString(StandardCharsets.UTF_8);
+    }
+
+    Matcher result() {
+      Matcher m = RESULT.matcher(out);
+      assertThat(m.find()).as("result line in %s", out).isTrue();
+      return m;
+    }
+  }
+
+  private static String[] fit(String dir, String... more) {
+    List<String> a = new ArrayList<>(List.of("fit", "--backup-dir", dir, "--epochs", "10", "--batch-size", "8",
+        "--samples", "64", "--seed", "42"));
+    a.addAll(Arrays.asList(more));
+    return a.toArray(new String[0]);
+  }
+
+  @Test
+  void seedScenario_interruptedRunExitsNonZeroAndSaysHowToResume_resumedRunMatchesUninterruptedHash() {
+    String dir = Fixtures.memDir("cli");
+    Run interrupted = new Run(fit(dir, "--interrupt-at-epoch", "4"));
+    assertThat(interrupted.code).isEqualTo(Main.EXIT_INTERRUPTED);
+    assertThat(interrupted.err).contains("resume with the same command without --interrupt-at-epoch")
+        .contains("fit --backup-dir " + dir + " --epochs 10").doesNotContain("--interrupt-at-epoch 4");
+    assertThat(RESULT.matcher(interrupted.out).find()).isFalse();
+
+    Run resumed = new Run(fit(dir, "--quiet"));
+    assertThat(resumed.code).as(resumed.err).isZero();
+    assertThat(resumed.result().group(1)).isEqualTo("6");
+    assertThat(resumed.out).contains("resumed from backup");
+
+    Run uninterrupted = new Run(fit(Fixtures.memDir("cli-straight")));
+    assertThat(uninterrupted.result().group(1)).isEqualTo("10");
+    assertThat(uninterrupted.out).contains("Epoch 10/10");
+    assertThat(resumed.result().group(2)).isEqualTo(uninterrupted.result().group(2));
+
+    String mid = Fixtures.memDir("cli-mid");
+    assertThat(new Run(fit(mid, "--save-freq", "3", "--interrupt-at-batch", "37", "--quiet")).code)
+        .isEqualTo(Main.EXIT_INTERRUPTED);
+    Run midResumed = new Run(fit(mid, "--save-freq", "3", "--quiet"));
+    assertThat(midResumed.out).contains("at epoch 4, batch 4");
+    assertThat(midResumed.result().group(2)).isEqualTo(uninterrupted.result().group(2));
+  }
+
+  @Test
+  void badArguments_exitWithUsageErrorsNamingTheArgument() {
+    assertThat(new Run("fit", "--epochs", "ten")).satisfies(r -> {
+      assertThat(r.code).isEqualTo(Main.EXIT_USAGE);
+      assertThat(r.err).contains("--epochs \"ten\"");
+    });
+    assertThat(new Run("fit", "--save-freq", "0").err).contains("--save-freq \"0\"");
+    assertThat(new Run("fit", "--batch-size", "0").err).contains("--batch-size \"0\"");
+    assertThat(new Run("fit", "--bogus", "1").err).contains("unknown option --bogus");
+    assertThat(new Run("fit", "--epochs").err).contains("--epochs needs a value");
+    assertThat(new Run("train").err).contains("unknown command \"train\"");
+    assertThat(new Run().code).isEqualTo(Main.EXIT_USAGE);
+    Run help = new Run("--help");
+    assertThat(help.code).isZero();
+    assertThat(help.out).contains("--backup-dir", "--interrupt-at-epoch", "--save-freq", "OMP_NUM_THREADS");
+  }
+
+  @Test
+  void storeErrors_nameTheBackupDirArgument() {
+    Run r = new Run(fit("nosuch://bucket/x", "--epochs", "1", "--quiet"));
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).contains("--backup-dir nosuch://bucket/x").contains("UnsupportedSchemeException");
+
+    String dir = Fixtures.memDir("cli-mismatch");
+    assertThat(new Run(fit(dir, "--interrupt-at-epoch", "1", "--quiet")).code).isEqualTo(Main.EXIT_INTERRUPTED);
+    Run other = new Run(fit(dir, "--batch-size", "16", "--quiet"));
+    assertThat(other.code).isEqualTo(1);
+    assertThat(other.err).contains("--backup-dir " + dir).contains("[batchSize]");
+  }
+}
