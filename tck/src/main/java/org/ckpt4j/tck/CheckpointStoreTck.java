@@ -92,6 +92,24 @@ public abstract class CheckpointStoreTck {
     // nothing to release: the fixture's resources belong to the subclass (its @AfterAll stops its server)
   }
 
+  // ========================================================================================== Capabilities
+
+  /**
+   * The capabilities the fixture declares are exactly those an opened store reports
+   * ({@link CheckpointStore#capabilities()}), so users see what was certified. Skipped when the fixture leaves
+   * them to the store.
+   */
+  @Test
+  public void required_capabilitiesReportedAsDeclared() throws Exception {
+    Set<Capability> declared = kit.fixture.declaredCapabilities().orElse(null);
+    org.junit.jupiter.api.Assumptions.assumeTrue(declared != null, "not applicable: the fixture declares no "
+        + "capabilities; the store's report is used");
+    try (CheckpointStore s = kit.open(kit.newDir())) {
+      assertEquals(declared, Set.copyOf(s.capabilities()), "capabilities() of an opened store vs. the fixture's "
+          + "declaration");
+    }
+  }
+
   // ================================================================================================ R1 Write
 
   /**
@@ -574,6 +592,29 @@ public abstract class CheckpointStoreTck {
         Kit.assertUnchanged(before, after, "R8: after read-only opens and reads");
       }
     }
+  }
+
+  // =========================================================================================== Resume (E2E)
+
+  /**
+   * End-to-end: the trainer ({@code ckpt4j-trainer}) fits a small MLP with {@code BackupAndRestore} on this
+   * backend, saving every 5 batches; callbacks throw at random batches and (with fault injection) storage calls
+   * fail during saves; each interruption is followed by a rerun on the same backup dir; a final run without
+   * interruption ends with weights bit-identical to an uninterrupted run.
+   */
+  @Test
+  public void required_RESUME_afterExceptionsAndStorageFaultsBitIdentical() throws Exception {
+    new ResumeRules(kit).exceptionsAndStorageFaults();
+  }
+
+  /**
+   * End-to-end ({@link Capability#CROSS_PROCESS}): a child JVM training with {@code BackupAndRestore} on this
+   * backend is SIGKILLed at random moments, twice; a third child trains to completion with weights
+   * bit-identical to an uninterrupted run.
+   */
+  @Test
+  public void required_RESUME_afterSigkillBitIdentical() throws Exception {
+    new ResumeRules(kit).sigkilledTraining();
   }
 
   static void drain(Checkpoint cp, String name) throws IOException {

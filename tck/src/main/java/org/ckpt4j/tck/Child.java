@@ -55,6 +55,12 @@ final class Child implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"));
+    // ND4J in training children: same native cache and off-heap limits as this JVM
+    for (String k : System.getProperties().stringPropertyNames()) {
+      if (k.startsWith("org.bytedeco.") || k.startsWith("sun.net.httpserver.")) {
+        cmd.add("-D" + k + "=" + System.getProperty(k));
+      }
+    }
     cmd.addAll(kit.fixture.childJvmArgs());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildMain.class.getName(),
         config.toString()));
@@ -91,7 +97,10 @@ final class Child implements AutoCloseable {
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
-    pump.join(5000);
+    pump.join(30_000);
+    if (pump.isAlive()) {
+      throw new AssertionError("the standard output of a killed child JVM did not reach its end within 30 s");
+    }
   }
 
   /** Sends a POSIX signal (STOP, CONT) with the kill command. */

@@ -55,6 +55,9 @@ public final class ChildMain {
         case "reader":
           reader(uri, b.build(), p, out);
           break;
+        case "train":
+          train(uri, lease, p, out);
+          break;
         default:
           throw new IllegalArgumentException(mode);
       }
@@ -67,7 +70,11 @@ public final class ChildMain {
   }
 
   /** Commits checkpoints in a loop until killed. */
-  private static void writer(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+  private static void writer(URI uri, StoreOptions options, Properties p, PrintStream stdout) throws Exception {
+    // events go to a file with one write(2) per line: they survive SIGKILL whatever the stdout pipe does
+    PrintStream out = new PrintStream(new java.io.FileOutputStream(p.getProperty("events"), true), true,
+        StandardCharsets.UTF_8);
+    stdout.println("EVENTS " + p.getProperty("events"));
     SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
     String gen = p.getProperty("gen");
     long maxBytes = Long.parseLong(p.getProperty("maxBytes"));
@@ -137,6 +144,24 @@ public final class ChildMain {
       }
     }
     out.println("READS ok=" + ok + " superseded=" + superseded + " empty=" + empty);
+  }
+
+  /** Trains with BackupAndRestore (resuming from the backup dir), printing TRAINING, then DONE <weights sha>. */
+  private static void train(URI uri, Duration lease, Properties p, PrintStream out) throws Exception {
+    java.util.Map<String, String> props = new java.util.TreeMap<>();
+    for (String k : p.stringPropertyNames()) {
+      if (k.startsWith("prop.")) {
+        props.put(k.substring(5), p.getProperty(k));
+      }
+    }
+    org.ckpt4j.trainer.Callback progress = new org.ckpt4j.trainer.Callback() {
+      @Override
+      public void onBatchBegin(int epoch, int batch) {
+        out.println("TRAINING " + epoch + "/" + batch);
+      }
+    };
+    String sha = ResumeRules.fit(ResumeRules.backup(uri, lease, props).build(), progress);
+    out.println("DONE " + sha);
   }
 
   static String oneLine(Throwable t) {

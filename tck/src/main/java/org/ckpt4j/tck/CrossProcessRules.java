@@ -33,16 +33,19 @@ final class CrossProcessRules {
     List<String> log = new ArrayList<>();
     long maxBytes = Math.min(kit.settings.maxBlobBytes, 512 * 1024);
     for (int t = 0; t < kit.settings.crashTrials; t++) {
+      java.nio.file.Path events = java.nio.file.Files.createTempFile("ckpt4j-tck-events", ".txt");
       Child child = Child.start(kit, "writer", Map.of("uri", dir.toString(), "seed", Long.toString(r.nextLong()),
-          "gen", "g" + t, "maxBytes", Long.toString(maxBytes)));
+          "gen", "g" + t, "maxBytes", Long.toString(maxBytes), "events", events.toString()));
       List<String> lines;
       try {
-        child.await("OPENED", START_TIMEOUT);
+        child.await("EVENTS", START_TIMEOUT);
+        awaitEvent(child, events, "OPENED");
         Thread.sleep(r.nextInt(300));
         child.kill();
-        lines = child.lines();
+        lines = java.nio.file.Files.readAllLines(events);
       } finally {
         child.close();
+        java.nio.file.Files.deleteIfExists(events);
       }
       kit.crashTrials.incrementAndGet();
       Content lastCommitted = committed;
@@ -61,7 +64,7 @@ final class CrossProcessRules {
           throw new AssertionError("trial " + t + ": the child failed before it was killed: " + line);
         }
       }
-      String step = "trial " + t + ": SIGKILL after " + commits + " commits" + (inFlight == null ? ""
+      String step = "trial " + t + ": SIGKILL after " + lines.size() + " lines of output, " + commits + " commits" + (inFlight == null ? ""
           : ", while committing " + inFlight.label) + "; last committed: " + (lastCommitted == null ? "none"
           : lastCommitted.label);
       log.add(step);
@@ -74,6 +77,25 @@ final class CrossProcessRules {
     }
     new InterruptionRules(kit).assertNoLeftovers(dir, committedAfterCleanCommit(dir), "R3.2 after "
         + kit.settings.crashTrials + " SIGKILLed writers and a clean commit");
+  }
+
+  private static void awaitEvent(Child child, java.nio.file.Path events, String prefix) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      for (String l : java.nio.file.Files.readAllLines(events)) {
+        if (l.startsWith(prefix)) {
+          return;
+        }
+        if (l.startsWith("ERROR")) {
+          throw new AssertionError("the child failed: " + l + "; stderr: " + child.stderrTail());
+        }
+      }
+      if (child.lines().stream().anyMatch(l -> l.startsWith("ERROR"))) {
+        throw new AssertionError("the child failed: " + child.lines() + "; stderr: " + child.stderrTail());
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("the child did not report " + prefix + "; stderr: " + child.stderrTail());
   }
 
   private Content committedAfterCleanCommit(URI dir) throws Exception {

@@ -109,7 +109,7 @@ final class FaultyObjectStore extends ForwardingObjectStore {
     if (severed) {
       throw fault("severed: " + what);
     }
-    if (Thread.currentThread() == counted && failAt > 0) {
+    if ((counted == null || Thread.currentThread() == counted) && failAt > 0) {
       long n = calls.incrementAndGet();
       if (n == failAt && failKind == TransportFaults.Kind.FAIL_BEFORE) {
         failAt = -1;
@@ -120,7 +120,7 @@ final class FaultyObjectStore extends ForwardingObjectStore {
 
   /** After a performed call: throws if this call is the one to lose its response. */
   private void after(String what) throws IOException {
-    if (Thread.currentThread() == counted && failAt > 0 && calls.get() == failAt
+    if ((counted == null || Thread.currentThread() == counted) && failAt > 0 && calls.get() == failAt
         && failKind == TransportFaults.Kind.LOSE_RESPONSE) {
       failAt = -1;
       throw fault("call #" + calls.get() + " " + what + " succeeded but its response was lost");

@@ -32,6 +32,8 @@ import org.ckpt4j.spi.StoreOptions;
  *       that an opened store reports ({@link org.ckpt4j.spi.CheckpointStore#capabilities()}) are used; when
  *       set, they must equal what the store reports.</li>
  *   <li>{@link Builder#objects(ObjectStoreFactory)}: the {@link ObjectStore} your provider builds its stores on
+ *       (not needed when the provider implements {@link CheckpointStoreProvider#objectStore}, which the kit
+ *       uses by default)
  *       (with {@link CheckpointStores#overObjects}). The kit uses it for raw access (plants foreign objects,
  *       flips bits, truncates) and for fault injection: it wraps it in a forwarding decorator that fails the
  *       N-th call, throws from inside streams at random offsets, loses responses after success, or pauses the

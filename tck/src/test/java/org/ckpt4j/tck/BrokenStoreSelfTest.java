@@ -84,6 +84,17 @@ class BrokenStoreSelfTest {
     Flaw flaw() {
       return Flaw.PARTIAL_BLOBS_VISIBLE;
     }
+
+    @Override
+    protected TckFixture fixture() {
+      // QuickTheories stops at the first failing sequence: a high limit costs nothing when the flaw is caught
+      return TckFixture.builder(() -> URI.create("broken:partial_blobs_visible/" + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(dir), (objects, options) -> BrokenStores.build(flaw(),
+              objects, options))
+          .sequences(300)
+          .build();
+    }
   }
 
   static final class ForgetsLeftovers extends BrokenCase {

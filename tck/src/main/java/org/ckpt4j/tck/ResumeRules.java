@@ -1,0 +1,188 @@
+package org.ckpt4j.tck;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.trainer.Activation;
+import org.ckpt4j.trainer.BackupAndRestore;
+import org.ckpt4j.trainer.Callback;
+import org.ckpt4j.trainer.Loss;
+import org.ckpt4j.trainer.Optimizer;
+import org.ckpt4j.trainer.Sequential;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * End-to-end resume: the trainer with {@link BackupAndRestore} on the backend under test, interrupted at random
+ * batches (exceptions, storage faults mid-save, SIGKILL of a training child JVM) and rerun until complete, ends
+ * with weights bit-identical to an uninterrupted run.
+ */
+final class ResumeRules {
+  static final int EPOCHS = 4;
+  static final int BATCH = 8;
+  static final int SAMPLES = 96;
+  static final int BATCHES = EPOCHS * SAMPLES / BATCH;
+  static final long SEED = 7;
+  private final Kit kit;
+
+  ResumeRules(Kit kit) {
+    this.kit = kit;
+  }
+
+  /** A fixed classification dataset from java.util randomness: identical in every JVM. */
+  static INDArray[] dataset() {
+    SplittableRandom r = new SplittableRandom(SEED);
+    float[][] x = new float[SAMPLES][6];
+    float[] y = new float[SAMPLES];
+    for (int s = 0; s < SAMPLES; s++) {
+      double score = 0;
+      for (int f = 0; f < 6; f++) {
+        x[s][f] = (float) r.nextDouble(-1, 1);
+        score += x[s][f] * (f - 2.5);
+      }
+      y[s] = score > 1 ? 2 : score > -1 ? 1 : 0;
+    }
+    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
+  }
+
+  static Sequential model() {
+    return Sequential.builder(6).dense(16, Activation.RELU).dense(3, Activation.SOFTMAX).seed(SEED)
+        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).optimizer(Optimizer.adam(0.01)).build();
+  }
+
+  /** Throws at the start of one global batch. */
+  static final class FailAt implements Callback {
+    private final int globalBatch;
+
+    FailAt(int globalBatch) {
+      this.globalBatch = globalBatch;
+    }
+
+    @Override
+    public void onBatchBegin(int epoch, int batch) {
+      if (epoch * (SAMPLES / BATCH) + batch == globalBatch) {
+        throw new IllegalStateException("tck: simulated failure at global batch " + globalBatch);
+      }
+    }
+  }
+
+  static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
+    BackupAndRestore.Builder b = BackupAndRestore.builder(dir).saveFreq(BackupAndRestore.SaveFreq.everyBatches(5))
+        .leaseTimeout(lease);
+    properties.forEach(b::storeProperty);
+    return b;
+  }
+
+  /** Fits the model; returns the weights' SHA-256. */
+  static String fit(BackupAndRestore backup, Callback extra) throws IOException {
+    INDArray[] data = dataset();
+    Sequential m = model();
+    List<Callback> callbacks = new ArrayList<>();
+    callbacks.add(backup);
+    if (extra != null) {
+      callbacks.add(extra);
+    }
+    m.fit(data[0], data[1], EPOCHS, BATCH, true, callbacks, false);
+    return m.weightsSha256();
+  }
+
+  String reference() throws IOException {
+    return fit(backup(kit.newDir(), kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), null);
+  }
+
+  /**
+   * Exceptions thrown by a callback at random batches and (with fault injection) storage calls failing during
+   * saves, each followed by a rerun on the same backup dir, then a run without interruption: its weights are
+   * bit-identical to the uninterrupted reference run's.
+   */
+  void exceptionsAndStorageFaults() throws Exception {
+    String expected = reference();
+    URI dir = kit.newDir();
+    SplittableRandom r = kit.random();
+    List<String> log = new ArrayList<>();
+    int planned = 4;
+    for (int attempt = 0; attempt <= planned; attempt++) {
+      boolean last = attempt == planned;
+      boolean storageFault = !last && kit.hasObjectFaults() && r.nextBoolean();
+      try {
+        String sha;
+        if (last) {
+          log.add("attempt " + attempt + ": no interruption");
+          sha = fit(backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), null);
+        } else if (storageFault) {
+          FaultyObjectStore f = kit.faulty(dir, kit.rw("tck").build());
+          long n = 3 + r.nextInt(80);
+          TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
+              : TransportFaults.Kind.LOSE_RESPONSE;
+          f.failCall(n, how);
+          kit.faultTrials.incrementAndGet();
+          log.add("attempt " + attempt + ": storage call #" + n + " fails (" + how + ")");
+          URI faulty = FaultInjectingProvider.register(kit, f);
+          sha = fit(backup(faulty, kit.fixture.leaseTimeout(), Map.of()).build(), null);
+        } else {
+          int at = r.nextInt(BATCHES);
+          log.add("attempt " + attempt + ": exception at global batch " + at);
+          sha = fit(backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), new FailAt(at));
+        }
+        log.add("  completed");
+        assertSame(expected, sha, log);
+        if (!last) {
+          // a run that completes deletes its backup: the next attempts start over, which must match too
+          log.add("  (the fault was not reached; the backup was deleted on completion)");
+        }
+      } catch (IllegalStateException | IOException e) {
+        kit.interruptionTrials.incrementAndGet();
+        log.add("  interrupted: " + e);
+      }
+    }
+  }
+
+  /**
+   * ({@link Capability#CROSS_PROCESS}) A child JVM trains with BackupAndRestore on the backend and is
+   * SIGKILLed at random moments, twice, then a child trains to completion: its weights are bit-identical to the
+   * reference run's (computed in this JVM; the children inherit its numeric environment).
+   */
+  void sigkilledTraining() throws Exception {
+    kit.assumeCapability(Capability.CROSS_PROCESS);
+    String expected = reference();
+    URI dir = kit.newDir();
+    SplittableRandom r = kit.random();
+    List<String> log = new ArrayList<>();
+    for (int attempt = 0; attempt < 3; attempt++) {
+      boolean kill = attempt < 2;
+      try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString()))) {
+        child.await("TRAINING", 180_000);
+        if (kill) {
+          Thread.sleep(r.nextInt(1500));
+          child.kill();
+          kit.crashTrials.incrementAndGet();
+          log.add("attempt " + attempt + ": killed after " + child.lines());
+          continue;
+        }
+        int exit = child.waitFor(300_000);
+        String done = child.lines().stream().filter(l -> l.startsWith("DONE ")).findFirst().orElse(null);
+        log.add("attempt " + attempt + ": exit " + exit + ", " + child.lines());
+        if (exit != 0 || done == null) {
+          throw new AssertionError("RESUME: the last training child failed: " + log + "; stderr: "
+              + child.stderrTail());
+        }
+        assertSame(expected, done.substring(5), log);
+      }
+    }
+  }
+
+  private void assertSame(String expected, String sha, List<String> log) {
+    if (!expected.equals(sha)) {
+      throw new AssertionError("RESUME: after interruptions and reruns the weights differ from an uninterrupted "
+          + "run's (sha256 " + sha + " vs " + expected + "); steps: " + log + "; " + kit.reproduce());
+    }
+  }
+}
