@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
  * a run interrupted any number of times and resumed each time ends with weights bit-identical to an
  * uninterrupted run, and the completing fit's history equals the uninterrupted history for the epochs it ran.
  *
- * <p>Examples: {@code -Dckpt4j.trainer.examples=N} (default 25); seed: {@code -Dckpt4j.trainer.seed=S}.
+ * <p>Examples: {@code -Dckpt4j.trainer.examples=N} (default 60); seed: {@code -Dckpt4j.trainer.seed=S}.
  */
 class ExactResumeProperties {
-  static final int EXAMPLES = Integer.getInteger("ckpt4j.trainer.examples", 25);
+  static final int EXAMPLES = Integer.getInteger("ckpt4j.trainer.examples", 60);
   static final long SEED = Long.getLong("ckpt4j.trainer.seed", System.nanoTime());
 
   private static final java.util.concurrent.atomic.AtomicInteger INTERRUPTIONS = new java.util.concurrent.atomic.AtomicInteger();

@@ -1,0 +1,17 @@
+/**
+ * A minimal ND4J trainer with Keras's {@code BackupAndRestore} and exact resume.
+ *
+ * <p>What a user needs: {@link org.ckpt4j.trainer.Sequential} (built with {@link
+ * org.ckpt4j.trainer.Sequential#builder(int)}, trained with {@code fit}), {@link org.ckpt4j.trainer.Optimizer},
+ * {@link org.ckpt4j.trainer.Loss}, {@link org.ckpt4j.trainer.Activation}, and the callback
+ * {@link org.ckpt4j.trainer.BackupAndRestore}. Callbacks implement {@link org.ckpt4j.trainer.Callback}; those
+ * whose state must survive a resume implement {@link org.ckpt4j.trainer.StatefulCallback} with a
+ * {@link org.ckpt4j.trainer.CallbackState}. Errors of their own: {@link org.ckpt4j.trainer.RunMismatchException}
+ * (a backup dir of another run) and {@link org.ckpt4j.trainer.NonFiniteLossException}; storage errors are the
+ * SPI's typed {@link org.ckpt4j.spi.CheckpointStoreException}s. {@link org.ckpt4j.trainer.Main} is the
+ * {@code fit} command line.
+ *
+ * <p>Storage is chosen by the backup dir's URI through {@link org.ckpt4j.spi.CheckpointStores}; this module
+ * names no backend.
+ */
+package org.ckpt4j.trainer;
