@@ -25,7 +25,7 @@ public final class Bench {
         "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     int repeats = 5;
     Path dir = Path.of("target", "bench-data");
-    Set<String> only = new LinkedHashSet<>(List.of("local", "s3", "growth"));
+    Set<String> only = new LinkedHashSet<>(List.of("local", "dl4j", "s3", "growth"));
     boolean quick = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -35,7 +35,7 @@ public final class Bench {
         case "--quick" -> quick = true;
         case "--help", "-h" -> {
           System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--dir DIR (default target/bench-data)]"
-              + " [--only local,s3,growth] [--quick (small sizes only)]");
+              + " [--only local,dl4j,s3,growth] [--quick (small sizes only)]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see --help");
@@ -58,6 +58,10 @@ public final class Bench {
       for (LocalBench.Shape shape : shapes) {
         LocalBench.run(shape, repeats, dir, report);
       }
+    }
+    if (only.contains("dl4j")) {
+      // ~64 M parameters: 4 dense layers of 4096 x 4096 (a quick run uses 1024 wide)
+      Dl4jBench.run(dir, Math.min(repeats, 3), quick ? 1024 : 4096, 4, report);
     }
     if (only.contains("s3")) {
       try {
