@@ -31,7 +31,8 @@ import org.ckpt4j.spi.StoreOptions;
  * <ul>
  *   <li>{@value #HOST}: the endpoint of an emulator or test server; also {@code STORAGE_EMULATOR_HOST} from the
  *       environment, which then implies {@code gs.credentials=none} unless set otherwise.</li>
- *   <li>{@value #PROJECT}: the project id (only used to create nothing; objects need none).</li>
+ *   <li>{@value #PROJECT}: the project id (object calls need none; with {@code gs.credentials=none} and no
+ *       project, none is looked up).</li>
  *   <li>{@value #CREDENTIALS}: {@code default} (Application Default Credentials) or {@code none} (no
  *       credentials, for test servers and emulators).</li>
  *   <li>{@code gs.max-attempts} (6), {@code gs.retry-delay} (1s, doubling up to 32 s), {@code gs.chunk-size}
@@ -47,6 +48,9 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
   public static final String PROJECT = "gs.project";
   /** Option key of the credentials mode ({@code default} or {@code none}). */
   public static final String CREDENTIALS = "gs.credentials";
+
+  /** The project id set when credentials are off and no project is configured (object calls send none). */
+  static final String NO_PROJECT = "ckpt4j-no-project";
 
   /** Only for use by {@link java.util.ServiceLoader}. */
   public GcsStoreProvider() {}
@@ -97,7 +101,13 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
             .setJittered(true)
             .build());
     s.host.ifPresent(b::setHost);
-    s.project.ifPresent(b::setProjectId);
+    if (s.project.isPresent()) {
+      b.setProjectId(s.project.get());
+    } else if (s.noCredentials) {
+      // Without a project the client looks one up, as a last resort from the GCE metadata server: never do that
+      // for a test server or emulator. Object calls do not send the project.
+      b.setProjectId(NO_PROJECT);
+    }
     if (s.noCredentials) {
       b.setCredentials(NoCredentials.getInstance());
     }

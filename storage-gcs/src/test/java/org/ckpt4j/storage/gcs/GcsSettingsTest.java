@@ -110,4 +110,16 @@ class GcsSettingsTest {
     assertThat(s.readTimeout).isEqualTo(Duration.ofMinutes(2));
     assertThat(s.connectTimeout).isEqualTo(Duration.ofSeconds(3));
   }
+
+  @Test
+  void noCredentialsWithoutProject_neverLooksUpAProject() throws Exception {
+    // the client would otherwise ask the GCE metadata server for a project: a test must not leave loopback
+    try (var storage = GcsStoreProvider.client(parse("gs://b-1/x?credentials=none&host=http://127.0.0.1:9"))) {
+      assertThat(storage.getOptions().getProjectId()).isEqualTo(GcsStoreProvider.NO_PROJECT);
+      assertThat(storage.getOptions().getHost()).isEqualTo("http://127.0.0.1:9");
+    }
+    try (var storage = GcsStoreProvider.client(parse("gs://b-1/x?credentials=none&project=p-1&host=http://h:9"))) {
+      assertThat(storage.getOptions().getProjectId()).isEqualTo("p-1");
+    }
+  }
 }
