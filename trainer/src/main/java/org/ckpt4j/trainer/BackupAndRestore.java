@@ -91,6 +91,7 @@ public final class BackupAndRestore implements Callback {
   /**
    * A store the caller opened (and closes): its owner identity must be this run's fingerprint, which the
    * caller cannot know in advance, so this is mainly for tests and tools that wrap a store; prefer a location.
+   * With {@code deleteCheckpoint(true)} a completed fit deletes the store's backup, which also closes it.
    */
   public static Builder builder(CheckpointStore store) {
     return new Builder(null, Objects.requireNonNull(store, "store"));
@@ -98,6 +99,21 @@ public final class BackupAndRestore implements Callback {
 
   public SaveFreq saveFreq() {
     return saveFreq;
+  }
+
+  /** The checkpoint the last (or current) fit resumed from; empty if it started from scratch. */
+  public Optional<Checkpoint> restoredCheckpoint() {
+    return Optional.ofNullable(restoredFrom);
+  }
+
+  /** Whether the last fit resumed from the kept previous checkpoint because the latest was unreadable. */
+  public boolean restoredFromPrevious() {
+    return restoredFromPrevious;
+  }
+
+  /** Backups the last (or current) fit committed. */
+  public int savesWritten() {
+    return savesWritten;
   }
 
   // ---- called by FitRun ----

@@ -68,7 +68,7 @@ final class FitRun {
     this.epochs = epochs;
     this.batchSize = batchSize;
     this.shuffle = shuffle;
-    this.samples = (int) this.x.rows();
+    this.samples = this.x.rows();
     this.batchesPerEpoch = (samples + batchSize - 1) / batchSize;
     BackupAndRestore found = null;
     Set<String> keys = new HashSet<>();
