@@ -54,6 +54,8 @@ final class MultipartSink implements ObjectStore.ObjectSink {
 
   private byte[] buffer;
   private int length;
+  /** Part buffers allocated by this sink (for tests: at most parallelism + 1 while the part size is constant). */
+  private int allocated;
   private long total;
   private String uploadId;
   private boolean closed;
@@ -81,6 +83,7 @@ final class MultipartSink implements ObjectStore.ObjectSink {
       int target = partSize(parts.size() + 1);
       if (buffer == null) {
         buffer = parts.isEmpty() ? new byte[Math.min(FIRST_BUFFER, target)] : takeBuffer(target);
+        allocated += parts.isEmpty() ? 1 : 0;
       } else if (length == buffer.length && buffer.length < target) {
         buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, target));
       }
@@ -98,7 +101,11 @@ final class MultipartSink implements ObjectStore.ObjectSink {
   private byte[] takeBuffer(int size) {
     synchronized (spare) {
       byte[] b = spare.poll();
-      return b != null && b.length == size ? b : new byte[size];
+      if (b != null && b.length == size) {
+        return b;
+      }
+      allocated++;
+      return new byte[size];
     }
   }
 
@@ -302,6 +309,10 @@ final class MultipartSink implements ObjectStore.ObjectSink {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  synchronized int buffersAllocated() {
+    return allocated;
   }
 
   private static IOException asIOException(Throwable t) {

@@ -371,4 +371,18 @@ class S3ObjectStoreTest {
     assertThat(store.get("log/7.json")).hasValueSatisfying(b -> assertThat(new String(b, StandardCharsets.UTF_8))
         .isEqualTo("mine"));
   }
+
+  @Test
+  void create_manyParts_memoryBoundedByParallelismPlusOneBuffers() throws IOException {
+    store.close();
+    store = open(prefix, 2);
+    byte[] content = random(41 * MIB, 8); // 9 parts of 5 MiB through 2 parallel uploads
+    MultipartSink sink = (MultipartSink) store.create("data/many.bin");
+    write(sink, content, 256 * 1024);
+    sink.finish();
+    assertThat(sink.buffersAllocated()).as("part buffers allocated for 9 parts").isBetween(1, 3);
+    try (ReadableByteChannel in = store.open("data/many.bin")) {
+      assertThat(readAll(in, 1 << 20)).isEqualTo(content);
+    }
+  }
 }

@@ -50,6 +50,8 @@ class S3StoreTck extends CheckpointStoreTck {
         // ~3 s per SIGKILL trial (a JVM with the AWS SDK starting on 2 cores): 8 by default keeps the module's
         // tests near 2 minutes; certification runs raise it (-Dckpt4j.tck.scale=10 or -Dckpt4j.tck.crashTrials).
         .crashTrials(8)
+        // blobs up to 6 MiB, so that some go up as multipart uploads (parts of 5 MiB) and come back ranged
+        .maxBlobBytes(6 << 20)
         .build();
   }
 }
