@@ -610,7 +610,8 @@ public abstract class CheckpointStoreTck {
   /**
    * End-to-end ({@link Capability#CROSS_PROCESS}): a child JVM training with {@code BackupAndRestore} on this
    * backend is SIGKILLed at random moments, twice; a third child trains to completion with weights
-   * bit-identical to an uninterrupted run.
+   * bit-identical to an uninterrupted run. While the first child trains, a second training run on the same
+   * backup dir in this JVM is refused as shared (R6.3).
    */
   @Test
   public void required_RESUME_afterSigkillBitIdentical() throws Exception {

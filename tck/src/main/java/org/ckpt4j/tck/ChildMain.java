@@ -158,6 +158,11 @@ public final class ChildMain {
       @Override
       public void onBatchBegin(int epoch, int batch) {
         out.println("TRAINING " + epoch + "/" + batch);
+        try {
+          Thread.sleep(25); // stretch the run to ~1.2 s so that kills and the shared-run check land mid-training
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     };
     String sha = ResumeRules.fit(ResumeRules.backup(uri, lease, props).build(), progress);

@@ -160,6 +160,9 @@ final class ResumeRules {
       boolean kill = attempt < 2;
       try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString()))) {
         child.await("TRAINING", 180_000);
+        if (attempt == 0) {
+          expectSecondRunRefused(dir);
+        }
         if (kill) {
           Thread.sleep(r.nextInt(1500));
           child.kill();
@@ -176,6 +179,17 @@ final class ResumeRules {
         }
         assertSame(expected, done.substring(5), log);
       }
+    }
+  }
+
+  /** R6.3 for training runs: a second fit on a backup dir that a live run (the child) uses is refused. */
+  private void expectSecondRunRefused(URI dir) throws IOException {
+    try {
+      fit(backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), null);
+      throw new AssertionError("R6.3: a second training run on a backup dir in use by a live run (a child JVM) "
+          + "completed instead of being refused with SharedBackupDirException; " + kit.reproduce());
+    } catch (org.ckpt4j.spi.SharedBackupDirException expected) {
+      // refused, as it must be
     }
   }
 
