@@ -139,7 +139,7 @@ public final class BackupAndRestore implements Callback {
     if (restoredFrom != null) {
       savedAtStep = run.globalStep;
       savedAtEpoch = run.epoch;
-      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (step {})", store.uri(),
+      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})", store.uri(),
           restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
           run.globalStep);
       if (run.epoch >= run.epochs) {

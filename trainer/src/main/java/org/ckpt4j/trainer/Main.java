@@ -192,7 +192,8 @@ public final class Main {
     @Override
     public void onEpochBegin(int epoch) {
       if (epoch == atEpoch) {
-        throw new SimulatedCrash("simulated crash at the start of epoch " + epoch + " (--interrupt-at-epoch)");
+        throw new SimulatedCrash("simulated crash at the start of epoch " + epoch + " (0-based, shown as Epoch "
+            + (epoch + 1) + " by the progress bar; --interrupt-at-epoch)");
       }
     }
 
