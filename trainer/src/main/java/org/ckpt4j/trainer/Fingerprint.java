@@ -26,7 +26,9 @@ final class Fingerprint {
 
   static Fingerprint of(Sequential model, INDArray x, INDArray y, int batchSize, boolean shuffle) {
     Map<String, String> f = new LinkedHashMap<>();
-    f.put("model", model.toString());
+    String architecture = model.toString();
+    // the owner identity is at most 4096 characters: a very deep model is named by its digest
+    f.put("model", architecture.length() <= 2048 ? architecture : "sha256=" + sha256(architecture));
     f.put("optimizer", model.optimizer().toString());
     f.put("loss", model.loss().id());
     f.put("seed", Long.toString(model.seed()));
@@ -95,6 +97,15 @@ final class Fingerprint {
       String dims = Arrays.toString(a.shape()).replace(" ", "");
       return a.dataType().name().toLowerCase(java.util.Locale.ROOT) + dims + ":sha256="
           + HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
