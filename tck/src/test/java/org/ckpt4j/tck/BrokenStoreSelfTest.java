@@ -137,6 +137,58 @@ class BrokenStoreSelfTest {
     assertThat(failures.get(0)).contains(rule).contains(observed);
   }
 
+  /**
+   * A failing property-based run is reproducible from the printed seed: the same seed gives the same shrunk
+   * script; and the run's summary says what failed and that the backend is not certified.
+   */
+  @org.junit.jupiter.api.Test
+  void failureIsReproducibleFromItsSeedAndTheSummarySaysNotCertified() throws Exception {
+    String key = "ckpt4j.tck.seed";
+    String old = System.getProperty(key);
+    try {
+      System.setProperty(key, "424242");
+      String first = failureOf(run(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences"));
+      String second = failureOf(run(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences"));
+      assertThat(first).contains("Smallest found falsifying value").contains("-Dckpt4j.tck.seed=424242");
+      assertThat(shrunk(second)).isEqualTo(shrunk(first));
+    } finally {
+      if (old == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, old);
+      }
+    }
+    TestExecutionSummary s = run2(IgnoresIdentity.class, "required_R6_2_otherIdentityRefused",
+        "required_R4_1_latestIsNewestOrEmpty");
+    assertThat(s.getTestsFailedCount()).isEqualTo(1);
+    String summary = java.nio.file.Files.readString(java.nio.file.Path.of("target/ckpt4j-tck",
+        IgnoresIdentity.class.getName() + ".txt"));
+    assertThat(summary).contains("rules: 1 passed, 1 failed, 0 skipped  -> NOT certified")
+        .contains("required_R6_2_otherIdentityRefused").contains("FAILED: R6.2")
+        .contains("-Dckpt4j.tck.seed=");
+  }
+
+  /** The shrunk script QuickTheories reports (the rest of its message carries stack traces). */
+  private static String shrunk(String message) {
+    int from = message.indexOf("Smallest found falsifying value");
+    int to = message.indexOf("Cause was");
+    assertThat(from).as("message %s", message).isNotNegative();
+    return message.substring(from, to < 0 ? message.length() : to);
+  }
+
+  private static String failureOf(TestExecutionSummary s) {
+    assertThat(s.getFailures()).hasSize(1);
+    return String.valueOf(s.getFailures().get(0).getException().getMessage());
+  }
+
+  static TestExecutionSummary run2(Class<?> testClass, String m1, String m2) {
+    LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+        .selectors(selectMethod(testClass, m1), selectMethod(testClass, m2)).build();
+    SummaryGeneratingListener listener = new SummaryGeneratingListener();
+    LauncherFactory.create().execute(request, listener);
+    return listener.getSummary();
+  }
+
   static TestExecutionSummary run(Class<?> testClass, String method) {
     LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
         .selectors(selectMethod(testClass, method)).build();
