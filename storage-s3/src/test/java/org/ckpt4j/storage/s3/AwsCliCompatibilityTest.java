@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What ckpt4j writes to S3 is plain objects that the AWS CLI lists and downloads ({@code aws s3 ls/cp
- * --endpoint-url}). Needs {@code aws} on the PATH: skipped with the reason when it is missing, unless
- * {@code -Dckpt4j.require.awscli=true} (CI), which turns a missing CLI into a failure.
+ * --endpoint-url}). Needs the AWS CLI (v1 or v2; see {@link #findCli()}): skipped with the reason when it is
+ * missing, unless {@code -Dckpt4j.require.awscli=true} or {@code CKPT4J_REQUIRE_AWSCLI=true} (CI), which turn a
+ * missing CLI into a failure.
  */
 class AwsCliCompatibilityTest {
   private static final String BUCKET = "cli";
@@ -42,7 +43,7 @@ class AwsCliCompatibilityTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    aws = findOnPath("aws");
+    aws = findCli();
     if (aws != null) {
       server = S3TestServer.start(Files.createDirectory(dir.resolve("s3"))).createBucket(BUCKET);
     }
@@ -52,11 +53,12 @@ class AwsCliCompatibilityTest {
   @BeforeEach
   void requireCli() {
     if (aws == null) {
-      if (Boolean.getBoolean("ckpt4j.require.awscli")) {
-        fail("the aws CLI is not on the PATH (" + System.getenv("PATH") + ") but -Dckpt4j.require.awscli=true: "
-            + "install it (Debian: apt-get install awscli)");
+      if (Boolean.getBoolean("ckpt4j.require.awscli") || "true".equalsIgnoreCase(System.getenv(
+          "CKPT4J_REQUIRE_AWSCLI"))) {
+        fail("the aws CLI is not at -Dckpt4j.awscli, /usr/bin/aws or on the PATH (" + System.getenv("PATH") + ") but -Dckpt4j.require.awscli=true "
+            + "or CKPT4J_REQUIRE_AWSCLI=true: install it (Debian: apt-get install awscli)");
       }
-      Assumptions.abort("the aws CLI is not on the PATH: install it (Debian: apt-get install awscli) to check "
+      Assumptions.abort("the aws CLI is not at -Dckpt4j.awscli, /usr/bin/aws or on the PATH: install it (Debian: apt-get install awscli) to check "
           + "compatibility; -Dckpt4j.require.awscli=true makes this a failure");
     }
   }
@@ -66,6 +68,19 @@ class AwsCliCompatibilityTest {
     if (server != null) {
       server.close();
     }
+  }
+
+  /**
+   * The CLI to check against: {@code -Dckpt4j.awscli=/path/to/aws} if given, else Debian's {@code /usr/bin/aws}
+   * (what CI installs), else the first {@code aws} on the PATH.
+   */
+  private static Path findCli() {
+    String given = System.getProperty("ckpt4j.awscli");
+    if (given != null && !given.isBlank()) {
+      return Files.isExecutable(Path.of(given)) ? Path.of(given) : null;
+    }
+    Path debian = Path.of("/usr/bin/aws");
+    return Files.isExecutable(debian) ? debian : findOnPath("aws");
   }
 
   private static Path findOnPath(String name) {
