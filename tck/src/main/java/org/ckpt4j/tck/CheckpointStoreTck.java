@@ -110,6 +110,23 @@ public abstract class CheckpointStoreTck {
     }
   }
 
+  /**
+   * The fixture's transport fault hook sees the store's requests (a hook that counts nothing would make the
+   * transport-fault trials of R3.1 test nothing). Skipped without a hook.
+   */
+  @Test
+  public void required_transportFaultHookSeesRequests() throws Exception {
+    TransportFaults hook = kit.fixture.transportFaults().orElse(null);
+    org.junit.jupiter.api.Assumptions.assumeTrue(hook != null, "not applicable: the fixture has no transport "
+        + "fault hook");
+    hook.disarm();
+    try (CheckpointStore s = kit.open(kit.newDir())) {
+      kit.smallContent("counted").commit(s);
+    }
+    assertTrue(hook.requests() > 0, "the transport fault hook counted no requests during an open and a commit");
+    hook.disarm();
+  }
+
   // ================================================================================================ R1 Write
 
   /**
