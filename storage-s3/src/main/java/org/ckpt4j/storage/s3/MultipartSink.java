@@ -38,7 +38,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * {@link S3ObjectStore#purgeIncomplete} on a later open.
  *
  * <p>Part sizes double every 1000 parts (up to 1 GiB), so that S3's limit of 10,000 parts allows objects of
- * many terabytes. Written by one thread at a time (the caller's); parts upload on the store's transfer pool.
+ * about 4 TiB with 8 MiB parts. Written by one thread at a time (the caller's); parts upload on the store's transfer pool.
  */
 final class MultipartSink implements ObjectStore.ObjectSink {
   private static final Logger LOG = LoggerFactory.getLogger(MultipartSink.class);
@@ -71,8 +71,13 @@ final class MultipartSink implements ObjectStore.ObjectSink {
   }
 
   private int partSize(int partNumber) {
-    long size = store.settings.partSize << Math.min(20, (partNumber - 1) / 1000);
-    return (int) Math.min(Math.max(size, store.settings.partSize), S3Settings.MAX_PART_SIZE);
+    return partSize(store.settings.partSize, partNumber);
+  }
+
+  /** The size of part {@code partNumber} (1-based): {@code base}, doubled every 1000 parts, at most 1 GiB. */
+  static int partSize(long base, int partNumber) {
+    long size = base << Math.min(20, (partNumber - 1) / 1000);
+    return (int) Math.min(Math.max(size, base), S3Settings.MAX_PART_SIZE);
   }
 
   @Override

@@ -385,4 +385,18 @@ class S3ObjectStoreTest {
       assertThat(readAll(in, 1 << 20)).isEqualTo(content);
     }
   }
+
+  @Test
+  void partSizes_doubleEvery1000Parts_soTenThousandPartsHoldTerabytes() {
+    long base = 8L << 20;
+    assertThat(MultipartSink.partSize(base, 1)).isEqualTo(base);
+    assertThat(MultipartSink.partSize(base, 1000)).isEqualTo(base);
+    assertThat(MultipartSink.partSize(base, 1001)).isEqualTo(2 * base);
+    assertThat(MultipartSink.partSize(base, 10_000)).isEqualTo(1 << 30); // capped at 1 GiB
+    long total = 0;
+    for (int part = 1; part <= 10_000; part++) {
+      total += MultipartSink.partSize(base, part);
+    }
+    assertThat(total).as("largest object in 10,000 parts: ~4 TiB").isGreaterThan(3L << 40);
+  }
 }
