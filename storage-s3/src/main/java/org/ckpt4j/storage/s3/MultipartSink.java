@@ -38,7 +38,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * {@link S3ObjectStore#purgeIncomplete} on a later open.
  *
  * <p>Part sizes double every 1000 parts (up to 1 GiB), so that S3's limit of 10,000 parts allows objects of
- * about 4 TiB with 8 MiB parts. Written by one thread at a time (the caller's); parts upload on the store's transfer pool.
+ * about 4 TiB with 8 MiB parts. Written by one thread at a time (the caller's); parts upload on the store's
+ * transfer pool.
  */
 final class MultipartSink implements ObjectStore.ObjectSink {
   private static final Logger LOG = LoggerFactory.getLogger(MultipartSink.class);
