@@ -480,7 +480,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } catch (FencedWriterException e) {
       LOG.warn("{}: {}", uri, e.getMessage());
     } catch (IOException | RuntimeException e) {
-      LOG.warn("{}: heartbeat failed ({}); will retry", uri, e.toString());
+      if (!closed) {
+        LOG.warn("{}: heartbeat failed ({}); will retry", uri, e.toString());
+      }
     }
   }
 
@@ -1254,7 +1256,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private void stopHeartbeat() {
     if (heartbeat != null) {
-      heartbeat.shutdownNow();
+      // shutdown, not shutdownNow: interrupting a heartbeat in flight would break its channel mid-write
+      heartbeat.shutdown();
       try {
         heartbeat.awaitTermination(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.ckpt4j.spi.AsyncCommitter;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
@@ -38,6 +39,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>When the latest backup is unreadable</b> ({@link CorruptCheckpointException}): with
  *       {@code keepPrevious(true)} it falls back to the previous one and logs a warning; otherwise {@code fit}
  *       fails. It never silently starts over on top of an existing backup.</li>
+ *   <li><b>Async save</b> ({@code asyncSave(true)}): training blocks only while the state is copied once into
+ *       memory; the copy is written and committed on a background thread ({@link AsyncCommitter}). At most one
+ *       save is in flight: a save that comes due while the previous one is still being written first waits for
+ *       it (none is dropped or superseded). Crash safety is unchanged: the latest backup moves only once a
+ *       background commit has made the data durable, so a crash during a background save resumes from the
+ *       save before it. A background save that fails is reported by the next save or by the end of the fit.</li>
  *   <li><b>When fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default); otherwise
  *       the final state is saved (unless {@code SaveFreq.NEVER}).</li>
  * </ul>
@@ -53,9 +60,11 @@ public final class BackupAndRestore implements Callback {
   private final boolean keepPrevious;
   private final Duration leaseTimeout;
   private final Map<String, String> storeProperties;
+  private final boolean asyncSave;
 
   // per fit
   private CheckpointStore store;
+  private AsyncCommitter committer;
   private long savedAtStep = -1;
   private int savedAtEpoch = -1;
   /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
@@ -76,6 +85,7 @@ public final class BackupAndRestore implements Callback {
     this.keepPrevious = b.store != null ? b.store.options().keepPrevious() : b.keepPrevious;
     this.leaseTimeout = b.leaseTimeout;
     this.storeProperties = Map.copyOf(b.properties);
+    this.asyncSave = b.asyncSave;
   }
 
   /** A backup dir given as a URI string or a file system path, opened with {@link CheckpointStores}. */
@@ -215,6 +225,9 @@ public final class BackupAndRestore implements Callback {
 
   /** The fit completed: delete the backup, or save the final state if it is kept. */
   void end(FitRun run) throws IOException {
+    if (committer != null) {
+      committer.await(); // a failed background save fails the fit here
+    }
     if (deleteCheckpoint) {
       store.delete();
       LOG.info("{}: training complete; backup deleted", store.uri());
@@ -223,8 +236,21 @@ public final class BackupAndRestore implements Callback {
     }
   }
 
-  /** Closes a store this callback opened (never deletes). */
+  /**
+   * Waits for a background save in flight (so that an exception in training does not lose it), then closes a
+   * store this callback opened (never deletes).
+   */
   void release() throws IOException {
+    AsyncCommitter c = committer;
+    committer = null;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("{}: the last background save failed: {}", store == null ? location : store.uri(),
+            e.toString());
+      }
+    }
     CheckpointStore s = store;
     store = null;
     if (s != null && givenStore == null) {
@@ -233,17 +259,27 @@ public final class BackupAndRestore implements Callback {
   }
 
   private void save(FitRun run) throws IOException {
-    Checkpoint cp = run.capture().writeTo(store);
+    TrainingSnapshot snapshot = run.capture();
+    if (asyncSave) {
+      if (committer == null) {
+        committer = new AsyncCommitter(store);
+      }
+      committer.submit(snapshot.toBuffers(), snapshot.metadata);
+    } else {
+      Checkpoint cp = snapshot.writeTo(store);
+      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch,
+          run.batch);
+    }
     savedAtStep = run.globalStep;
     savedAtEpoch = run.epoch;
     savesWritten++;
-    LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch, run.batch);
   }
 
   @Override
   public String toString() {
     return "BackupAndRestore{" + (givenStore != null ? givenStore.uri() : location) + ", saveFreq=" + saveFreq
-        + ", deleteCheckpoint=" + deleteCheckpoint + ", keepPrevious=" + keepPrevious + "}";
+        + ", deleteCheckpoint=" + deleteCheckpoint + ", keepPrevious=" + keepPrevious + ", asyncSave=" + asyncSave
+        + "}";
   }
 
   /** When to save: {@link #EPOCH}, {@link #everyBatches(int)} or {@link #NEVER} (Keras's {@code save_freq}). */
@@ -317,6 +353,7 @@ public final class BackupAndRestore implements Callback {
     private boolean deleteCheckpoint = true;
     private boolean keepPrevious;
     private Duration leaseTimeout;
+    private boolean asyncSave;
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private Builder(String location, CheckpointStore store) {
@@ -347,6 +384,15 @@ public final class BackupAndRestore implements Callback {
     /** How long a crashed run's claim on the backup dir blocks a restart at most (the store's default: 10 s). */
     public Builder leaseTimeout(Duration timeout) {
       this.leaseTimeout = Objects.requireNonNull(timeout, "leaseTimeout");
+      return this;
+    }
+
+    /**
+     * Write backups on a background thread while training goes on (default false): training blocks only for
+     * one in-memory copy of the state, and for the previous save if it is still in flight.
+     */
+    public Builder asyncSave(boolean async) {
+      this.asyncSave = async;
       return this;
     }
 

@@ -39,6 +39,7 @@ public final class Main {
       "  --interrupt-at-batch K    simulate a crash before global batch K (0-based, counted over all epochs)",
       "  --keep-previous           keep the previous backup as a fallback if the latest is unreadable",
       "  --no-delete               keep the backup when training completes",
+      "  --async-save              write backups on a background thread while training goes on",
       "  --lease-timeout-ms N      how long a crashed run's claim blocks a restart (default 10000)",
       "  --quiet                   no progress bar",
       "  --help                    this text",
@@ -73,7 +74,7 @@ public final class Main {
           + "with the same thread count and BLAS kernel (e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell)");
     }
     BackupAndRestore.Builder bb = BackupAndRestore.builder(o.backupDir).saveFreq(o.saveFreq)
-        .keepPrevious(o.keepPrevious).deleteCheckpoint(!o.noDelete);
+        .keepPrevious(o.keepPrevious).deleteCheckpoint(!o.noDelete).asyncSave(o.asyncSave);
     if (o.leaseTimeoutMs > 0) {
       bb.leaseTimeout(Duration.ofMillis(o.leaseTimeoutMs));
     }
@@ -218,6 +219,7 @@ public final class Main {
     long interruptAtBatch = -1;
     boolean keepPrevious;
     boolean noDelete;
+    boolean asyncSave;
     boolean quiet;
     long leaseTimeoutMs = -1;
     final List<String> args = new ArrayList<>();
@@ -241,6 +243,7 @@ public final class Main {
           case "--help": case "-h": return null;
           case "--keep-previous": o.keepPrevious = true; o.args.add(a); continue;
           case "--no-delete": o.noDelete = true; o.args.add(a); continue;
+          case "--async-save": o.asyncSave = true; o.args.add(a); continue;
           case "--quiet": o.quiet = true; o.args.add(a); continue;
           default: break;
         }
