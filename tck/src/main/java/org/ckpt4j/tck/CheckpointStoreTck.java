@@ -469,10 +469,16 @@ public abstract class CheckpointStoreTck {
       b.commit(holder);
     }
     StoreOptions hour = kit.rw(Kit.OWNER).leaseTimeout(java.time.Duration.ofHours(1)).build();
-    try (CheckpointStore s = kit.open(dir, hour)) {
+    // a store that did not release its claim on close would make this open wait for an hour
+    CheckpointStore s = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(
+        60), () -> kit.open(dir, hour), "R6.3: a closed store did not release the backup dir: opening it again "
+        + "waited for the lease timeout (1 hour here)");
+    try {
       kit.assertLatestIsOneOf(s, "after the holder closed", b);
       Content c = kit.smallContent("c");
       c.commit(s);
+    } finally {
+      s.close();
     }
     try (CheckpointStore again = kit.open(dir, hour)) {
       assertTrue(again.latest().isPresent(), "latest() after reopen");
