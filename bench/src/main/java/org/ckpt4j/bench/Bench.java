@@ -25,7 +25,7 @@ public final class Bench {
         "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     int repeats = 5;
     Path dir = Path.of("target", "bench-data");
-    Set<String> only = new LinkedHashSet<>(List.of("local", "dl4j", "s3", "growth"));
+    Set<String> only = new LinkedHashSet<>(List.of("local", "dl4j", "async", "s3", "growth"));
     boolean quick = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -35,7 +35,7 @@ public final class Bench {
         case "--quick" -> quick = true;
         case "--help", "-h" -> {
           System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--dir DIR (default target/bench-data)]"
-              + " [--only local,dl4j,s3,growth] [--quick (small sizes only)]");
+              + " [--only local,dl4j,async,s3,growth] [--quick (small sizes only)]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see --help");
@@ -62,6 +62,11 @@ public final class Bench {
     if (only.contains("dl4j")) {
       // ~64 M parameters: 4 dense layers of 4096 x 4096 (a quick run uses 1024 wide)
       Dl4jBench.run(dir, Math.min(repeats, 3), quick ? 1024 : 4096, 4, report);
+    }
+    if (only.contains("async")) {
+      Path asyncDir = dir.resolve("async");
+      AsyncBench.run(asyncDir, repeats, quick ? 256 : 1024, 20, quick ? 60 : 200, report, System.out);
+      AsyncBench.cleanup(asyncDir);
     }
     if (only.contains("s3")) {
       try {
