@@ -180,7 +180,7 @@ final class LocalBench {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private static double timeRestore(CheckpointStore store, List<ByteBuffer> into) throws IOException {
+  static double timeRestore(CheckpointStore store, List<ByteBuffer> into) throws IOException {
     long t0 = System.nanoTime();
     Checkpoint cp = store.latest().orElseThrow();
     for (int i = 0; i < into.size(); i++) {

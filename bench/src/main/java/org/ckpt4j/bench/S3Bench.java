@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.StoreOptions;
@@ -91,7 +89,7 @@ final class S3Bench {
           requests = RequestCounter.total() + " requests for " + blobs + " blobs " + RequestCounter.snapshot();
         }
         double tDown = timeProcess(aws, endpoint, src, "cp", "s3://bench/aws/", dst.toString(), "--recursive");
-        double tRead = timeRestore(store, into);
+        double tRead = LocalBench.timeRestore(store, into);
         if (!warmup) {
           awsUp.add(total / MIB / tUp);
           save.add(total / MIB / tSave);
@@ -115,22 +113,6 @@ final class S3Bench {
         + "Create + UploadPart per part + Complete; the rest (commit record, lists, deletes of the superseded "
         + "checkpoint, heartbeats during the save) is the protocol's constant.");
     out.flush();
-  }
-
-  private static double timeRestore(CheckpointStore store, List<ByteBuffer> into) throws IOException {
-    long t0 = System.nanoTime();
-    Checkpoint cp = store.latest().orElseThrow();
-    for (int i = 0; i < into.size(); i++) {
-      ByteBuffer b = into.get(i);
-      b.clear();
-      try (ReadableByteChannel ch = cp.openBlob("t" + i + ".bin")) {
-        LocalBench.readFully(ch, b);
-        if (ch.read(ByteBuffer.allocate(1)) != -1) {
-          throw new IOException("blob longer than expected");
-        }
-      }
-    }
-    return (System.nanoTime() - t0) / 1e9;
   }
 
   /** Runs {@code aws s3 <args>} against the server; returns seconds. */
