@@ -118,13 +118,14 @@ public final class ChildMain {
 
   /** Reads and verifies the latest checkpoint in a loop for {@code millis}. */
   private static void reader(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
-    long until = System.nanoTime() + Long.parseLong(p.getProperty("millis")) * 1_000_000;
     long ok = 0;
     long superseded = 0;
     long empty = 0;
     try (CheckpointStore s = CheckpointStores.open(uri, options)) {
       out.println("OPENED");
-      while (System.nanoTime() < until) {
+      // The window starts once the store is open: a slow client start-up (GCS: seconds) must not eat it.
+      long until = System.nanoTime() + Long.parseLong(p.getProperty("millis")) * 1_000_000;
+      while (System.nanoTime() < until || ok + superseded == 0 && System.nanoTime() < until + 30_000_000_000L) {
         Optional<Checkpoint> cp = s.latest();
         if (cp.isEmpty()) {
           empty++;
