@@ -125,7 +125,7 @@ public final class ChildMain {
       out.println("OPENED");
       // The window starts once the store is open: a slow client start-up (GCS: seconds) must not eat it.
       long until = System.nanoTime() + Long.parseLong(p.getProperty("millis")) * 1_000_000;
-      while (System.nanoTime() < until || ok + superseded == 0 && System.nanoTime() < until + 30_000_000_000L) {
+      while (System.nanoTime() < until || ok == 0 && System.nanoTime() < until + 30_000_000_000L) {
         Optional<Checkpoint> cp = s.latest();
         if (cp.isEmpty()) {
           empty++;
