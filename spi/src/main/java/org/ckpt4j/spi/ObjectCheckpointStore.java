@@ -386,7 +386,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     for (String key : objects.list(dir)) {
       Matcher m = SLOT.matcher(key);
       if (m.matches()) {
-        seqs.add(Long.parseLong(m.group(2)));
+        try {
+          seqs.add(Long.parseLong(m.group(2)));
+        } catch (NumberFormatException e) {
+          // 20 digits beyond Long.MAX_VALUE: never a slot of ours (foreign content imitating the layout)
+        }
       }
     }
     Collections.sort(seqs);
@@ -1278,7 +1282,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private synchronized void ensureOpen() {
+  private void ensureOpen() { // no lock: a reader must not wait for a commit in flight
     if (closed) {
       throw new IllegalStateException(uri + ": this store is closed");
     }

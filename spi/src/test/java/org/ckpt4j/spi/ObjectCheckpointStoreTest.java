@@ -230,9 +230,10 @@ class ObjectCheckpointStoreTest {
     write(store, Map.of("a", "one"));
     write(store, Map.of("a", "two"));
     objects.put("later-foreign.bin", new byte[] {1, 2, 3});
+    objects.put("log/50000000000000000001.json", new byte[] {4}); // imitates a slot, beyond Long.MAX_VALUE
     store.delete();
     store.delete();
-    assertThat(objects.list("")).containsExactly("later-foreign.bin");
+    assertThat(objects.list("")).containsExactly("later-foreign.bin", "log/50000000000000000001.json");
   }
 
   @Test
