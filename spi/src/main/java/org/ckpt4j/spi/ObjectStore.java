@@ -17,7 +17,8 @@ import java.util.function.Predicate;
  *
  * <p>Keys are {@code /}-separated, relative to the backup dir, never start with {@code /}, and use only
  * {@code [A-Za-z0-9._/-]}. Every operation is durable when it returns (a process crash loses nothing that
- * returned; see {@link Capability#POWER_LOSS_DURABLE}). Missing objects raise
+ * returned; see {@link Capability#POWER_LOSS_DURABLE}), except that a streamed object may become durable only at
+ * {@link #sync}. Missing objects raise
  * {@link java.nio.file.NoSuchFileException} with the key; other storage errors are translated to
  * {@link StoreAccessException} (or another {@link CheckpointStoreException}) naming the URI.
  *
