@@ -1155,6 +1155,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     }
     Writer current = openWriter;
+    // Records first (small), then data: a backend may free large data in the background, and small deletes
+    // queued behind that would wait for it.
+    for (long seq : logSeqs) {
+      if (seq < oldestKept && seq != epoch) {
+        objects.delete(slotKey(LOG_DIR, seq));
+      }
+    }
     for (String key : objects.list(DATA_DIR)) {
       Matcher m = DATA.matcher(key);
       if (m.matches() && isOursByName(storeId, key)) {
@@ -1162,11 +1169,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
         if (!keptIds.contains(id) && (current == null || !current.id.equals(id))) {
           objects.delete(key);
         }
-      }
-    }
-    for (long seq : logSeqs) {
-      if (seq < oldestKept && seq != epoch) {
-        objects.delete(slotKey(LOG_DIR, seq));
       }
     }
     for (long seq : leases ? slots(objects, LEASE_DIR) : List.<Long>of()) {

@@ -62,6 +62,14 @@ final class LocalObjectStore implements ObjectStore {
   /** Concurrent fsyncs let the file system commit many in one journal transaction. */
   private static final int SYNC_THREADS = 8;
   private static final long BACKGROUND_DELETE_MIN = 1 << 20;
+  /**
+   * A streamed object starts writeback of what it has written so far each time this much more was written
+   * (an {@code fdatasync} on a background thread, while the caller goes on writing), so that the disk works
+   * during the write instead of only at the final fsync.
+   */
+  static final long EARLY_FLUSH_STEP = 8 << 20;
+  /** Directories that {@link #create} made: fsynced (with their parents) by the next {@link #sync}. */
+  private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
 
   LocalObjectStore(Path root, URI uri) throws StoreAccessException {
     this.root = root;
@@ -112,7 +120,7 @@ final class LocalObjectStore implements ObjectStore {
     Path target = path(key);
     FileChannel ch;
     try {
-      mkdirs(target.getParent());
+      mkdirs(target.getParent(), unsyncedDirs);
       ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (IOException e) {
       throw translate(e, key);
@@ -125,6 +133,10 @@ final class LocalObjectStore implements ObjectStore {
     private final Path target;
     private final String key;
     private boolean done;
+    /** Bytes written since the last early flush started. */
+    private long unflushed;
+    /** The early flush in flight (or the last one). */
+    private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
 
     FileSink(FileChannel ch, Path target, String key) {
       this.ch = ch;
@@ -134,11 +146,24 @@ final class LocalObjectStore implements ObjectStore {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
+      int n;
       try {
-        return ch.write(src);
+        n = ch.write(src);
       } catch (IOException e) {
         throw translate(e, key);
       }
+      unflushed += n;
+      if (unflushed >= EARLY_FLUSH_STEP && flushing.isDone()) {
+        unflushed = 0;
+        flushing = CompletableFuture.runAsync(() -> {
+          try {
+            ch.force(false);
+          } catch (IOException e) {
+            // Only a head start: the final fsync at finish reports any failure.
+          }
+        }, syncPool());
+      }
+      return n;
     }
 
     @Override
@@ -152,7 +177,7 @@ final class LocalObjectStore implements ObjectStore {
         throw new java.nio.channels.ClosedChannelException();
       }
       done = true;
-      pending.put(key, CompletableFuture.runAsync(() -> {
+      pending.put(key, flushing.thenRunAsync(() -> {
         try (FileChannel c = ch) {
           c.force(true);
         } catch (IOException e) {
@@ -165,46 +190,78 @@ final class LocalObjectStore implements ObjectStore {
     public void close() throws IOException {
       if (!done) {
         done = true;
+        flushing.exceptionally(e -> null).join();
         ch.close();
         Files.deleteIfExists(target);
       }
     }
   }
 
-  /** Waits for the background fsyncs of the given objects, then fsyncs their directories once each. */
+  /**
+   * Waits for the background fsyncs of the given objects, and fsyncs their directories, and the directories
+   * {@link #create} made with their parents, concurrently with those (so that the file system can commit them
+   * together).
+   */
   @Override
   public void sync(Collection<String> keys) throws IOException {
     Set<Path> dirs = new LinkedHashSet<>();
-    IOException failure = null;
+    for (String key : keys) {
+      dirs.add(path(key).getParent());
+    }
+    // Made by create(); one that is gone meanwhile (an abandoned checkpoint's, pruned) needs nothing.
+    Set<Path> made = new LinkedHashSet<>();
+    for (Path d : List.copyOf(unsyncedDirs)) {
+      unsyncedDirs.remove(d);
+      made.add(d);
+      if (d.getParent() != null) {
+        made.add(d.getParent());
+      }
+    }
+    made.removeAll(dirs);
+    Map<String, CompletableFuture<Void>> waits = new java.util.LinkedHashMap<>();
     for (String key : keys) {
       CompletableFuture<Void> f = pending.remove(key);
-      if (f == null) {
-        continue;
+      if (f != null) {
+        waits.put(key, f);
       }
+    }
+    for (Path d : dirs) {
+      waits.put(d.equals(root) ? "" : key(d), CompletableFuture.runAsync(() -> {
+        try {
+          fsyncDir(d);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }, syncPool()));
+    }
+    for (Path d : made) {
+      waits.put(d.equals(root) ? "" : key(d), CompletableFuture.runAsync(() -> {
+        try {
+          fsyncDir(d);
+        } catch (NoSuchFileException | NotDirectoryException gone) {
+          // removed meanwhile: no entry left to make durable
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }, syncPool()));
+    }
+    IOException failure = null;
+    for (Map.Entry<String, CompletableFuture<Void>> w : waits.entrySet()) {
       try {
-        f.join();
+        w.getValue().join();
       } catch (CompletionException e) {
         Throwable cause = e.getCause() instanceof UncheckedIOException ? e.getCause().getCause() : e.getCause();
-        IOException io = cause instanceof IOException ? translate((IOException) cause, key)
-            : new IOException("fsync of " + key + " failed", cause);
+        IOException io = cause instanceof IOException ? translate((IOException) cause, w.getKey())
+            : new IOException("fsync of " + w.getKey() + " failed", cause);
         if (failure == null) {
           failure = io;
         } else {
           failure.addSuppressed(io);
         }
       }
-      // Directories created on the way were fsynced by mkdirs; the parent gained this file.
-      dirs.add(path(key).getParent());
     }
     if (failure != null) {
       throw failure;
-    }
-    try {
-      for (Path d : dirs) {
-        fsyncDir(d);
-      }
-    } catch (IOException e) {
-      throw translate(e, "");
     }
   }
 
@@ -459,6 +516,14 @@ final class LocalObjectStore implements ObjectStore {
   }
 
   private void mkdirs(Path dir) throws IOException {
+    mkdirs(dir, null);
+  }
+
+  /**
+   * Creates {@code dir} and missing ancestors; each new directory's parent is fsynced now, or, with
+   * {@code deferred}, the new directories are added to it for a later fsync (with their parents).
+   */
+  private void mkdirs(Path dir, Set<Path> deferred) throws IOException {
     if (Files.isDirectory(dir)) {
       return;
     }
@@ -475,7 +540,9 @@ final class LocalObjectStore implements ObjectStore {
               + "needed; remove it or choose another backup dir", e);
         }
       }
-      if (d.getParent() != null) {
+      if (deferred != null) {
+        deferred.add(d);
+      } else if (d.getParent() != null) {
         fsyncDir(d.getParent());
       }
     }
