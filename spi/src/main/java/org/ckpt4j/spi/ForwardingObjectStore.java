@@ -61,6 +61,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    return delegate.open(key, offset, length);
+  }
+
+  @Override
   public List<String> list(String prefix) throws IOException {
     return delegate.list(prefix);
   }

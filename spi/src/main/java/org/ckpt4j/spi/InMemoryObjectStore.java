@@ -120,11 +120,21 @@ public final class InMemoryObjectStore implements ObjectStore {
 
   @Override
   public ReadableByteChannel open(String key) throws IOException {
+    return open(key, 0, Long.MAX_VALUE);
+  }
+
+  @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
+    }
     byte[] b = objects.get(checkKey(key));
     if (b == null) {
       throw new NoSuchFileException(key);
     }
-    ReadableByteChannel in = Channels.newChannel(new java.io.ByteArrayInputStream(b));
+    int from = (int) Math.min(offset, b.length);
+    ReadableByteChannel in = Channels.newChannel(new java.io.ByteArrayInputStream(b, from,
+        (int) Math.min(length, b.length - from)));
     ReadableByteChannel tracked = new ReadableByteChannel() {
       @Override
       public int read(ByteBuffer dst) throws IOException {

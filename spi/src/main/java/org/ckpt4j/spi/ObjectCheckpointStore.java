@@ -41,12 +41,18 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
  *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
  *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
- *       checkpoint: blob names, sizes, CRC32, metadata) and {@code release} (a store closed). The highest
+ *       checkpoint: blob names, sizes, CRC32, where each blob is stored, metadata) and {@code release} (a
+ *       store closed). The highest
  *       commit record is the latest checkpoint. Creating a slot is the only atomic step, so exactly one writer
  *       wins each slot; a writer that finds another store's record in its slot is fenced.</li>
  *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
- *   <li>{@code data/<nonce>-<tag>/<blob>}: blobs, under a directory unique to one write; the tag is derived
- *       from the store id, so foreign objects imitating the layout are told apart from the store's own.</li>
+ *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
+ *       pack when the current one passes {@value #PACK_ROLL} bytes, or when blobs are written concurrently),
+ *       under a directory unique to one write; the commit record gives each blob's pack, offset, size and
+ *       CRC32, and a reader fetches exactly that range. Packing makes a checkpoint of many small tensors cost
+ *       a few objects (one fsync, one upload) instead of one per tensor. The tag is derived from the store id,
+ *       so foreign objects imitating the layout are told apart from the store's own. (Records written before
+ *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
  * </ul>
  * Every record carries the store id and a CRC32 over its canonical JSON.
  */
@@ -58,12 +64,18 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static final String LEASE_DIR = "lease/";
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
+  /** A pack that has reached this size takes no more blobs. */
+  static final long PACK_ROLL = 64L << 20;
+  private static final int MAX_PACKS = 100_000;
   private static final int FORMAT = 1;
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
   private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
   /** How often a reader lists the log again when records it listed were pruned meanwhile. */
+  /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
+  /** How long a reader keeps relisting a log that changes under it before it reports an error. */
+  private static final long RELIST_DEADLINE_MS = 30_000;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ObjectStore objects;
@@ -575,6 +587,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return found;
     }
     // A record listed but gone when read was pruned by a concurrent commit: the listing is stale, list again.
+    long start = System.nanoTime();
     for (int attempt = 0; ; attempt++) {
       found.clear();
       boolean vanished = false;
@@ -592,10 +605,28 @@ final class ObjectCheckpointStore implements CheckpointStore {
           found.add(rec);
         }
       }
-      if (!vanished || attempt >= MAX_RELISTS) {
+      if (!vanished) {
         return found;
       }
+      relistPause(attempt, start);
     }
+  }
+
+  /**
+   * Between relists of a log that changed while it was read: at first none; after {@link #MAX_RELISTS} a pause
+   * that grows to 50 ms (a reader starved of CPU while commits follow each other quickly must still get a
+   * consistent view, never an empty one); after {@link #RELIST_DEADLINE_MS} an error.
+   */
+  private void relistPause(int attempt, long startNanos) throws IOException {
+    if (attempt < MAX_RELISTS) {
+      return;
+    }
+    if (System.nanoTime() - startNanos > RELIST_DEADLINE_MS * 1_000_000) {
+      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the commit log changed under "
+          + "every one of " + (attempt + 1) + " reads in " + RELIST_DEADLINE_MS / 1000 + " s (records listed "
+          + "were gone when read); is something deleting log/ records?", null);
+    }
+    sleep(Math.min(50, 1L << Math.min(6, attempt - MAX_RELISTS)));
   }
 
   /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
@@ -616,8 +647,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
       Map<String, long[]> blobs = new TreeMap<>();
       for (Object o : (List<Object>) rec.get("blobs")) {
         Map<String, Object> b = (Map<String, Object>) o;
+        long size = (Long) b.get("size");
+        long pack = b.containsKey("pack") ? (Long) b.get("pack") : -1;
+        long offset = b.containsKey("pack") ? (Long) b.get("offset") : 0;
+        if (size < 0 || offset < 0 || pack < -1 || pack >= MAX_PACKS) {
+          throw new IllegalArgumentException("bad range of blob " + b.get("name"));
+        }
         blobs.put(BlobNames.validate((String) b.get("name")),
-            new long[] {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16)});
+            new long[] {size, Long.parseLong((String) b.get("crc32"), 16), pack, offset});
       }
       if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
         throw new IllegalArgumentException("bad checkpoint id " + id);
@@ -677,9 +714,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
         throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
             + blobs.keySet() + ")");
       }
-      String key = DATA_DIR + id + "/" + name;
+      boolean packed = expected[2] >= 0;
+      String key = DATA_DIR + id + "/" + (packed ? packName((int) expected[2]) : name);
       try {
-        return new VerifyingChannel(objects.open(key), key, expected[0], expected[1], this);
+        ReadableByteChannel in = packed ? objects.open(key, expected[3], expected[0]) : objects.open(key);
+        return new VerifyingChannel(in, key, expected[0], expected[1], this);
       } catch (NoSuchFileException e) {
         throw missing(key);
       }
@@ -689,7 +728,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     CheckpointStoreException missing(String key) throws IOException {
       // Data is removed only after a newer commit (or a delete) was recorded; records seen in the listing but
       // gone when read were pruned by yet newer commits, so list again until the picture is consistent.
-      for (int attempt = 0; attempt <= MAX_RELISTS; attempt++) {
+      long start = System.nanoTime();
+      for (int attempt = 0; ; attempt++) {
         boolean vanished = false;
         List<Long> seqs = slots(objects, LOG_DIR);
         for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
@@ -704,6 +744,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         if (!vanished) {
           break;
         }
+        relistPause(attempt, start);
       }
       return new CorruptCheckpointException(uri, key, "blob of checkpoint #" + seq + " is missing");
     }
@@ -834,10 +875,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return openWriter;
   }
 
+  static String packName(int index) {
+    return String.format("pack-%05d", index);
+  }
+
   private final class Writer implements CheckpointWriter {
     private final String nonce = newNonce();
     private final String id = nonce + "-" + tag(storeId, nonce);
     private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
+    private final List<Pack> packs = new ArrayList<>();
     private boolean done;
 
     @Override
@@ -849,9 +895,47 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (blobs.containsKey(name)) {
         throw new IllegalArgumentException("blob \"" + name + "\" was already written in this checkpoint");
       }
-      BlobChannel blob = new BlobChannel(name, objects.create(DATA_DIR + id + "/" + name));
+      Pack pack = null;
+      for (Pack p : packs) {
+        if (!p.busy && p.sink != null && !p.finished && p.failure == null && p.size < PACK_ROLL) {
+          pack = p;
+          break;
+        }
+      }
+      if (pack == null) {
+        if (packs.size() >= MAX_PACKS) {
+          throw new IllegalStateException("more than " + MAX_PACKS + " blobs written concurrently");
+        }
+        int index = packs.size();
+        pack = new Pack(index, DATA_DIR + id + "/" + packName(index));
+        pack.sink = objects.create(pack.key);
+        packs.add(pack);
+      }
+      pack.busy = true;
+      BlobChannel blob = new BlobChannel(this, name, pack);
       blobs.put(name, blob);
       return blob;
+    }
+
+    /** Finishes every pack not finished yet; the first failure fails the commit. */
+    synchronized void finishPacks() throws IOException {
+      for (Pack p : packs) {
+        if (p.failure != null) {
+          throw new IOException("a blob of " + p.key + " failed while being written; nothing was committed",
+              p.failure);
+        }
+        if (!p.finished) {
+          p.finish();
+        }
+      }
+    }
+
+    synchronized List<String> packKeys() {
+      List<String> keys = new ArrayList<>();
+      for (Pack p : packs) {
+        keys.add(p.key);
+      }
+      return keys;
     }
 
     @Override
@@ -894,7 +978,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
           throw new IOException("blob \"" + b.name + "\" failed while being written; nothing was committed",
               b.failure);
         }
-        if (!b.finished) {
+        if (!b.closed) {
           throw new IllegalStateException("blob \"" + b.name + "\" is still open; close its channel before "
               + "commit");
         }
@@ -902,6 +986,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
         m.put("name", b.name);
         m.put("size", b.size);
         m.put("crc32", String.format("%08x", b.sums.value()));
+        m.put("pack", (long) b.pack.index);
+        m.put("offset", b.offset);
         list.add(m);
       }
       Map<String, Object> rec = new TreeMap<>();
@@ -912,34 +998,37 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return rec;
     }
 
-    /** Aborts: discards open blobs and deletes finished ones (nothing references them). */
+    /** Aborts: discards unfinished packs and deletes finished ones (nothing references them). */
     @Override
     public void close() throws IOException {
       abandon(true);
     }
 
     private void abandon(boolean deleteFinished) {
-      List<BlobChannel> toRemove;
+      List<Pack> toRemove;
       synchronized (this) {
         if (done) {
           return;
         }
         done = true;
-        toRemove = new ArrayList<>(blobs.values());
+        for (BlobChannel b : blobs.values()) {
+          b.discard();
+        }
+        toRemove = new ArrayList<>(packs);
       }
       synchronized (ObjectCheckpointStore.this) {
         if (openWriter == this) {
           openWriter = null;
         }
       }
-      for (BlobChannel b : toRemove) {
-        boolean finished = b.discard();
+      for (Pack p : toRemove) {
+        boolean finished = p.discard();
         if (finished && deleteFinished) {
           try {
-            objects.delete(DATA_DIR + id + "/" + b.name);
+            objects.delete(p.key);
           } catch (IOException | RuntimeException e) {
-            LOG.debug("{}: abort could not delete blob {} ({}); the next commit or open removes it", uri,
-                b.name, e.toString());
+            LOG.debug("{}: abort could not delete {} ({}); the next commit or open removes it", uri, p.key,
+                e.toString());
           }
         }
       }
@@ -950,18 +1039,62 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
+  /** One pack object being written: blobs one after another; guarded by the writer's lock. */
+  private static final class Pack {
+    final int index;
+    final String key;
+    ObjectStore.ObjectSink sink;
+    long size;
+    /** A blob channel is streaming into this pack. */
+    boolean busy;
+    boolean finished;
+    Throwable failure;
+
+    Pack(int index, String key) {
+      this.index = index;
+      this.key = key;
+    }
+
+    void finish() throws IOException {
+      try {
+        sink.finish();
+        finished = true;
+      } catch (IOException | RuntimeException e) {
+        failure = e;
+        sink.close();
+        throw e;
+      }
+    }
+
+    /** Closes the sink unless finished; returns whether the pack had been finished (is visible). */
+    boolean discard() {
+      if (!finished) {
+        try {
+          sink.close();
+        } catch (IOException | RuntimeException e) {
+          LOG.debug("discarding {}: {}", key, e.toString());
+        }
+      }
+      return finished;
+    }
+  }
+
+  /** A blob streaming into its pack from {@link #offset}; the pack is its own until it is closed. */
   private static final class BlobChannel implements WritableByteChannel {
+    final Object writerLock;
     final String name;
-    final ObjectStore.ObjectSink sink;
+    final Pack pack;
+    final long offset;
     final Checksums sums = new Checksums();
     long size;
-    boolean finished;
     boolean closed;
     Throwable failure;
 
-    BlobChannel(String name, ObjectStore.ObjectSink sink) {
+    BlobChannel(Object writerLock, String name, Pack pack) {
+      this.writerLock = writerLock;
       this.name = name;
-      this.sink = sink;
+      this.pack = pack;
+      this.offset = pack.size;
     }
 
     @Override
@@ -976,7 +1109,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
           ByteBuffer piece = src.duplicate();
           piece.limit(Math.min(src.limit(), src.position() + Checksums.CHUNK));
           int start = piece.position();
-          int w = sink.write(piece);
+          int w = pack.sink.write(piece);
           if (w <= 0) {
             break;
           }
@@ -991,8 +1124,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
         throw e;
       } finally {
         sums.await();
+        size += n;
       }
-      size += n;
       return n;
     }
 
@@ -1001,36 +1134,39 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return !closed;
     }
 
-    /** Completes the blob, unless a write failed: then discards it (the commit will fail). */
+    /**
+     * Completes the blob and frees its pack for the next blob (finishing the pack if it is full), unless a
+     * write failed: then the pack is spoiled (the commit will fail).
+     */
     @Override
-    public synchronized void close() throws IOException {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (failure != null) {
-        sink.close();
-        return;
-      }
-      try {
-        sink.finish();
-        finished = true;
-      } catch (IOException | RuntimeException e) {
-        failure = e;
-        sink.close();
-        throw e;
+    public void close() throws IOException {
+      synchronized (writerLock) {
+        synchronized (this) {
+          if (closed) {
+            return;
+          }
+          closed = true;
+          pack.size += size;
+          pack.busy = false;
+          if (failure != null) {
+            pack.failure = failure;
+            return;
+          }
+          if (pack.size >= PACK_ROLL && !pack.finished && pack.failure == null) {
+            try {
+              pack.finish();
+            } catch (IOException | RuntimeException e) {
+              failure = e;
+              throw e;
+            }
+          }
+        }
       }
     }
 
-    /** Closes the sink without finishing it; returns whether the blob had been finished (is visible). */
-    synchronized boolean discard() {
+    /** Marks the blob closed without completing it (the writer is being abandoned). */
+    synchronized void discard() {
       closed = true;
-      try {
-        sink.close();
-      } catch (IOException | RuntimeException e) {
-        LOG.debug("discarding blob {}: {}", name, e.toString());
-      }
-      return finished;
     }
   }
 
@@ -1055,11 +1191,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private Checkpoint commitOrFail(Writer writer, Map<String, Object> body) throws IOException {
     // Durability of the blobs first, outside the store's lock (it may take seconds; heartbeats go on).
-    List<String> blobKeys = new ArrayList<>();
-    for (String name : writer.blobs.keySet()) {
-      blobKeys.add(DATA_DIR + writer.id + "/" + name);
-    }
-    objects.sync(blobKeys);
+    writer.finishPacks();
+    objects.sync(writer.packKeys());
     synchronized (this) {
       ensureOpen();
       if (openWriter != writer) {
@@ -1330,7 +1463,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while waiting for the backup dir's holder");
+      throw new java.io.InterruptedIOException("interrupted while waiting (for the backup dir's holder, or for "
+          + "the commit log to settle)");
     }
   }
 }

@@ -3,6 +3,7 @@ package org.ckpt4j.spi;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.List;
@@ -68,6 +69,37 @@ public interface ObjectStore extends Closeable {
 
   /** Opens an object for streaming reads. @throws java.nio.file.NoSuchFileException if absent */
   ReadableByteChannel open(String key) throws IOException;
+
+  /**
+   * Opens {@code length} bytes of an object from byte {@code offset} for streaming reads (the protocol stores
+   * the blobs of a checkpoint one after another in a few objects, and reads each blob by its range). The
+   * channel ends after {@code length} bytes, or earlier where the object ends (the caller counts bytes and
+   * reports a truncated object). The default opens the whole object and skips {@code offset} bytes: correct
+   * for any backend, but a backend with ranged reads should override it.
+   *
+   * @throws java.nio.file.NoSuchFileException if absent
+   */
+  default ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
+    }
+    ReadableByteChannel whole = open(key);
+    try {
+      ByteBuffer skip = ByteBuffer.allocate((int) Math.min(offset, 64 * 1024));
+      for (long left = offset; left > 0; ) {
+        skip.clear().limit((int) Math.min(skip.capacity(), left));
+        int n = whole.read(skip);
+        if (n < 0) {
+          break;
+        }
+        left -= n;
+      }
+    } catch (IOException | RuntimeException e) {
+      whole.close();
+      throw e;
+    }
+    return new RangeChannel(whole, length);
+  }
 
   /** Keys of all visible objects starting with {@code prefix} ({@code ""} for all), in ascending order. */
   List<String> list(String prefix) throws IOException;

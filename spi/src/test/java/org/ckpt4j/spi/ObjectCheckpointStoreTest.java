@@ -11,6 +11,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +55,89 @@ class ObjectCheckpointStoreTest {
   static String read(Checkpoint cp, String name) throws IOException {
     try (ReadableByteChannel ch = cp.openBlob(name)) {
       return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void manyBlobs_arePackedIntoOneObject_andEachIsReadBackByItsRange() throws IOException {
+    Map<String, String> blobs = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 300; i++) {
+      blobs.put("layer" + i + "/w.npy", "w" + i + "x".repeat(i));
+    }
+    blobs.put("empty", "");
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, blobs);
+      assertThat(objects.list("data/")).hasSize(1).allMatch(k -> k.endsWith("/pack-00000"));
+      Checkpoint cp = store.latest().orElseThrow();
+      for (Map.Entry<String, String> e : blobs.entrySet()) {
+        assertThat(read(cp, e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+      }
+    }
+  }
+
+  @Test
+  void blobsOpenAtTheSameTime_goToSeparatePacks_andAFullPackTakesNoMore() throws IOException {
+    byte[] big = new byte[(int) ObjectCheckpointStore.PACK_ROLL];
+    big[big.length - 1] = 7;
+    try (CheckpointStore store = open("run-a", false)) {
+      try (CheckpointWriter w = store.begin()) {
+        WritableByteChannel a = w.newBlob("a");
+        WritableByteChannel b = w.newBlob("b");
+        a.write(ByteBuffer.wrap("aaa".getBytes(StandardCharsets.UTF_8)));
+        b.write(ByteBuffer.wrap("bb".getBytes(StandardCharsets.UTF_8)));
+        a.close();
+        b.close();
+        try (WritableByteChannel ch = w.newBlob("big")) { // into pack 0, which it fills
+          ch.write(ByteBuffer.wrap(big));
+        }
+        try (WritableByteChannel ch = w.newBlob("c")) { // pack 1 has room
+          ch.write(ByteBuffer.wrap("c".getBytes(StandardCharsets.UTF_8)));
+        }
+        w.commit(Map.of());
+      }
+      assertThat(objects.list("data/")).hasSize(2);
+      Checkpoint cp = store.latest().orElseThrow();
+      assertThat(read(cp, "a")).isEqualTo("aaa");
+      assertThat(read(cp, "b")).isEqualTo("bb");
+      assertThat(read(cp, "c")).isEqualTo("c");
+      try (ReadableByteChannel ch = cp.openBlob("big")) {
+        assertThat(Channels.newInputStream(ch).readAllBytes()).isEqualTo(big);
+      }
+      String pack0 = objects.list("data/").get(0);
+      assertThat(objects.get(pack0).orElseThrow()).hasSize(3 + big.length);
+    }
+  }
+
+  @Test
+  void truncatedPack_makesTheBlobsPastTheCutCorrupt_andLeavesTheOthersReadable() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, new java.util.TreeMap<>(Map.of("a", "first", "b", "second")));
+      String key = objects.list("data/").get(0);
+      byte[] raw = objects.get(key).orElseThrow();
+      objects.put(key, java.util.Arrays.copyOf(raw, raw.length - 2));
+      Checkpoint cp = store.latest().orElseThrow();
+      assertThat(read(cp, "a")).isEqualTo("first");
+      assertThatThrownBy(() -> read(cp, "b")).isInstanceOf(CorruptCheckpointException.class)
+          .hasMessageContaining("truncated");
+    }
+  }
+
+  @Test
+  void recordWithoutPacks_readsEachBlobAsItsOwnObject() throws IOException {
+    // The layout before packs: data/<id>/<blob name>, and commit records naming no pack.
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("w.npy", "weights"));
+      String seqKey = objects.list("log/").get(objects.list("log/").size() - 1);
+      Map<String, Object> rec = ObjectCheckpointStore.unseal(objects.get(seqKey).orElseThrow());
+      @SuppressWarnings("unchecked")
+      Map<String, Object> blob = (Map<String, Object>) ((List<Object>) rec.get("blobs")).get(0);
+      blob.remove("pack");
+      blob.remove("offset");
+      objects.put(seqKey, ObjectCheckpointStore.sealed(rec));
+      String pack = objects.list("data/").get(0);
+      objects.put(pack.substring(0, pack.lastIndexOf('/') + 1) + "w.npy", objects.get(pack).orElseThrow());
+      objects.delete(pack);
+      assertThat(read(store.latest().orElseThrow(), "w.npy")).isEqualTo("weights");
     }
   }
 

@@ -34,6 +34,7 @@ final class FaultyObjectStore extends ForwardingObjectStore {
   private volatile long streamFailAt = -1;
   private final AtomicLong streamed = new AtomicLong();
   private volatile boolean severed;
+  private volatile String severAt;
   private volatile CountDownLatch pause;
   private volatile Thread pauseExempt;
   private volatile String lastFault;
@@ -71,10 +72,16 @@ final class FaultyObjectStore extends ForwardingObjectStore {
     severed = true;
   }
 
+  /** Severs at the first call whose description starts with {@code call} (e.g. {@code "putIfAbsent(log/"}). */
+  void severAt(String call) {
+    severAt = call;
+  }
+
   void disarm() {
     failAt = -1;
     streamFailAt = -1;
     severed = false;
+    severAt = null;
   }
 
   /** Calls from threads other than {@code exempt} block until {@link #resume()}. */
@@ -105,6 +112,11 @@ final class FaultyObjectStore extends ForwardingObjectStore {
         Thread.currentThread().interrupt();
         throw new java.io.InterruptedIOException("interrupted while paused");
       }
+    }
+    String at = severAt;
+    if (at != null && what.startsWith(at)) {
+      severAt = null;
+      severed = true;
     }
     if (severed) {
       throw fault("severed: " + what);
@@ -215,7 +227,16 @@ final class FaultyObjectStore extends ForwardingObjectStore {
   @Override
   public ReadableByteChannel open(String key) throws IOException {
     before("open(" + key + ")");
-    ReadableByteChannel ch = super.open(key);
+    return faulty(key, super.open(key));
+  }
+
+  @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    before("open(" + key + ", " + offset + ", " + length + ")");
+    return faulty(key, super.open(key, offset, length));
+  }
+
+  private ReadableByteChannel faulty(String key, ReadableByteChannel ch) throws IOException {
     try {
       after("open(" + key + ")");
     } catch (IOException e) {

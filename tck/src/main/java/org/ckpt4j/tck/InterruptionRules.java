@@ -297,7 +297,11 @@ final class InterruptionRules {
     }
   }
 
-  /** R3.2 directly: leftovers of abandoned and crashed writes of large blobs are gone after the next commit. */
+  /**
+   * R3.2 directly: leftovers of abandoned and crashed writes of large blobs are gone after the next commit: of
+   * a writer that died mid-blob, and (with fault injection) of one that died at its commit record, after all
+   * its data was stored whole.
+   */
   void leftoversRemovedByNextOpenAndCommit() throws Exception {
     kit.assumeRawAccess();
     URI dir = kit.newDir();
@@ -322,6 +326,16 @@ final class InterruptionRules {
       }
       Kit.closeQuietly(w);
       Kit.closeQuietly(s);
+      FaultyObjectStore f2 = kit.faulty(dir, opts);
+      CheckpointStore s2 = kit.openOver(f2, opts);
+      f2.severAt("putIfAbsent(" + "log/");
+      try {
+        big.commit(s2);
+        throw new AssertionError("a commit went on after the storage was severed at its commit record");
+      } catch (IOException expected) {
+        // the "process" died here, its data stored whole but not committed
+      }
+      Kit.closeQuietly(s2);
     } else {
       CheckpointStore s = kit.open(dir);
       CheckpointWriter w = s.begin();

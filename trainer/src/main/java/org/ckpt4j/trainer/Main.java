@@ -11,9 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The {@code fit} command line: trains a small MLP on a generated dataset with {@link BackupAndRestore}, and can
+ * The command line. {@code fit} trains a small MLP on a generated dataset with {@link BackupAndRestore}, and can
  * simulate a crash to show an exact resume. Ends with {@code epochs_run=N weights_sha256=<hex>} on a line of its
  * own. Exit codes: 0 done, 2 bad arguments, 3 simulated interruption (resumable), 1 any other failure.
+ * {@code export} writes a backup's blobs as plain files ({@link Export}).
  */
 public final class Main {
   static final int EXIT_USAGE = 2;
@@ -46,7 +47,10 @@ public final class Main {
       "",
       "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
       "Prints 'epochs_run=N weights_sha256=HEX' at the end. Exit codes: 0 done, 1 failure, 2 bad arguments,",
-      "3 interrupted (rerun without --interrupt-at-* to resume).");
+      "3 interrupted (rerun without --interrupt-at-* to resume).",
+      "",
+      "java -jar trainer/target/ckpt4j-trainer.jar export --backup-dir URI --to DIR [--previous]",
+      "  writes a backup's manifest.json and .npy files into DIR (see export --help).");
 
   private Main() {}
 
@@ -57,6 +61,9 @@ public final class Main {
   /** Runs the command; returns the exit code. */
   static int run(String[] args, PrintStream out, PrintStream err) {
     quietLogs();
+    if (args.length > 0 && args[0].equals("export")) {
+      return Export.run(args, out, err);
+    }
     Options o;
     try {
       o = Options.parse(args);
@@ -228,13 +235,13 @@ public final class Main {
     static Options parse(String[] argv) {
       Options o = new Options();
       if (argv.length == 0) {
-        throw new IllegalArgumentException("missing command: fit (or --help)");
+        throw new IllegalArgumentException("missing command: fit or export (or --help)");
       }
       if (argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
         return null;
       }
       if (!argv[0].equals("fit")) {
-        throw new IllegalArgumentException("unknown command \"" + argv[0] + "\": the command is fit");
+        throw new IllegalArgumentException("unknown command \"" + argv[0] + "\": the commands are fit and export");
       }
       o.args.add("fit");
       for (int k = 1; k < argv.length; k++) {

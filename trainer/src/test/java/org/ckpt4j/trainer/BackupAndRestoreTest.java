@@ -123,11 +123,22 @@ class BackupAndRestoreTest {
   private static void corrupt(String dir, String blob) throws IOException {
     Checkpoint cp = latest(dir).orElseThrow();
     InMemoryObjectStore objects = InMemoryStoreProvider.objects(URI.create(dir));
-    String key = "data/" + cp.id() + "/" + blob;
-    byte[] content = objects.snapshot().get(key);
-    assertThat(content).as("object %s among %s", key, objects.snapshot().keySet()).isNotNull();
-    content[content.length - 1] ^= 0x10;
-    objects.put(key, content);
+    byte[] bytes = readBlob(cp, blob);
+    // The blob's bytes lie somewhere in one of the checkpoint's pack objects: flip its last byte there.
+    for (Map.Entry<String, byte[]> e : objects.snapshot().entrySet()) {
+      byte[] content = e.getValue();
+      if (!e.getKey().startsWith("data/" + cp.id() + "/")) {
+        continue;
+      }
+      for (int at = 0; at + bytes.length <= content.length; at++) {
+        if (java.util.Arrays.equals(content, at, at + bytes.length, bytes, 0, bytes.length)) {
+          content[at + bytes.length - 1] ^= 0x10;
+          objects.put(e.getKey(), content);
+          return;
+        }
+      }
+    }
+    throw new AssertionError("blob " + blob + " not found in " + objects.snapshot().keySet());
   }
 
   @Test

@@ -72,6 +72,36 @@ class MainTest {
   }
 
   @Test
+  void export_writesTheBackupAsNpyFilesThatNd4jReads_andRefusesToOverwrite(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path tmp) throws Exception {
+    String dir = Fixtures.memDir("cli-export");
+    assertThat(new Run(fit(dir, "--interrupt-at-epoch", "3", "--quiet")).code).isEqualTo(Main.EXIT_INTERRUPTED);
+    java.nio.file.Path to = tmp.resolve("out");
+    Run export = new Run("export", "--backup-dir", dir, "--to", to.toString());
+    assertThat(export.code).as(export.err).isZero();
+    assertThat(export.out).contains("exported backup #").contains("(epoch 3, batch 0)");
+    org.ckpt4j.spi.Checkpoint cp;
+    try (org.ckpt4j.spi.CheckpointStore s = org.ckpt4j.spi.CheckpointStores.open(dir,
+        org.ckpt4j.spi.StoreOptions.readOnly().build())) {
+      cp = s.latest().orElseThrow();
+      assertThat(cp.blobs()).contains(java.util.Map.entry("manifest.json", java.nio.file.Files.size(
+          to.resolve("manifest.json"))));
+      String tensor = cp.blobs().keySet().stream().filter(n -> n.endsWith(".npy")).findFirst().orElseThrow();
+      java.io.File npy = to.resolve(tensor).toFile();
+      assertThat(java.nio.file.Files.readAllBytes(npy.toPath())).isEqualTo(BackupAndRestoreTest.readBlob(cp,
+          tensor));
+      org.nd4j.linalg.api.ndarray.INDArray a = org.nd4j.linalg.factory.Nd4j.createFromNpyFile(npy);
+      assertThat(a.length()).isPositive();
+    }
+    Run again = new Run("export", "--backup-dir", dir, "--to", to.toString());
+    assertThat(again.code).isEqualTo(1);
+    assertThat(again.err).contains("--to " + to).contains("exists");
+    assertThat(new Run("export", "--backup-dir", Fixtures.memDir("cli-empty"), "--to", tmp.resolve("e")
+        .toString()).err).contains("holds no backup");
+    assertThat(new Run("export", "--to", "x").code).isEqualTo(Main.EXIT_USAGE);
+  }
+
+  @Test
   void badArguments_exitWithUsageErrorsNamingTheArgument() {
     assertThat(new Run("fit", "--epochs", "ten")).satisfies(r -> {
       assertThat(r.code).isEqualTo(Main.EXIT_USAGE);

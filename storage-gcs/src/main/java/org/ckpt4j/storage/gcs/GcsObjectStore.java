@@ -109,6 +109,15 @@ final class GcsObjectStore implements ObjectStore {
 
   @Override
   public ReadableByteChannel open(String key) throws IOException {
+    return open(key, 0, Long.MAX_VALUE);
+  }
+
+  /** A generation-pinned read from {@code offset} ({@code seek}), ending after {@code length} bytes. */
+  @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
+    }
     Blob blob;
     try {
       blob = storage.get(id(key));
@@ -119,9 +128,13 @@ final class GcsObjectStore implements ObjectStore {
       throw new NoSuchFileException(settings.uri + "/" + key, null, "no such object");
     }
     try {
+      long end = length > blob.getSize() - offset ? blob.getSize() : offset + length;
       ReadChannel reader = storage.reader(BlobId.of(settings.bucket, blob.getName(), blob.getGeneration()));
-      reader.setChunkSize((int) Math.min(settings.chunkSize, Math.max(64 * 1024, blob.getSize())));
-      return new Reader(key, reader, blob.getSize());
+      reader.setChunkSize((int) Math.min(settings.chunkSize, Math.max(64 * 1024, Math.max(0, end - offset))));
+      if (offset > 0 && offset < blob.getSize()) {
+        reader.seek(offset);
+      }
+      return new Reader(key, reader, offset, Math.max(offset, end));
     } catch (RuntimeException e) {
       throw errors.translate(Op.READ, key, e);
     }
@@ -292,16 +305,22 @@ final class GcsObjectStore implements ObjectStore {
     private final long size;
     private long position;
 
-    Reader(String key, ReadChannel delegate, long size) {
+    /** Reads bytes {@code start} to {@code end} (exclusive) of the object. */
+    Reader(String key, ReadChannel delegate, long start, long end) {
       this.key = key;
       this.delegate = delegate;
-      this.size = size;
+      this.position = start;
+      this.size = end;
     }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
       if (position >= size) {
         return delegate.isOpen() ? -1 : closed();
+      }
+      int limit = dst.limit();
+      if (dst.remaining() > size - position) {
+        dst.limit(dst.position() + (int) (size - position));
       }
       try {
         int n = delegate.read(dst);
@@ -314,6 +333,8 @@ final class GcsObjectStore implements ObjectStore {
           throw (ClosedChannelException) e;
         }
         throw errors.translate(Op.READ, key, e);
+      } finally {
+        dst.limit(limit);
       }
     }
 

@@ -361,6 +361,61 @@ final class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** A positioned read of the file, ending after {@code length} bytes. */
+  @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
+    }
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path(key), StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(key);
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+    long end = offset + length < 0 ? Long.MAX_VALUE : offset + length;
+    return new ReadableByteChannel() {
+      private long position = offset;
+
+      @Override
+      public int read(ByteBuffer dst) throws IOException {
+        if (position >= end) {
+          if (!ch.isOpen()) {
+            throw new java.nio.channels.ClosedChannelException();
+          }
+          return -1;
+        }
+        int limit = dst.limit();
+        if (dst.remaining() > end - position) {
+          dst.limit(dst.position() + (int) (end - position));
+        }
+        try {
+          int n = ch.read(dst, position);
+          if (n > 0) {
+            position += n;
+          }
+          return n;
+        } catch (IOException e) {
+          throw translate(e, key);
+        } finally {
+          dst.limit(limit);
+        }
+      }
+
+      @Override
+      public boolean isOpen() {
+        return ch.isOpen();
+      }
+
+      @Override
+      public void close() throws IOException {
+        ch.close();
+      }
+    };
+  }
+
   @Override
   public List<String> list(String prefix) throws IOException {
     // Walk only the deepest directory the prefix names.

@@ -90,10 +90,10 @@ class LocalStoreTest {
       write(store, "big.bin", big); // supersedes: the old 24 MiB file is unlinked in the background
       assertThat(read(store.latest().orElseThrow(), "big.bin")).isEqualTo(big);
     }
-    // close waited for the background delete: exactly one blob file, no hidden leftovers
+    // close waited for the background delete: exactly one pack file (holding the blob), no hidden leftovers
     try (Stream<Path> s = Files.walk(dir)) {
       assertThat(s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
-          .filteredOn(n -> !n.endsWith(".json")).containsExactly("big.bin");
+          .filteredOn(n -> !n.endsWith(".json")).containsExactly("pack-00000");
     }
   }
 

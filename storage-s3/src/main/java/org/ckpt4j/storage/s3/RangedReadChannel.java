@@ -43,26 +43,49 @@ final class RangedReadChannel implements ReadableByteChannel {
   private boolean firstOpen = true;
   private boolean closed;
 
+  /**
+   * @param start the first byte to read
+   * @param firstEnd the end (exclusive) of what {@code first} streams
+   * @param end the end (exclusive) of the read: the range's end or the object's, whichever comes first
+   */
   private RangedReadChannel(S3ObjectStore store, String key, ResponseInputStream<GetObjectResponse> first,
-      long firstLength, long size, String etag) {
+      long start, long firstEnd, long end, String etag) {
     this.store = store;
     this.key = key;
     this.first = first;
-    this.firstLength = firstLength;
-    this.size = size;
+    this.position = start;
+    this.firstLength = firstEnd;
+    this.size = end;
     this.etag = etag;
-    this.nextFetch = firstLength;
+    this.nextFetch = firstEnd;
+    this.firstOpen = first != null;
   }
 
   static RangedReadChannel open(S3ObjectStore store, String key) throws IOException {
+    return open(store, key, 0, Long.MAX_VALUE);
+  }
+
+  /** Reads {@code length} bytes from {@code offset}, or fewer where the object ends. */
+  static RangedReadChannel open(S3ObjectStore store, String key, long offset, long length) throws IOException {
+    if (length == 0) {
+      if (store.size(key).isEmpty()) {
+        throw new NoSuchFileException(store.uri() + "/" + key, null, "no such object");
+      }
+      return new RangedReadChannel(store, key, null, offset, offset, offset, null);
+    }
     GetObjectRequest.Builder request = GetObjectRequest.builder().bucket(store.settings.bucket)
         .key(store.key(key));
     ResponseInputStream<GetObjectResponse> in;
+    long firstTo = offset + Math.min(length, store.settings.partSize) - 1;
     try {
-      in = store.client.getObject(request.range("bytes=0-" + (store.settings.partSize - 1)).build());
+      in = store.client.getObject(request.range("bytes=" + offset + "-" + firstTo).build());
     } catch (SdkException e) {
       if (!(e instanceof SdkServiceException && ((SdkServiceException) e).statusCode() == 416)) {
         throw store.errors.translate(Op.GET_OBJECT, key, e);
+      }
+      if (offset > 0) {
+        // The object ends before the range starts: nothing to read (the caller sees the shortfall).
+        return new RangedReadChannel(store, key, null, offset, offset, offset, null);
       }
       // An empty object has no byte 0: get it without a range.
       try {
@@ -72,14 +95,21 @@ final class RangedReadChannel implements ReadableByteChannel {
       }
     }
     GetObjectResponse r = in.response();
-    long length = r.contentLength() == null ? -1 : r.contentLength();
-    long total = totalOf(r.contentRange(), length);
-    if (length < 0 || total < 0) {
+    long got = r.contentLength() == null ? -1 : r.contentLength();
+    long total = totalOf(r.contentRange(), got);
+    if (offset > 0 && r.contentRange() == null) {
+      in.abort();
+      throw new IOException(store.uri() + ": GetObject " + store.key(key) + " with Range: bytes=" + offset + "-"
+          + firstTo + " answered without Content-Range; the server must support ranged GETs");
+    }
+    if (got < 0 || total < 0) {
       in.abort();
       throw new IOException(store.uri() + ": GetObject " + store.key(key) + ": the server sent no usable "
           + "Content-Length/Content-Range (" + r.contentRange() + ")");
     }
-    RangedReadChannel channel = new RangedReadChannel(store, key, in, length, total, r.eTag());
+    long end = length > total - offset ? total : offset + length;
+    RangedReadChannel channel = new RangedReadChannel(store, key, in, offset, offset + got, Math.max(offset, end),
+        r.eTag());
     channel.fetchAhead();
     return channel;
   }
@@ -207,7 +237,7 @@ final class RangedReadChannel implements ReadableByteChannel {
   }
 
   private void closeFirst() {
-    if (firstOpen) {
+    if (firstOpen && first != null) {
       firstOpen = false;
       if (position < firstLength) {
         first.abort(); // do not drain the rest of an unread body

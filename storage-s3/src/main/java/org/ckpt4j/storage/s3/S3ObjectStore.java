@@ -179,6 +179,15 @@ final class S3ObjectStore implements ObjectStore {
     return RangedReadChannel.open(this, key);
   }
 
+  /** Ranged GETs from {@code offset}, as {@link #open(String)} reads a whole object. */
+  @Override
+  public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
+    }
+    return RangedReadChannel.open(this, key, offset, length);
+  }
+
   /** The size of an object, or empty if there is none. */
   Optional<Long> size(String key) throws IOException {
     try {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -164,16 +165,16 @@ class AwsCliCompatibilityTest {
       }
     }
     assertThat(keys).contains("runs/cli/ckpt4j.json");
-    String weightsKey = keys.stream().filter(k -> k.endsWith("/weights.npy")).findFirst().orElseThrow(
-        () -> new AssertionError("no weights.npy in the listing:\n" + listing));
-    String manifestKey = keys.stream().filter(k -> k.endsWith("/manifest.json")).findFirst().orElseThrow();
-    assertThat(listing).contains(" " + weights.length + " " + weightsKey);
+    // The blobs are stored one after another in one pack object, in the order written.
+    String packKey = keys.stream().filter(k -> k.endsWith("/pack-00000")).findFirst().orElseThrow(
+        () -> new AssertionError("no pack object in the listing:\n" + listing));
+    assertThat(listing).contains(" " + (weights.length + manifest.length) + " " + packKey);
 
-    Path downloaded = dir.resolve("weights.npy");
-    aws("s3", "cp", "s3://" + BUCKET + "/" + weightsKey, downloaded.toString());
-    assertThat(Files.readAllBytes(downloaded)).isEqualTo(weights);
-    assertThat(aws("s3", "cp", "s3://" + BUCKET + "/" + manifestKey, "-")).isEqualTo(
-        new String(manifest, StandardCharsets.UTF_8));
+    Path downloaded = dir.resolve("pack");
+    aws("s3", "cp", "s3://" + BUCKET + "/" + packKey, downloaded.toString());
+    byte[] pack = Files.readAllBytes(downloaded);
+    assertThat(Arrays.copyOfRange(pack, 0, weights.length)).isEqualTo(weights);
+    assertThat(Arrays.copyOfRange(pack, weights.length, pack.length)).isEqualTo(manifest);
     Path logDir = dir.resolve("log");
     aws("s3", "cp", "--recursive", "s3://" + BUCKET + "/runs/cli/log/", logDir.toString());
     List<String> records = new ArrayList<>();
@@ -183,6 +184,6 @@ class AwsCliCompatibilityTest {
       }
     }
     assertThat(records).as("commit log records").anySatisfy(r -> assertThat(r).contains("\"commit\"")
-        .contains("weights.npy").contains("\"epoch\""));
+        .contains("weights.npy").contains("\"epoch\"").contains("\"offset\":" + weights.length));
   }
 }

@@ -1,0 +1,115 @@
+package org.ckpt4j.trainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.StoreOptions;
+
+/**
+ * The {@code export} command: copies the blobs of a backup (verified: sizes and CRC32) into a directory as plain
+ * files, {@code manifest.json} and one {@code .npy} per tensor, which {@code numpy.load} reads. The store packs a
+ * checkpoint's blobs into a few objects, so this is how to get at one tensor with other tools. Read-only: it
+ * neither claims nor changes the backup dir, and works while training runs.
+ */
+final class Export {
+  static final String USAGE = String.join("\n",
+      "usage: java -jar trainer/target/ckpt4j-trainer.jar export --backup-dir URI --to DIR [--previous]",
+      "",
+      "Writes the latest backup in --backup-dir (with --previous: the one before it, kept by --keep-previous)",
+      "into DIR as plain files: manifest.json and one NumPy .npy per tensor. DIR must not hold any of those",
+      "files yet. Every blob is verified (size and CRC32) on the way.");
+
+  private Export() {}
+
+  static int run(String[] argv, PrintStream out, PrintStream err) {
+    String backupDir = null;
+    Path to = null;
+    boolean previous = false;
+    try {
+      for (int k = 1; k < argv.length; k++) {
+        String a = argv[k];
+        switch (a) {
+          case "--help": case "-h":
+            out.println(USAGE);
+            return 0;
+          case "--previous":
+            previous = true;
+            continue;
+          case "--backup-dir": case "--to":
+            if (k + 1 >= argv.length) {
+              throw new IllegalArgumentException(a + " needs a value");
+            }
+            if (a.equals("--to")) {
+              to = Path.of(argv[++k]);
+            } else {
+              backupDir = argv[++k];
+            }
+            continue;
+          default:
+            throw new IllegalArgumentException("unknown option \"" + a + "\" of export");
+        }
+      }
+      if (backupDir == null || to == null) {
+        throw new IllegalArgumentException("export needs --backup-dir URI and --to DIR");
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println("run with export --help for usage");
+      return Main.EXIT_USAGE;
+    }
+    try (CheckpointStore store = CheckpointStores.open(backupDir, StoreOptions.readOnly().build())) {
+      Optional<Checkpoint> cp = previous ? store.previous() : store.latest();
+      if (cp.isEmpty()) {
+        err.println("error: --backup-dir " + backupDir + " holds no " + (previous ? "previous " : "") + "backup"
+            + (previous ? " (one is kept only when training runs with --keep-previous)" : ""));
+        return 1;
+      }
+      long bytes = write(cp.get(), to);
+      Map<String, String> meta = cp.get().metadata();
+      out.println("exported backup #" + cp.get().sequence() + " (epoch " + meta.getOrDefault("epoch", "?")
+          + ", batch " + meta.getOrDefault("batch", "?") + "): " + cp.get().blobs().size() + " files, " + bytes
+          + " bytes, to " + to.toAbsolutePath());
+      return 0;
+    } catch (FileAlreadyExistsException e) {
+      err.println("error: --to " + to + ": " + e.getFile() + " exists; export into an empty directory");
+      return 1;
+    } catch (CheckpointStoreException e) {
+      err.println("error: --backup-dir " + backupDir + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      return 1;
+    } catch (IOException | RuntimeException e) {
+      err.println("error: " + e);
+      return 1;
+    }
+  }
+
+  private static long write(Checkpoint cp, Path to) throws IOException {
+    long total = 0;
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    for (String name : cp.blobs().keySet()) {
+      Path file = to.resolve(name);
+      Files.createDirectories(file.getParent() == null ? to : file.getParent());
+      try (ReadableByteChannel in = cp.openBlob(name);
+          FileChannel outCh = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        while (in.read(buf.clear()) >= 0) {
+          buf.flip();
+          while (buf.hasRemaining()) {
+            total += outCh.write(buf);
+          }
+        }
+      }
+    }
+    return total;
+  }
+}
