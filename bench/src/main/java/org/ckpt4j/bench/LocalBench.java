@@ -20,7 +20,8 @@ import org.ckpt4j.spi.StoreOptions;
 
 /**
  * Local save and restore against the raw limit: a plain {@code FileChannel} write + {@code force(true)} of the
- * same bytes into the same directory, and a plain {@code FileChannel} read into the same direct buffers.
+ * same bytes into the same directory, and a plain {@code FileChannel} read into the same direct buffers, from the
+ * page cache and (as root, see {@link PageCache}) from the disk.
  * Peer and ckpt4j alternate within each repeat so that both see the same machine state.
  */
 final class LocalBench {
@@ -45,6 +46,9 @@ final class LocalBench {
     Stats rawRestore = new Stats();
     Stats restore = new Stats();
     boolean many = shape.count() > 16;
+    Stats rawCold = new Stats();
+    Stats cold = new Stats();
+    boolean canDrop = PageCache.canDrop();
     Stats filesSave = new Stats();
     Stats filesRestore = new Stats();
     List<ByteBuffer> into = new ArrayList<>();
@@ -60,6 +64,14 @@ final class LocalBench {
         double tSave = timeSave(store, tensors);
         double tRawRead = timeRawRestore(raw, into);
         double tRead = timeRestore(store, into);
+        double tRawCold = Double.NaN;
+        double tCold = Double.NaN;
+        if (canDrop) {
+          PageCache.drop();
+          tRawCold = timeRawRestore(raw, into);
+          PageCache.drop();
+          tCold = timeRestore(store, into);
+        }
         Files.delete(raw);
         double tFiles = Double.NaN;
         double tFilesRead = Double.NaN;
@@ -81,10 +93,18 @@ final class LocalBench {
           save.add(shape.total() / MIB / tSave);
           rawRestore.add(shape.total() / MIB / tRawRead);
           restore.add(shape.total() / MIB / tRead);
+          if (canDrop) {
+            rawCold.add(shape.total() / MIB / tRawCold);
+            cold.add(shape.total() / MIB / tCold);
+          }
         }
         System.err.printf("  local %s repeat %d/%d: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f)%s%n",
             shape.label(), r, repeats, shape.total() / MIB / tSave, shape.total() / MIB / tRaw,
             shape.total() / MIB / tRead, shape.total() / MIB / tRawRead, warmup ? " (warm-up, not counted)" : "");
+        if (canDrop) {
+          System.err.printf("  local %s repeat %d/%d: restore from disk (page cache dropped) %.0f MiB/s (raw %.0f)%n",
+              shape.label(), r, repeats, shape.total() / MIB / tCold, shape.total() / MIB / tRawCold);
+        }
       }
       store.delete();
     }
@@ -99,6 +119,12 @@ final class LocalBench {
     if (many) {
       report.compare("local restore " + shape.label(), "MiB/s", restore, "FileChannel read each file",
           filesRestore, true, 0.9);
+    }
+    if (canDrop) {
+      report.compare("local restore " + shape.label() + " from disk", "MiB/s", cold,
+          "FileChannel read, 1 file, page cache dropped", rawCold, true, 0.9);
+    } else {
+      System.err.println("  (restore from disk not measured: dropping the page cache needs root)");
     }
   }
 
