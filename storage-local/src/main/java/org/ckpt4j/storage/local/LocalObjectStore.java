@@ -51,6 +51,7 @@ import org.ckpt4j.spi.StoreAccessException.Reason;
  */
 final class LocalObjectStore implements ObjectStore {
   static final String TMP_PREFIX = ".ckpt4j-tmp-";
+  private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("[A-Za-z0-9._/-]+");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path root;
@@ -93,7 +94,7 @@ final class LocalObjectStore implements ObjectStore {
   }
 
   private Path path(String key) {
-    if (key.isEmpty() || key.startsWith("/") || !key.matches("[A-Za-z0-9._/-]+")) {
+    if (key.isEmpty() || key.startsWith("/") || !KEY.matcher(key).matches()) {
       throw new IllegalArgumentException("invalid object key: " + key);
     }
     Path p = root;
