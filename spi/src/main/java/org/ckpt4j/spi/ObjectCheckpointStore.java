@@ -297,6 +297,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
           other == null ? "unknown" : String.valueOf(other.get("holder")));
     }
     List<Long> after = slots(objects, LOG_DIR);
+    if (!after.contains(seq)) {
+      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the claim record " + slotKey(LOG_DIR,
+          seq) + " was created but is not listed (listed: " + after + "): the storage lists inconsistently, or "
+          + "something else deletes objects in this backup dir; give the run a backup dir of its own", null);
+    }
     if (after.get(after.size() - 1) > seq) {
       objects.delete(slotKey(LOG_DIR, seq));
       throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment",
@@ -1221,6 +1226,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       // A paused writer may have recreated a slot that was pruned long ago: then newer slots exist.
       List<Long> seqs = slots(objects, LOG_DIR);
+      if (!seqs.contains(seq)) {
+        // Created, then gone before this list: only a store that took over prunes records, so this one is fenced.
+        fenced = true;
+        throw fencedError();
+      }
       if (seqs.get(seqs.size() - 1) > seq) {
         for (long s : seqs) {
           if (s > seq) {

@@ -43,10 +43,10 @@ public interface ObjectStore extends Closeable {
   ObjectSink create(String key) throws IOException;
 
   /**
-   * Makes finished streamed objects durable. The protocol calls it once per commit, with every blob of the
-   * checkpoint, before it publishes the commit record. The default does nothing, for backends whose
-   * {@code finish} is durable already; the local backend fsyncs in the background from {@code finish} and
-   * waits here, so that many blobs cost far less than one fsync each in a row.
+   * Makes finished streamed objects durable. The protocol calls it once per commit, with every pack object of
+   * the checkpoint, before it publishes the commit record. The default does nothing, for backends whose
+   * {@code finish} is durable already; the local backend fsyncs in the background (during the write and from
+   * {@code finish}) and waits here, so that several packs cost far less than one fsync each in a row.
    *
    * @throws IOException if any of them could not be made durable (the commit then fails)
    */

@@ -142,6 +142,20 @@ class ObjectCheckpointStoreTest {
   }
 
   @Test
+  void claimRecordNotListedAfterCreating_isAnErrorNamingIt_notACrash() {
+    ObjectStore blindLog = new ForwardingObjectStore(objects) {
+      @Override
+      public List<String> list(String prefix) throws IOException {
+        List<String> keys = new java.util.ArrayList<>(super.list(prefix));
+        keys.removeIf(k -> k.startsWith("log/"));
+        return keys;
+      }
+    };
+    assertThatThrownBy(() -> open(blindLog, "run-a", false)).isInstanceOf(StoreAccessException.class)
+        .hasMessageContaining("log/00000000000000000001.json was created but is not listed");
+  }
+
+  @Test
   void commit_thenLatestReturnsItVerified() throws IOException {
     try (CheckpointStore store = open("run-a", false)) {
       assertThat(store.latest()).isEmpty();
