@@ -43,7 +43,8 @@ final class S3Bench {
       report.note("S3 " + label + ": the aws CLI is not installed (apt-get install awscli): no peer, not run");
       return;
     }
-    Path serverDir = Files.createDirectories(dir.resolve("s3proxy"));
+    // Absolute: S3Proxy's filesystem-nio2 store with a relative basedir lists nothing (objects are stored).
+    Path serverDir = Files.createDirectories(dir.resolve("s3proxy")).toAbsolutePath();
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", serverDir.toString());
     S3Proxy proxy = S3Proxy.builder().blobStore(BlobStores.create("filesystem-nio2", props))
