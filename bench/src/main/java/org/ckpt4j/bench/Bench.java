@@ -44,6 +44,7 @@ public final class Bench {
     if (repeats < 1) {
       throw new IllegalArgumentException("--repeats (" + repeats + ") must be at least 1");
     }
+    dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
     System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up), data in %s, %d cores, java %s%n",
         repeats, dir.toAbsolutePath(), Runtime.getRuntime().availableProcessors(), System.getProperty(
             "java.version"));

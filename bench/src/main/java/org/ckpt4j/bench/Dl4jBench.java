@@ -4,7 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -130,16 +129,15 @@ final class Dl4jBench {
 
   private static void restoreNpy(CheckpointStore store, Map<String, INDArray> into) throws IOException {
     Checkpoint cp = store.latest().orElseThrow();
-    for (Map.Entry<String, INDArray> e : into.entrySet()) {
-      try (ReadableByteChannel ch = cp.openBlob(e.getKey())) {
-        ByteBuffer header = ByteBuffer.allocate(npyHeader(e.getValue()).remaining());
-        LocalBench.readFully(ch, header);
-        LocalBench.readFully(ch, e.getValue().data().asNio());
-        if (ch.read(ByteBuffer.allocate(1)) != -1) {
-          throw new IOException("blob longer than expected: " + e.getKey());
-        }
+    cp.readBlobs(into.keySet(), (name, ch) -> {
+      INDArray a = into.get(name);
+      ByteBuffer header = ByteBuffer.allocate(npyHeader(a).remaining());
+      LocalBench.readFully(ch, header);
+      LocalBench.readFully(ch, a.data().asNio());
+      if (ch.read(ByteBuffer.allocate(1)) != -1) {
+        throw new IOException("blob longer than expected: " + name);
       }
-    }
+    });
   }
 
   /** A NumPy 1.0 header for a C-order little-endian float32 array, padded to 64 bytes. */

@@ -1,8 +1,10 @@
 package org.ckpt4j.spi;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 
 /**
@@ -35,4 +37,41 @@ public interface Checkpoint {
    * @throws CorruptCheckpointException if the blob is missing although this checkpoint is current
    */
   ReadableByteChannel openBlob(String name) throws IOException;
+
+  /**
+   * Reads several blobs, each through a verifying channel like {@link #openBlob}'s, handed to {@code reader} one
+   * after another in the order they are stored (not necessarily the order given). The store may read them in
+   * one stream (blobs stored together are then one open, or one ranged GET, instead of one each), which makes
+   * restoring many small tensors several times faster. A channel is valid only during its {@code read} call;
+   * what the reader leaves unread is read and verified before the next blob. The default opens each blob in
+   * turn.
+   *
+   * @throws java.util.NoSuchElementException if a name is not a blob of this checkpoint (before any read)
+   * @throws SupersededCheckpointException if a newer commit removed this checkpoint's data
+   * @throws CorruptCheckpointException if a blob fails verification or is missing although this checkpoint
+   *     is current
+   */
+  default void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
+    for (String name : names) {
+      if (!blobs().containsKey(name)) {
+        throw new java.util.NoSuchElementException("checkpoint #" + sequence() + " has no blob \"" + name + "\"");
+      }
+    }
+    for (String name : names) {
+      try (ReadableByteChannel ch = openBlob(name)) {
+        reader.read(name, ch);
+        ByteBuffer rest = ByteBuffer.allocate(8192);
+        while (ch.read(rest.clear()) >= 0) {
+          // drain: verification happens at the end
+        }
+      }
+    }
+  }
+
+  /** Receives one blob of {@link #readBlobs}. */
+  @FunctionalInterface
+  interface BlobReader {
+    /** Reads (some or all of) the blob; the channel is closed by the caller. */
+    void read(String name, ReadableByteChannel blob) throws IOException;
+  }
 }

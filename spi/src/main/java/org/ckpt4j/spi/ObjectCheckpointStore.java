@@ -15,6 +15,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -729,6 +730,75 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     }
 
+    /** Blobs stored in the same pack are read in one ranged stream, in offset order. */
+    @Override
+    public void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
+      Map<Long, List<String>> byPack = new TreeMap<>();
+      for (String name : names) {
+        long[] e = blobs.get(name);
+        if (e == null) {
+          throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
+              + blobs.keySet() + ")");
+        }
+        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(name);
+      }
+      for (Map.Entry<Long, List<String>> group : byPack.entrySet()) {
+        List<String> inPack = group.getValue();
+        if (group.getKey() < 0) {
+          Checkpoint.super.readBlobs(inPack, reader); // records from before packs: an object per blob
+          continue;
+        }
+        inPack.sort(java.util.Comparator.comparingLong(n -> blobs.get(n)[3]));
+        long start = blobs.get(inPack.get(0))[3];
+        long end = 0;
+        for (String n : inPack) {
+          end = Math.max(end, blobs.get(n)[3] + blobs.get(n)[0]);
+        }
+        String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
+        ReadableByteChannel pack;
+        try {
+          pack = objects.open(key, start, end - start);
+        } catch (NoSuchFileException e) {
+          throw missing(key);
+        }
+        try (ReadableByteChannel in = pack) {
+          long position = start;
+          ByteBuffer scratch = null;
+          for (String n : inPack) {
+            long[] e = blobs.get(n);
+            for (long gap = e[3] - position; gap > 0; ) { // blobs not asked for
+              scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
+              scratch.clear().limit((int) Math.min(scratch.capacity(), gap));
+              int r = readOrMissing(in, scratch, key);
+              if (r < 0) {
+                break; // the pack is short: the blob's channel reports the truncation
+              }
+              gap -= r;
+              position += r;
+            }
+            VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e[0]), key, e[0], e[1],
+                this);
+            try (ReadableByteChannel view = new Unclosable(blob)) {
+              reader.read(n, view);
+            }
+            scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
+            while (blob.read(scratch.clear()) >= 0) {
+              // the rest of the blob, verified at its end
+            }
+            position = Math.max(position, e[3] + blob.read);
+          }
+        }
+      }
+    }
+
+    private int readOrMissing(ReadableByteChannel in, ByteBuffer dst, String key) throws IOException {
+      try {
+        return in.read(dst);
+      } catch (NoSuchFileException e) {
+        throw missing(key);
+      }
+    }
+
     /** Superseded if a newer commit exists, else corrupt: the data of the current checkpoint is gone. */
     CheckpointStoreException missing(String key) throws IOException {
       // Data is removed only after a newer commit (or a delete) was recorded; records seen in the listing but
@@ -757,6 +827,34 @@ final class ObjectCheckpointStore implements CheckpointStore {
     @Override
     public String toString() {
       return "Checkpoint#" + seq + "[" + id + ", " + blobs.size() + " blobs]";
+    }
+  }
+
+  /** A view of a channel whose close does not close it (a blob's window of a shared pack stream). */
+  private static final class Unclosable implements ReadableByteChannel {
+    private final ReadableByteChannel in;
+    private boolean closed;
+
+    Unclosable(ReadableByteChannel in) {
+      this.in = in;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (closed) {
+        throw new ClosedChannelException();
+      }
+      return in.read(dst);
+    }
+
+    @Override
+    public boolean isOpen() {
+      return !closed && in.isOpen();
+    }
+
+    @Override
+    public void close() {
+      closed = true;
     }
   }
 
@@ -881,7 +979,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   static String packName(int index) {
-    return String.format("pack-%05d", index);
+    String digits = Integer.toString(index);
+    return "pack-" + "00000".substring(Math.min(5, digits.length())) + digits;
   }
 
   private final class Writer implements CheckpointWriter {

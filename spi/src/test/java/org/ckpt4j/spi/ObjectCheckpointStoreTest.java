@@ -76,6 +76,67 @@ class ObjectCheckpointStoreTest {
   }
 
   @Test
+  void readBlobs_streamsEachPackOnce_inStorageOrder_skippingBlobsNotAsked_andVerifiesWhatIsLeftUnread()
+      throws IOException {
+    Map<String, String> blobs = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 50; i++) {
+      blobs.put("t" + i, "tensor " + i + " " + "y".repeat(i * 3));
+    }
+    java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+    ObjectStore counting = new ForwardingObjectStore(objects) {
+      @Override
+      public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+        opens.incrementAndGet();
+        return super.open(key, offset, length);
+      }
+    };
+    try (CheckpointStore store = open(counting, "run-a", false)) {
+      write(store, blobs);
+      Checkpoint cp = store.latest().orElseThrow();
+      List<String> asked = List.of("t40", "t3", "t17", "t4", "t49");
+      List<String> order = new java.util.ArrayList<>();
+      Map<String, String> got = new java.util.HashMap<>();
+      cp.readBlobs(asked, (name, ch) -> {
+        order.add(name);
+        got.put(name, new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8));
+      });
+      assertThat(opens).hasValue(1);
+      assertThat(order).containsExactly("t3", "t4", "t17", "t40", "t49");
+      asked.forEach(n -> assertThat(got.get(n)).isEqualTo(blobs.get(n)));
+      // a reader that reads nothing of one blob still gets the others
+      List<String> seen = new java.util.ArrayList<>();
+      cp.readBlobs(List.of("t1", "t2"), (name, ch) -> {
+        if (name.equals("t2")) {
+          seen.add(new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8));
+        }
+      });
+      assertThat(seen).containsExactly(blobs.get("t2"));
+      assertThatThrownBy(() -> cp.readBlobs(List.of("t1", "nope"), (n, ch) -> { }))
+          .isInstanceOf(java.util.NoSuchElementException.class).hasMessageContaining("nope");
+
+      // a flipped byte in a blob the reader skips is still found
+      String key = objects.list("data/").get(0);
+      byte[] raw = objects.get(key).orElseThrow();
+      byte[] t5 = blobs.get("t5").getBytes(StandardCharsets.UTF_8);
+      int at = indexOf(raw, t5);
+      raw[at + 2] ^= 0x20;
+      objects.put(key, raw);
+      assertThatThrownBy(() -> cp.readBlobs(List.of("t4", "t5", "t6"), (n, ch) -> { }))
+          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("CRC32");
+      assertThat(read(cp, "t6")).isEqualTo(blobs.get("t6"));
+    }
+  }
+
+  private static int indexOf(byte[] bytes, byte[] part) {
+    for (int i = 0; i + part.length <= bytes.length; i++) {
+      if (java.util.Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
   void blobsOpenAtTheSameTime_goToSeparatePacks_andAFullPackTakesNoMore() throws IOException {
     byte[] big = new byte[(int) ObjectCheckpointStore.PACK_ROLL];
     big[big.length - 1] = 7;
