@@ -888,7 +888,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
         do {
           int limit = dst.limit();
           int start = dst.position();
-          dst.limit(Math.min(limit, start + Checksums.CHUNK));
+          // Chunks of an eighth of what is left (at least Checksums.CHUNK): large reads at first (a disk reads
+          // large requests faster), small ones at the end, so the checksum of the last chunk costs little.
+          long chunk = Math.max(Checksums.CHUNK, Math.min(Integer.MAX_VALUE, (size - read) / 8));
+          dst.limit((int) Math.min(limit, start + chunk));
           int r;
           try {
             r = in.read(dst);
