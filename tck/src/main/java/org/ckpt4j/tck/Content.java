@@ -208,6 +208,23 @@ final class Content {
         verifyBlob(label, e.getKey(), ch, e.getValue()[0], e.getValue()[1]);
       }
     }
+    // and all at once, as a restore reads them (R4 holds for readBlobs too)
+    Map<String, Integer> seen = new TreeMap<>();
+    cp.readBlobs(blobs.keySet(), (name, ch) -> {
+      seen.merge(name, 1, Integer::sum);
+      long[] v = blobs.get(name);
+      if (v == null) {
+        throw new AssertionError("checkpoint " + label + ": readBlobs handed over blob \"" + name
+            + "\", which was not asked for");
+      }
+      verifyBlob(label, name, ch, v[0], v[1]);
+    });
+    Map<String, Integer> once = new TreeMap<>();
+    blobs.keySet().forEach(n -> once.put(n, 1));
+    if (!seen.equals(once)) {
+      throw new AssertionError("checkpoint " + label + ": readBlobs should hand over each blob asked for once: "
+          + "asked " + blobs.keySet() + ", handed over " + seen);
+    }
   }
 
   static void verifyBlob(String label, String name, ReadableByteChannel ch, long size, long seed)
