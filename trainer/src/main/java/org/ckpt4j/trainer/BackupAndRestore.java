@@ -40,11 +40,17 @@ import org.slf4j.LoggerFactory;
  *       {@code keepPrevious(true)} it falls back to the previous one and logs a warning; otherwise {@code fit}
  *       fails. It never silently starts over on top of an existing backup.</li>
  *   <li><b>Async save</b> ({@code asyncSave(true)}): training blocks only while the state is copied once into
- *       memory; the copy is written and committed on a background thread ({@link AsyncCommitter}). At most one
- *       save is in flight: a save that comes due while the previous one is still being written first waits for
- *       it (none is dropped or superseded). Crash safety is unchanged: the latest backup moves only once a
- *       background commit has made the data durable, so a crash during a background save resumes from the
- *       save before it. A background save that fails is reported by the next save or by the end of the fit.</li>
+ *       memory, straight from the arrays into a snapshot buffer; the copy is written and committed on a
+ *       background thread ({@link AsyncCommitter}), byte for byte what a synchronous save writes. The snapshot
+ *       buffers are two sets of direct memory the size of the state, allocated when the fit begins (the model's
+ *       and optimizer's tensors; the data order and callbacks' tensors at the first save) and reused by every
+ *       save (a buffer grows if its tensor does), so a save neither allocates nor zero-fills. At most one save
+ *       is in flight: a save that comes due while the previous one is still being written copies the state into
+ *       the other set, then waits for the previous save to finish (none is dropped or superseded); a set is
+ *       refilled only once the save that read it is done, so a snapshot never changes while it is written.
+ *       Crash safety is unchanged: the latest backup moves only once a background commit has made the data
+ *       durable, so a crash during a background save resumes from the save before it. A background save that
+ *       fails is reported by the next save or by the end of the fit.</li>
  *   <li><b>When fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default); otherwise
  *       the final state is saved (unless {@code SaveFreq.NEVER}).</li>
  * </ul>
@@ -65,6 +71,7 @@ public final class BackupAndRestore implements Callback {
   // per fit
   private CheckpointStore store;
   private AsyncCommitter committer;
+  private SnapshotBuffers snapshots;
   private long savedAtStep = -1;
   private int savedAtEpoch = -1;
   /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
@@ -136,6 +143,7 @@ public final class BackupAndRestore implements Callback {
     savesWritten = 0;
     Fingerprint fp = run.fingerprint();
     store = givenStore != null ? checkGiven(fp) : open(fp);
+    snapshots = null;
     Optional<Checkpoint> latest;
     try {
       latest = store.latest();
@@ -156,6 +164,13 @@ public final class BackupAndRestore implements Callback {
         LOG.warn("{}: the backup is at epoch {}, not before the requested {} epochs: nothing left to train",
             store.uri(), run.epoch, run.epochs);
       }
+    }
+    if (asyncSave && saveFreq != SaveFreq.NEVER) {
+      // prepared now, not at the first saves, so that no save stalls training for more than the others
+      committer = new AsyncCommitter(store);
+      snapshots = new SnapshotBuffers();
+      snapshots.reserve(run.modelTensors());
+      run.prepareCapture();
     }
   }
 
@@ -251,6 +266,7 @@ public final class BackupAndRestore implements Callback {
             e.toString());
       }
     }
+    snapshots = null;
     CheckpointStore s = store;
     store = null;
     if (s != null && givenStore == null) {
@@ -264,7 +280,12 @@ public final class BackupAndRestore implements Callback {
       if (committer == null) {
         committer = new AsyncCommitter(store);
       }
-      committer.submit(snapshot.toBuffers(), snapshot.metadata);
+      if (snapshots == null) {
+        snapshots = new SnapshotBuffers();
+      }
+      // the copy of this save overlaps the write of the previous one, which submit then waits for
+      SnapshotBuffers.BufferSet set = snapshots.acquire();
+      set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata));
     } else {
       Checkpoint cp = snapshot.writeTo(store);
       LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch,
@@ -389,7 +410,8 @@ public final class BackupAndRestore implements Callback {
 
     /**
      * Write backups on a background thread while training goes on (default false): training blocks only for
-     * one in-memory copy of the state, and for the previous save if it is still in flight.
+     * one in-memory copy of the state, and for the previous save if it is still in flight. Takes direct memory
+     * for two copies of the state, from the start of the fit to its end.
      */
     public Builder asyncSave(boolean async) {
       this.asyncSave = async;

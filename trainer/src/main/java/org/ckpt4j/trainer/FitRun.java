@@ -6,6 +6,8 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +45,14 @@ final class FitRun {
   final BackupAndRestore backup;
   private final ProgressBar progress;
   final History history = new History();
+  private Fingerprint fingerprint;
+  /** What every checkpoint of this fit records that cannot change during it, formatted once (a save's stall). */
+  private String encodedFingerprint;
+  private Map<String, Object> numericEnvironment;
+  private String optimizerConfig;
+  private final Map<String, TensorEntry> tensorEntries = new HashMap<>();
+  private int[] orderTensorOf;
+  private INDArray orderTensor;
 
   // the position: what a checkpoint captures
   int epoch;
@@ -260,8 +270,16 @@ final class FitRun {
     return logs;
   }
 
+  /**
+   * The run's identity, computed once per fit: it hashes all of x and y, which would otherwise cost every save
+   * (and every async save's stall) a pass over the data set. The store's owner identity is fixed when the fit
+   * begins, so x and y must not change during it anyway.
+   */
   Fingerprint fingerprint() {
-    return Fingerprint.of(model, x, y, batchSize, shuffle);
+    if (fingerprint == null) {
+      fingerprint = Fingerprint.of(model, x, y, batchSize, shuffle);
+    }
+    return fingerprint;
   }
 
   // ---- checkpoint content ----
@@ -275,22 +293,55 @@ final class FitRun {
     return names;
   }
 
-  /** Captures the current position and state, referencing the live arrays (valid until training continues). */
-  TrainingSnapshot capture() {
+  /** The live parameters and optimizer slots by blob name, in the order a checkpoint holds them. */
+  Map<String, INDArray> modelTensors() {
     Map<String, INDArray> tensors = new LinkedHashMap<>();
-    Map<String, Object> shapes = new LinkedHashMap<>();
     List<String> names = paramNames();
     List<INDArray> params = model.params();
     OptimizerState opt = model.optimizerState;
+    String[] slotNames = opt.slotNames();
     for (int k = 0; k < names.size(); k++) {
-      put(tensors, shapes, "model/" + names.get(k) + ".npy", params.get(k));
-      String[] slotNames = opt.slotNames();
+      tensors.put("model/" + names.get(k) + ".npy", params.get(k));
       for (int s = 0; s < slotNames.length; s++) {
-        put(tensors, shapes, "optimizer/" + names.get(k) + "." + slotNames[s] + ".npy", opt.slots.get(k)[s]);
+        tensors.put("optimizer/" + names.get(k) + "." + slotNames[s] + ".npy", opt.slots.get(k)[s]);
       }
     }
+    return tensors;
+  }
+
+  /**
+   * Computes what every capture of this fit repeats: the encoded identity, the numeric environment, the
+   * manifest entries of the model's tensors. Done by the first capture otherwise; an async save calls it when
+   * the fit begins, so that its first save stalls training no longer than the others.
+   */
+  void prepareCapture() {
+    if (encodedFingerprint == null) {
+      encodedFingerprint = fingerprint().encoded();
+      numericEnvironment = Collections.unmodifiableMap(NumericEnvironment.current());
+      optimizerConfig = model.optimizer().toString();
+    }
+    for (Map.Entry<String, INDArray> e : modelTensors().entrySet()) {
+      tensorEntry(e.getKey(), e.getValue());
+    }
+  }
+
+  /** Captures the current position and state, referencing the live arrays (valid until training continues). */
+  TrainingSnapshot capture() {
+    if (encodedFingerprint == null) {
+      prepareCapture();
+    }
+    Map<String, INDArray> tensors = new LinkedHashMap<>();
+    Map<String, Object> shapes = new LinkedHashMap<>();
+    OptimizerState opt = model.optimizerState;
+    for (Map.Entry<String, INDArray> e : modelTensors().entrySet()) {
+      put(tensors, shapes, e.getKey(), e.getValue());
+    }
     if (order != null) {
-      put(tensors, shapes, "data/order.npy", Nd4j.createFromArray(order));
+      if (orderTensorOf != order) { // the epoch's order never changes in place: one array per epoch
+        orderTensor = Nd4j.createFromArray(order);
+        orderTensorOf = order;
+      }
+      put(tensors, shapes, "data/order.npy", orderTensor);
     }
     Map<String, Object> callbackStates = new LinkedHashMap<>();
     for (StatefulCallback c : stateful) {
@@ -307,8 +358,8 @@ final class FitRun {
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", FORMAT);
-    m.put("fingerprint", fingerprint().encoded());
-    m.put("numericEnvironment", NumericEnvironment.current());
+    m.put("fingerprint", encodedFingerprint);
+    m.put("numericEnvironment", numericEnvironment);
     Map<String, Object> position = new LinkedHashMap<>();
     position.put("epoch", (long) epoch);
     position.put("batch", (long) batch);
@@ -324,7 +375,7 @@ final class FitRun {
     rng.put("node", Nd4j.getRandom().nodeState());
     m.put("rng", rng);
     Map<String, Object> optimizer = new LinkedHashMap<>();
-    optimizer.put("config", model.optimizer().toString());
+    optimizer.put("config", optimizerConfig);
     optimizer.put("step", opt.step);
     optimizer.put("learningRate", opt.learningRate);
     m.put("optimizer", optimizer);
@@ -338,16 +389,36 @@ final class FitRun {
     return new TrainingSnapshot(m, tensors, metadata);
   }
 
-  private static void put(Map<String, INDArray> tensors, Map<String, Object> shapes, String name, INDArray a) {
+  private void put(Map<String, INDArray> tensors, Map<String, Object> shapes, String name, INDArray a) {
     tensors.put(name, a);
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("dtype", Npy.descr(a.dataType()));
-    List<Object> shape = new ArrayList<>();
-    for (long s : a.shape()) {
-      shape.add(s);
+    shapes.put(name, tensorEntry(name, a));
+  }
+
+  private JsonCodec.Raw tensorEntry(String name, INDArray a) {
+    TensorEntry entry = tensorEntries.get(name);
+    if (entry == null || entry.array != a) { // an array keeps its type and shape: its entry is encoded once
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("dtype", Npy.descr(a.dataType()));
+      List<Object> shape = new ArrayList<>();
+      for (long s : a.shape()) {
+        shape.add(s);
+      }
+      d.put("shape", shape);
+      entry = new TensorEntry(a, new JsonCodec.Raw(d));
+      tensorEntries.put(name, entry);
     }
-    d.put("shape", shape);
-    shapes.put(name, d);
+    return entry.json;
+  }
+
+  /** A tensor's manifest entry {@code {"dtype": ..., "shape": [...]}}, as JSON, for the array it describes. */
+  private static final class TensorEntry {
+    final INDArray array;
+    final JsonCodec.Raw json;
+
+    TensorEntry(INDArray array, JsonCodec.Raw json) {
+      this.array = array;
+      this.json = json;
+    }
   }
 
   /**

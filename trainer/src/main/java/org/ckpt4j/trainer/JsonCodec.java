@@ -19,6 +19,18 @@ final class JsonCodec {
     this.s = s;
   }
 
+  /**
+   * A value that is already JSON text, written as is: for parts of a manifest that repeat from save to save,
+   * encoded once (an async save's stall). Parsing never produces one.
+   */
+  static final class Raw {
+    final String json;
+
+    Raw(Object value) {
+      this.json = write(value);
+    }
+  }
+
   static byte[] bytes(Object value) {
     return write(value).getBytes(StandardCharsets.UTF_8);
   }
@@ -34,6 +46,8 @@ final class JsonCodec {
       sb.append("null");
     } else if (v instanceof String) {
       writeString(sb, (String) v);
+    } else if (v instanceof Raw) {
+      sb.append(((Raw) v).json);
     } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
       sb.append(((Number) v).longValue());
     } else if (v instanceof Double || v instanceof Float) {
@@ -75,22 +89,24 @@ final class JsonCodec {
 
   private static void writeString(StringBuilder sb, String str) {
     sb.append('"');
+    int plain = 0; // the characters from here to k need no escape: appended in one go (an async save's stall)
     for (int k = 0; k < str.length(); k++) {
       char c = str.charAt(k);
+      if (c != '"' && c != '\\' && c >= 0x20) {
+        continue;
+      }
+      sb.append(str, plain, k);
+      plain = k + 1;
       switch (c) {
         case '"': sb.append("\\\""); break;
         case '\\': sb.append("\\\\"); break;
         case '\n': sb.append("\\n"); break;
         case '\r': sb.append("\\r"); break;
         case '\t': sb.append("\\t"); break;
-        default:
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
+        default: sb.append(String.format("\\u%04x", (int) c));
       }
     }
+    sb.append(str, plain, str.length());
     sb.append('"');
   }
 

@@ -83,9 +83,14 @@ final class Npy {
     return nio.duplicate().position((int) start).limit((int) (start + bytes)).slice();
   }
 
+  /** Whether {@link #dataView} can view the array as is: C order, not a view, owning exactly its elements. */
+  static boolean isDense(INDArray arr) {
+    return arr.ordering() == 'c' && !arr.isView() && arr.data().length() == arr.length();
+  }
+
   /** Writes an array as one {@code .npy} blob. */
   static void write(WritableByteChannel ch, INDArray arr) throws IOException {
-    INDArray dense = arr.ordering() == 'c' && !arr.isView() && arr.data().length() == arr.length() ? arr : arr.dup('c');
+    INDArray dense = isDense(arr) ? arr : arr.dup('c');
     writeFully(ch, header(dense.dataType(), dense.shape()));
     writeFully(ch, dataView(dense));
   }

@@ -3,7 +3,6 @@ package org.ckpt4j.trainer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
@@ -12,10 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The content of one checkpoint, captured at a batch or epoch boundary: {@code manifest.json} plus one
- * {@code .npy} blob per tensor, and the commit metadata. Saving is two separate steps so that a background
- * save can reuse the first: {@link #writeTo} streams the live arrays straight from their native buffers (no
- * copy; training must wait), while {@link #toBuffers()} makes the one copy a save that runs beside training
- * needs (for {@link org.ckpt4j.spi.AsyncCommitter}).
+ * {@code .npy} blob per tensor, and the commit metadata. The tensors are the live arrays (valid until training
+ * continues). A synchronous save streams them straight from their native buffers with {@link #writeTo} (no
+ * copy; training waits for the write); an async save copies them once into {@link SnapshotBuffers} and writes
+ * that copy in the background, the same bytes.
  */
 final class TrainingSnapshot {
   static final String MANIFEST = "manifest.json";
@@ -42,20 +41,5 @@ final class TrainingSnapshot {
       }
       return w.commit(metadata);
     }
-  }
-
-  /** Independent copies of every blob (header and data of each tensor in one direct buffer), in write order. */
-  Map<String, ByteBuffer> toBuffers() {
-    Map<String, ByteBuffer> blobs = new LinkedHashMap<>();
-    for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-      INDArray a = e.getValue();
-      ByteBuffer header = Npy.header(a.dataType(), a.shape());
-      ByteBuffer data = Npy.dataView(a.ordering() == 'c' && !a.isView() ? a : a.dup('c'));
-      ByteBuffer copy = ByteBuffer.allocateDirect(header.remaining() + data.remaining());
-      copy.put(header).put(data).flip();
-      blobs.put(e.getKey(), copy);
-    }
-    blobs.put(MANIFEST, ByteBuffer.wrap(JsonCodec.bytes(manifest)));
-    return blobs;
   }
 }
