@@ -454,33 +454,53 @@ final class FitRun {
       List<INDArray> params = model.params();
       OptimizerState opt = model.optimizerState;
       String[] slotNames = opt.slotNames();
-      List<INDArray> newParams = new ArrayList<>();
-      List<INDArray[]> newSlots = new ArrayList<>();
+      // Every tensor this run needs, read in one pass (Checkpoint.readBlobs: one stream per pack, each verified).
+      Map<String, TensorSpec> wanted = new LinkedHashMap<>();
       for (int k = 0; k < names.size(); k++) {
-        newParams.add(readTensor(cp, uri, "model/" + names.get(k) + ".npy", params.get(k).shape(), DataType.FLOAT));
-        INDArray[] s = new INDArray[slotNames.length];
-        for (int j = 0; j < slotNames.length; j++) {
-          s[j] = readTensor(cp, uri, "optimizer/" + names.get(k) + "." + slotNames[j] + ".npy",
-              params.get(k).shape(), DataType.FLOAT);
+        wanted.put("model/" + names.get(k) + ".npy", new TensorSpec(params.get(k).shape(), DataType.FLOAT));
+        for (String slot : slotNames) {
+          wanted.put("optimizer/" + names.get(k) + "." + slot + ".npy", new TensorSpec(params.get(k).shape(),
+              DataType.FLOAT));
         }
-        newSlots.add(s);
       }
-      int[] newOrder = null;
       if (cp.blobs().containsKey("data/order.npy")) {
-        newOrder = readTensor(cp, uri, "data/order.npy", new long[] {samples}, DataType.INT).toIntVector();
+        wanted.put("data/order.npy", new TensorSpec(new long[] {samples}, DataType.INT));
       }
       Map<String, Object> cbs = (Map<String, Object>) m.get("callbacks");
-      Map<StatefulCallback, CallbackState> states = new LinkedHashMap<>();
+      Map<StatefulCallback, List<String>> callbackTensors = new LinkedHashMap<>();
       for (StatefulCallback c : stateful) {
         Map<String, Object> entry = (Map<String, Object>) cbs.get(c.stateKey());
         if (entry == null) {
           LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", uri, c.stateKey());
           continue;
         }
-        Map<String, INDArray> t = new LinkedHashMap<>();
+        List<String> tensorNames = new ArrayList<>();
         for (Object n : (List<Object>) entry.get("tensors")) {
-          t.put((String) n, readTensor(cp, uri, "callbacks/" + c.stateKey() + "/" + n + ".npy", null, null));
+          tensorNames.add((String) n);
+          wanted.put("callbacks/" + c.stateKey() + "/" + n + ".npy", new TensorSpec(null, null));
         }
+        callbackTensors.put(c, tensorNames);
+      }
+      Map<String, INDArray> read = readTensors(cp, uri, wanted);
+      List<INDArray> newParams = new ArrayList<>();
+      List<INDArray[]> newSlots = new ArrayList<>();
+      for (int k = 0; k < names.size(); k++) {
+        newParams.add(read.get("model/" + names.get(k) + ".npy"));
+        INDArray[] s = new INDArray[slotNames.length];
+        for (int j = 0; j < slotNames.length; j++) {
+          s[j] = read.get("optimizer/" + names.get(k) + "." + slotNames[j] + ".npy");
+        }
+        newSlots.add(s);
+      }
+      int[] newOrder = wanted.containsKey("data/order.npy") ? read.get("data/order.npy").toIntVector() : null;
+      Map<StatefulCallback, CallbackState> states = new LinkedHashMap<>();
+      for (Map.Entry<StatefulCallback, List<String>> e : callbackTensors.entrySet()) {
+        StatefulCallback c = e.getKey();
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (String n : e.getValue()) {
+          t.put(n, read.get("callbacks/" + c.stateKey() + "/" + n + ".npy"));
+        }
+        Map<String, Object> entry = (Map<String, Object>) cbs.get(c.stateKey());
         states.put(c, CallbackState.restored((Map<String, Object>) entry.get("values"), t));
       }
       for (String key : cbs.keySet()) {
@@ -525,14 +545,22 @@ final class FitRun {
     }
   }
 
-  private static INDArray readTensor(Checkpoint cp, URI uri, String name, long[] shape, DataType type)
+  /** The shape and type a tensor blob must have ({@code null}: any). */
+  private record TensorSpec(long[] shape, DataType type) {}
+
+  private static Map<String, INDArray> readTensors(Checkpoint cp, URI uri, Map<String, TensorSpec> wanted)
       throws IOException {
-    if (!cp.blobs().containsKey(name)) {
-      throw new CorruptCheckpointException(uri, name, "missing from checkpoint #" + cp.sequence());
+    for (String name : wanted.keySet()) {
+      if (!cp.blobs().containsKey(name)) {
+        throw new CorruptCheckpointException(uri, name, "missing from checkpoint #" + cp.sequence());
+      }
     }
-    try (ReadableByteChannel ch = cp.openBlob(name)) {
-      return Npy.read(ch, uri, name, type, shape);
-    }
+    Map<String, INDArray> read = new java.util.HashMap<>();
+    cp.readBlobs(wanted.keySet(), (name, ch) -> {
+      TensorSpec spec = wanted.get(name);
+      read.put(name, Npy.read(ch, uri, name, spec.type(), spec.shape()));
+    });
+    return read;
   }
 
   private static byte[] readAll(Checkpoint cp, String name, URI uri) throws IOException {
