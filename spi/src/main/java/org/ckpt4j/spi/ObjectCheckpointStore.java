@@ -189,7 +189,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       store.writeLease();
       List<Map<String, Object>> kept = store.retainedCommits();
       store.lastCommitted = kept.isEmpty() || kept.get(0).get("id") == null ? null : kept.get(0);
-      store.prune(kept, slots(objects, LOG_DIR), true);
+      store.prune(kept, slots(objects, LOG_DIR), true, Long.MAX_VALUE);
       String id = storeId;
       objects.purgeIncomplete(k -> isOursByName(id, k));
     } catch (IOException | RuntimeException e) {
@@ -1352,9 +1352,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (options.keepPrevious() && lastCommitted != null) {
         kept.add(lastCommitted);
       }
+      // The superseded commit's record stays until the next commit (its data goes now): a reader whose listing
+      // is not a snapshot (it may miss the record created and the one deleted during the listing) still finds
+      // a commit, and gets SupersededCheckpointException from its blobs, never an empty backup dir.
+      long keepRecordsFrom = lastCommitted == null ? seq : (Long) lastCommitted.get("seq");
       lastCommitted = committed;
       try {
-        prune(kept, seqs, false);
+        prune(kept, seqs, false, keepRecordsFrom);
       } catch (IOException e) {
         // The checkpoint is committed; leftovers are removed by the next commit or open.
         LOG.warn("{}: could not remove superseded data ({}); the next commit retries", uri, e.toString());
@@ -1387,10 +1391,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   /**
-   * Removes log records (of {@code logSeqs}) older than the oldest kept commit, unreferenced data and, with
-   * {@code leases}, the leases of earlier claims.
+   * Removes log records (of {@code logSeqs}) older than the oldest kept commit and than
+   * {@code keepRecordsFrom}, unreferenced data and, with {@code leases}, the leases of earlier claims.
    */
-  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean leases) throws IOException {
+  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean leases, long keepRecordsFrom)
+      throws IOException {
     long oldestKept = knownHead;
     Set<String> keptIds = new java.util.HashSet<>();
     for (Map<String, Object> rec : kept) {
@@ -1403,7 +1408,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     // Records first (small), then data: a backend may free large data in the background, and small deletes
     // queued behind that would wait for it.
     for (long seq : logSeqs) {
-      if (seq < oldestKept && seq != epoch) {
+      if (seq < oldestKept && seq < keepRecordsFrom && seq != epoch) {
         objects.delete(slotKey(LOG_DIR, seq));
       }
     }
