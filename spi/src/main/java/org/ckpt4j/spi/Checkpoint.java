@@ -40,7 +40,8 @@ public interface Checkpoint {
 
   /**
    * Reads several blobs, each through a verifying channel like {@link #openBlob}'s, handed to {@code reader} one
-   * after another in the order they are stored (not necessarily the order given). The store may read them in
+   * after another in the order they are stored (not necessarily the order given; a name given twice is handed
+   * over once). The store may read them in
    * one stream (blobs stored together are then one open, or one ranged GET, instead of one each), which makes
    * restoring many small tensors several times faster. A channel is valid only during its {@code read} call;
    * what the reader leaves unread is read and verified before the next blob. The default opens each blob in
@@ -57,7 +58,7 @@ public interface Checkpoint {
         throw new java.util.NoSuchElementException("checkpoint #" + sequence() + " has no blob \"" + name + "\"");
       }
     }
-    for (String name : names) {
+    for (String name : new java.util.LinkedHashSet<>(names)) {
       try (ReadableByteChannel ch = openBlob(name)) {
         reader.read(name, ch);
         ByteBuffer rest = ByteBuffer.allocate(8192);

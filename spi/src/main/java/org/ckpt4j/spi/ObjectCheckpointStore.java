@@ -733,26 +733,28 @@ final class ObjectCheckpointStore implements CheckpointStore {
     /** Blobs stored in the same pack are read in one ranged stream, in offset order. */
     @Override
     public void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
-      Map<Long, List<String>> byPack = new TreeMap<>();
-      for (String name : names) {
+      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
+      for (String name : new java.util.LinkedHashSet<>(names)) {
         long[] e = blobs.get(name);
         if (e == null) {
           throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
               + blobs.keySet() + ")");
         }
-        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(name);
+        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
       }
-      for (Map.Entry<Long, List<String>> group : byPack.entrySet()) {
-        List<String> inPack = group.getValue();
-        if (group.getKey() < 0) {
-          Checkpoint.super.readBlobs(inPack, reader); // records from before packs: an object per blob
+      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack.entrySet()) {
+        List<Map.Entry<String, long[]>> inPack = group.getValue();
+        if (group.getKey() < 0) { // records from before packs: an object per blob
+          List<String> each = new ArrayList<>();
+          inPack.forEach(b -> each.add(b.getKey()));
+          Checkpoint.super.readBlobs(each, reader);
           continue;
         }
-        inPack.sort(java.util.Comparator.comparingLong(n -> blobs.get(n)[3]));
-        long start = blobs.get(inPack.get(0))[3];
+        inPack.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3]));
+        long start = inPack.get(0).getValue()[3];
         long end = 0;
-        for (String n : inPack) {
-          end = Math.max(end, blobs.get(n)[3] + blobs.get(n)[0]);
+        for (Map.Entry<String, long[]> b : inPack) {
+          end = Math.max(end, b.getValue()[3] + b.getValue()[0]);
         }
         String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
         ReadableByteChannel pack;
@@ -764,8 +766,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
         try (ReadableByteChannel in = pack) {
           long position = start;
           ByteBuffer scratch = null;
-          for (String n : inPack) {
-            long[] e = blobs.get(n);
+          for (Map.Entry<String, long[]> b : inPack) {
+            String n = b.getKey();
+            long[] e = b.getValue();
             for (long gap = e[3] - position; gap > 0; ) { // blobs not asked for
               scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
               scratch.clear().limit((int) Math.min(scratch.capacity(), gap));

@@ -111,6 +111,11 @@ class ObjectCheckpointStoreTest {
         }
       });
       assertThat(seen).containsExactly(blobs.get("t2"));
+      // a name given twice is handed over once, read correctly
+      List<String> twice = new java.util.ArrayList<>();
+      cp.readBlobs(List.of("t9", "t8", "t9"), (name, ch) -> twice.add(name + "=" + new String(
+          Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8)));
+      assertThat(twice).containsExactly("t8=" + blobs.get("t8"), "t9=" + blobs.get("t9"));
       assertThatThrownBy(() -> cp.readBlobs(List.of("t1", "nope"), (n, ch) -> { }))
           .isInstanceOf(java.util.NoSuchElementException.class).hasMessageContaining("nope");
 
