@@ -38,7 +38,7 @@ final class S3Bench {
   static void run(Path dir, int repeats, int blobs, long blobBytes, Report report, PrintStream out)
       throws Exception {
     Path aws = findAws();
-    String label = blobs + "x" + (blobBytes >> 20) + "MiB";
+    String label = blobs + "x" + (blobBytes >= 1 << 20 ? (blobBytes >> 20) + "MiB" : (blobBytes >> 10) + "KiB");
     if (aws == null) {
       report.note("S3 " + label + ": the aws CLI is not installed (apt-get install awscli): no peer, not run");
       return;
@@ -110,8 +110,9 @@ final class S3Bench {
     }
     report.compare("S3 save " + label, "MiB/s", save, "aws s3 cp (upload)", awsUp, true, 1.0);
     report.compare("S3 restore " + label, "MiB/s", restore, "aws s3 cp (download)", awsDown, true, 1.0);
-    report.note("S3 " + label + " commit: " + requests + ". Blob data: one PutObject per small blob, or "
-        + "Create + UploadPart per part + Complete; the rest (commit record, lists, deletes of the superseded "
+    report.note("S3 " + label + " commit: " + requests + ". Blob data (the blobs go one after another into"
+        + " packs of up to 64 MiB and more): one PutObject per pack smaller than a part, else Create + UploadPart "
+        + "per part + Complete; the rest (commit record, lists, deletes of the superseded "
         + "checkpoint, heartbeats during the save) is the protocol's constant.");
     out.flush();
   }
