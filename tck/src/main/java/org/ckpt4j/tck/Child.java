@@ -105,9 +105,11 @@ final class Child implements AutoCloseable {
 
   /** Sends a POSIX signal (STOP, CONT) with the kill command. */
   void signal(String name) throws IOException, InterruptedException {
-    Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true)
+        .start();
+    String said = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     if (k.waitFor() != 0) {
-      throw new IOException("kill -" + name + " " + process.pid() + " failed");
+      throw new IOException("kill -" + name + " " + process.pid() + " failed" + (said.isEmpty() ? "" : ": " + said));
     }
   }
 

@@ -139,7 +139,7 @@ final class CrossProcessRules {
         try {
           child.signal("CONT");
         } catch (java.io.IOException alreadyGone) {
-          // the child has exited: nothing to continue
+          // the child has exited: nothing to continue (kill's "No such process" is kept out of the build log)
         }
       }
       child.waitFor(START_TIMEOUT);
