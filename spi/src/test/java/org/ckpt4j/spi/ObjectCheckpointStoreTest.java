@@ -141,6 +141,83 @@ class ObjectCheckpointStoreTest {
     throw new AssertionError("not found");
   }
 
+  /** A backend without ranged reads of its own: it inherits ObjectStore's skipping open(key, offset, length). */
+  private static final class WholeReadsOnly implements ObjectStore {
+    private final ObjectStore d;
+
+    WholeReadsOnly(ObjectStore d) {
+      this.d = d;
+    }
+
+    @Override
+    public java.net.URI uri() {
+      return d.uri();
+    }
+
+    @Override
+    public ObjectSink create(String key) throws IOException {
+      return d.create(key);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      return d.putIfAbsent(key, content);
+    }
+
+    @Override
+    public void put(String key, byte[] content) throws IOException {
+      d.put(key, content);
+    }
+
+    @Override
+    public java.util.Optional<byte[]> get(String key) throws IOException {
+      return d.get(key);
+    }
+
+    @Override
+    public ReadableByteChannel open(String key) throws IOException {
+      return d.open(key);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      return d.list(prefix);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      d.delete(key);
+    }
+  }
+
+  @Test
+  void backendWithoutRangedReads_readsPackedBlobsThroughTheDefault_andBadRangesAreRefused() throws IOException {
+    Map<String, String> blobs = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 40; i++) {
+      blobs.put("b" + i, "blob " + i + "z".repeat(i * 500));
+    }
+    ObjectStore plain = new WholeReadsOnly(objects);
+    try (CheckpointStore store = open(plain, "run-a", false)) {
+      write(store, blobs);
+      Checkpoint cp = store.latest().orElseThrow();
+      for (Map.Entry<String, String> e : blobs.entrySet()) {
+        assertThat(read(cp, e.getKey())).isEqualTo(e.getValue());
+      }
+      Map<String, String> got = new java.util.HashMap<>();
+      cp.readBlobs(List.of("b39", "b1", "b20"), (n, ch) -> got.put(n, new String(
+          Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8)));
+      assertThat(got).containsOnlyKeys("b39", "b1", "b20").containsEntry("b20", blobs.get("b20"));
+      String pack = objects.list("data/").get(0);
+      try (ReadableByteChannel past = plain.open(pack, 1L << 40, 10)) {
+        assertThat(past.read(ByteBuffer.allocate(10))).isEqualTo(-1); // past the end: nothing, no error
+      }
+      assertThatThrownBy(() -> plain.open(pack, -1, 10)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(pack);
+      assertThatThrownBy(() -> objects.open(pack, 0, -1)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> plain.open("data/nope", 5, 10)).isInstanceOf(java.nio.file.NoSuchFileException.class);
+    }
+  }
+
   @Test
   void blobsOpenAtTheSameTime_goToSeparatePacks_andAFullPackTakesNoMore() throws IOException {
     byte[] big = new byte[(int) ObjectCheckpointStore.PACK_ROLL];

@@ -227,24 +227,10 @@ final class LocalObjectStore implements ObjectStore {
       }
     }
     for (Path d : dirs) {
-      waits.put(d.equals(root) ? "" : key(d), CompletableFuture.runAsync(() -> {
-        try {
-          fsyncDir(d);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, syncPool()));
+      waits.put(d.equals(root) ? "" : key(d), fsyncDirAsync(d, false));
     }
     for (Path d : made) {
-      waits.put(d.equals(root) ? "" : key(d), CompletableFuture.runAsync(() -> {
-        try {
-          fsyncDir(d);
-        } catch (NoSuchFileException | NotDirectoryException gone) {
-          // removed meanwhile: no entry left to make durable
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, syncPool()));
+      waits.put(d.equals(root) ? "" : key(d), fsyncDirAsync(d, true));
     }
     IOException failure = null;
     for (Map.Entry<String, CompletableFuture<Void>> w : waits.entrySet()) {
@@ -264,6 +250,21 @@ final class LocalObjectStore implements ObjectStore {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /** Fsyncs a directory on the sync pool; with {@code mayBeGone}, a directory removed meanwhile is no error. */
+  private CompletableFuture<Void> fsyncDirAsync(Path dir, boolean mayBeGone) {
+    return CompletableFuture.runAsync(() -> {
+      try {
+        fsyncDir(dir);
+      } catch (NoSuchFileException | NotDirectoryException gone) {
+        if (!mayBeGone) {
+          throw new UncheckedIOException(gone);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, syncPool());
   }
 
   private synchronized ExecutorService syncPool() {
