@@ -35,6 +35,9 @@ public final class BlobNames {
   }
 
   private static String problem(String name) {
+    if (plain(name)) {
+      return null;
+    }
     if (name == null || name.isEmpty()) {
       return "empty";
     }
@@ -59,5 +62,34 @@ public final class BlobNames {
       }
     }
     return null;
+  }
+
+  /**
+   * The common case, checked in one pass (a restore validates every name of a commit record): allowed characters
+   * only, no empty, {@code .} or {@code ..} segment. False leaves the verdict (and its message) to the full check.
+   */
+  private static boolean plain(String name) {
+    if (name == null || name.isEmpty() || name.length() > MAX_LENGTH) {
+      return false;
+    }
+    int segment = 0; // start of the current segment
+    boolean dotsOnly = true;
+    for (int k = 0; k <= name.length(); k++) {
+      char c = k < name.length() ? name.charAt(k) : '/';
+      if (c == '/') {
+        int length = k - segment;
+        if (length == 0 || (dotsOnly && length <= 2)) {
+          return false;
+        }
+        segment = k + 1;
+        dotsOnly = true;
+      } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+          || c == '-') {
+        dotsOnly = false;
+      } else if (c != '.') {
+        return false;
+      }
+    }
+    return true;
   }
 }

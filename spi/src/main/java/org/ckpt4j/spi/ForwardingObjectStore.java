@@ -11,7 +11,8 @@ import java.util.function.Predicate;
 
 /**
  * An {@link ObjectStore} that forwards every call to a delegate: extend it to inject faults, count requests or
- * add latency (Okio's {@code ForwardingFileSystem}).
+ * add latency (Okio's {@code ForwardingFileSystem}). The one exception is {@link #openFile}, which returns empty
+ * unless overridden: a file handed through would bypass what a subclass does to reads.
  */
 public abstract class ForwardingObjectStore implements ObjectStore {
   private final ObjectStore delegate;

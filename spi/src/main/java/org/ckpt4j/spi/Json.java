@@ -12,13 +12,6 @@ import java.util.TreeMap;
  * deterministic, so a checksum over the written form can be verified after parsing. Never evaluates anything.
  */
 final class Json {
-  private final String s;
-  private int i;
-
-  private Json(String s) {
-    this.s = s;
-  }
-
   static byte[] bytes(Object value) {
     return write(value).getBytes(StandardCharsets.UTF_8);
   }
@@ -90,28 +83,55 @@ final class Json {
 
   /** Parses a JSON document. @throws IllegalArgumentException on any syntax error or unsupported number */
   static Object parse(byte[] bytes) {
-    return parse(new String(bytes, StandardCharsets.UTF_8));
+    return parse(bytes, null).value();
   }
 
   static Object parse(String text) {
-    Json p = new Json(text);
+    return parse(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A parsed document, and where the top-level object's member {@code key} (with one comma next to it, so that
+   * the rest is still a document) lies in the bytes: {@code memberStart == memberEnd} if there is none.
+   */
+  record Parsed(Object value, int memberStart, int memberEnd) {}
+
+  /**
+   * Parses a document and locates a member of its top-level object (see {@link Parsed}), so that a checksum
+   * over the document without that member can be computed from the bytes as read, without writing them again.
+   */
+  static Parsed parse(byte[] bytes, String member) {
+    Json p = new Json(bytes, member);
     p.ws();
     Object v = p.value(0);
     p.ws();
-    if (p.i != p.s.length()) {
+    if (p.i != p.b.length) {
       throw p.error("trailing characters");
     }
-    return v;
+    return new Parsed(v, p.memberStart, p.memberEnd);
+  }
+
+  // The parser reads UTF-8 bytes directly (no decoding of the whole document first): the commit record of a
+  // checkpoint of many tensors is parsed once per restore, mostly before the JIT has compiled anything.
+  private final byte[] b;
+  private final String member;
+  private int i;
+  private int memberStart;
+  private int memberEnd;
+
+  private Json(byte[] b, String member) {
+    this.b = b;
+    this.member = member;
   }
 
   private Object value(int depth) {
     if (depth > 64) {
       throw error("nested too deeply");
     }
-    if (i >= s.length()) {
+    if (i >= b.length) {
       throw error("unexpected end");
     }
-    char c = s.charAt(i);
+    byte c = b[i];
     switch (c) {
       case '{': return object(depth);
       case '[': return array(depth);
@@ -123,7 +143,7 @@ final class Json {
         if (c == '-' || (c >= '0' && c <= '9')) {
           return number();
         }
-        throw error("unexpected character '" + c + "'");
+        throw error("unexpected character '" + (char) (c & 0xff) + "'");
     }
   }
 
@@ -135,8 +155,10 @@ final class Json {
       i++;
       return m;
     }
+    int previousComma = -1;
     while (true) {
       ws();
+      int start = i;
       if (peek() != '"') {
         throw error("expected a string key");
       }
@@ -144,18 +166,27 @@ final class Json {
       ws();
       expect(':');
       ws();
-      if (m.containsKey(k)) {
+      int size = m.size();
+      m.put(k, value(depth + 1));
+      if (m.size() == size) {
+        i = start;
         throw error("duplicate key " + k);
       }
-      m.put(k, value(depth + 1));
+      boolean located = depth == 0 && k.equals(member);
+      int end = i;
       ws();
-      char c = next();
+      byte c = next();
+      if (located) { // the member and the comma before it, or else the one after it
+        memberStart = previousComma >= 0 ? previousComma : start;
+        memberEnd = previousComma >= 0 || c == '}' ? end : i;
+      }
       if (c == '}') {
         return m;
       }
       if (c != ',') {
         throw error("expected ',' or '}'");
       }
+      previousComma = i - 1;
     }
   }
 
@@ -171,7 +202,7 @@ final class Json {
       ws();
       l.add(value(depth + 1));
       ws();
-      char c = next();
+      byte c = next();
       if (c == ']') {
         return l;
       }
@@ -183,14 +214,38 @@ final class Json {
 
   private String string() {
     expect('"');
-    StringBuilder sb = new StringBuilder();
-    while (true) {
-      char c = next();
+    int start = i;
+    boolean ascii = true;
+    // Fast path: no escapes, so the string is the bytes up to the closing quote.
+    for (int k = start; k < b.length; k++) {
+      byte c = b[k];
       if (c == '"') {
-        return sb.toString();
+        i = k + 1;
+        return new String(b, start, k - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
       }
       if (c == '\\') {
-        char e = next();
+        break;
+      }
+      if (c >= 0 && c < 0x20) {
+        i = k;
+        throw error("control character in string");
+      }
+      ascii &= c >= 0;
+    }
+    StringBuilder sb = new StringBuilder();
+    int run = i; // start of the bytes not yet decoded
+    while (true) {
+      if (i >= b.length) {
+        throw error("unexpected end");
+      }
+      byte c = b[i];
+      if (c == '"' || c == '\\') {
+        sb.append(new String(b, run, i - run, StandardCharsets.UTF_8));
+        i++;
+        if (c == '"') {
+          return sb.toString();
+        }
+        byte e = next();
         switch (e) {
           case '"': sb.append('"'); break;
           case '\\': sb.append('\\'); break;
@@ -201,22 +256,27 @@ final class Json {
           case 'r': sb.append('\r'); break;
           case 't': sb.append('\t'); break;
           case 'u':
-            if (i + 4 > s.length()) {
+            if (i + 4 > b.length) {
               throw error("bad unicode escape");
             }
-            try {
-              sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-            } catch (NumberFormatException ex) {
-              throw error("bad unicode escape");
+            int code = 0;
+            for (int k = 0; k < 4; k++) {
+              int d = Character.digit(b[i + k], 16);
+              if (d < 0) {
+                throw error("bad unicode escape");
+              }
+              code = code * 16 + d;
             }
+            sb.append((char) code);
             i += 4;
             break;
           default: throw error("bad escape");
         }
-      } else if (c < 0x20) {
+        run = i;
+      } else if (c >= 0 && c < 0x20) {
         throw error("control character in string");
       } else {
-        sb.append(c);
+        i++;
       }
     }
   }
@@ -226,48 +286,66 @@ final class Json {
     if (peek() == '-') {
       i++;
     }
-    while (i < s.length() && Character.isDigit(s.charAt(i))) {
+    while (i < b.length && b[i] >= '0' && b[i] <= '9') {
       i++;
     }
-    if (i < s.length() && ".eE".indexOf(s.charAt(i)) >= 0) {
+    if (i < b.length && (b[i] == '.' || b[i] == 'e' || b[i] == 'E')) {
       throw error("only whole numbers are supported");
     }
-    try {
-      return Long.parseLong(s.substring(start, i));
-    } catch (NumberFormatException e) {
+    boolean negative = b[start] == '-';
+    int digits = i - start - (negative ? 1 : 0);
+    if (digits == 0) {
       throw error("bad number");
     }
+    if (digits > 18) { // may overflow: let the JDK decide
+      try {
+        return Long.parseLong(new String(b, start, i - start, StandardCharsets.ISO_8859_1));
+      } catch (NumberFormatException e) {
+        throw error("bad number");
+      }
+    }
+    long v = 0;
+    for (int k = negative ? start + 1 : start; k < i; k++) {
+      v = v * 10 + (b[k] - '0');
+    }
+    return negative ? -v : v;
   }
 
   private Object literal(String word, Object value) {
-    if (!s.startsWith(word, i)) {
+    if (i + word.length() > b.length) {
       throw error("unexpected literal");
+    }
+    for (int k = 0; k < word.length(); k++) {
+      if (b[i + k] != word.charAt(k)) {
+        throw error("unexpected literal");
+      }
     }
     i += word.length();
     return value;
   }
 
   private void ws() {
-    while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
+    while (i < b.length && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) {
       i++;
     }
   }
 
-  private char peek() {
-    if (i >= s.length()) {
+  private byte peek() {
+    if (i >= b.length) {
       throw error("unexpected end");
     }
-    return s.charAt(i);
+    return b[i];
   }
 
-  private char next() {
-    char c = peek();
+  private byte next() {
+    byte c = peek();
     i++;
     return c;
   }
 
   private void expect(char c) {
     if (next() != c) {
+      i--;
       throw error("expected '" + c + "'");
     }
   }

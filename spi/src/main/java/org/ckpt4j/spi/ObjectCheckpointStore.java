@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -377,13 +378,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
   /** Parses and verifies a sealed record. @throws IllegalArgumentException if it fails verification */
   @SuppressWarnings("unchecked")
   static Map<String, Object> unseal(byte[] raw) {
-    Object parsed = Json.parse(raw);
-    if (!(parsed instanceof Map)) {
+    Json.Parsed parsed = Json.parse(raw, "crc32");
+    if (!(parsed.value() instanceof Map)) {
       throw new IllegalArgumentException("not a JSON object");
     }
-    Map<String, Object> m = new TreeMap<>((Map<String, Object>) parsed);
+    Map<String, Object> m = (Map<String, Object>) parsed.value();
     Object crc = m.remove("crc32");
-    if (crc == null || !crc.equals(crc(Json.bytes(m)))) {
+    // The checksum covers the canonical form without the crc32 member: the bytes as read, less that member
+    // (for a record written by sealed(), the same bytes; writing the parsed record again would cost as much
+    // as parsing it).
+    CRC32 c = new CRC32();
+    c.update(raw, 0, parsed.memberStart());
+    c.update(raw, parsed.memberEnd(), raw.length - parsed.memberEnd());
+    if (crc == null || !crc.equals(hex8(c.getValue()))) {
       throw new IllegalArgumentException("checksum mismatch");
     }
     return m;
@@ -392,11 +399,18 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static String crc(byte[] bytes) {
     CRC32 c = new CRC32();
     c.update(bytes);
-    return String.format("%08x", c.getValue());
+    return hex8(c.getValue());
+  }
+
+  /** Eight lower-case hex digits (String.format is slow enough to show in a restore of many blobs). */
+  static String hex8(long value) {
+    String digits = Long.toHexString(value & 0xffffffffL);
+    return "00000000".substring(digits.length()) + digits;
   }
 
   private static String slotKey(String dir, long seq) {
-    return String.format("%s%020d.json", dir, seq);
+    String digits = Long.toString(seq);
+    return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
   }
 
   private static List<Long> slots(ObjectStore objects, String dir) throws IOException {
@@ -723,6 +737,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
       boolean packed = expected[2] >= 0;
       String key = DATA_DIR + id + "/" + (packed ? packName((int) expected[2]) : name);
       try {
+        Optional<FileChannel> file = packed ? objects.openFile(key) : Optional.empty();
+        if (file.isPresent()) {
+          FileChannel ch = file.get();
+          FileReads reads = new FileReads(ch, key);
+          return new VerifyingChannel(reads, expected[3], () -> {
+            reads.close();
+            ch.close();
+          }, key, expected[0], expected[1], this);
+        }
         ReadableByteChannel in = packed ? objects.open(key, expected[3], expected[0]) : objects.open(key);
         return new VerifyingChannel(in, key, expected[0], expected[1], this);
       } catch (NoSuchFileException e) {
@@ -757,6 +780,21 @@ final class ObjectCheckpointStore implements CheckpointStore {
           end = Math.max(end, b.getValue()[3] + b.getValue()[0]);
         }
         String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
+        Optional<FileChannel> file;
+        try {
+          file = objects.openFile(key);
+        } catch (NoSuchFileException e) {
+          throw missing(key);
+        }
+        if (file.isPresent()) { // a local file: each blob read by position, by two threads
+          try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
+            for (Map.Entry<String, long[]> b : inPack) {
+              long[] e = b.getValue();
+              readOne(b.getKey(), new VerifyingChannel(reads, e[3], null, key, e[0], e[1], this), reader);
+            }
+          }
+          continue;
+        }
         ReadableByteChannel pack;
         try {
           pack = objects.open(key, start, end - start);
@@ -781,16 +819,24 @@ final class ObjectCheckpointStore implements CheckpointStore {
             }
             VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e[0]), key, e[0], e[1],
                 this);
-            try (ReadableByteChannel view = new Unclosable(blob)) {
-              reader.read(n, view);
-            }
-            scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
-            while (blob.read(scratch.clear()) >= 0) {
-              // the rest of the blob, verified at its end
-            }
+            readOne(n, blob, reader);
             position = Math.max(position, e[3] + blob.read);
           }
         }
+      }
+    }
+
+    /** Hands one blob to the reader, then reads and verifies what it left. */
+    private void readOne(String name, VerifyingChannel blob, BlobReader reader) throws IOException {
+      try (ReadableByteChannel view = new Unclosable(blob)) {
+        reader.read(name, view);
+      }
+      if (blob.verified) {
+        return;
+      }
+      ByteBuffer rest = ByteBuffer.allocate((int) Math.min(64 * 1024, Math.max(1, blob.size - blob.read)));
+      while (blob.read(rest.clear()) >= 0) {
+        // the rest of the blob, verified at its end
       }
     }
 
@@ -864,6 +910,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
   /** Counts and checksums what is read; fails no later than the read that reaches the end (R4). */
   private final class VerifyingChannel implements ReadableByteChannel {
     private final ReadableByteChannel in;
+    /** Instead of {@code in}: a local file read by position from {@code offset}, and what to close with it. */
+    private final FileReads file;
+    private final long offset;
+    private final java.io.Closeable resources;
     private final String key;
     private final long size;
     private final long crc;
@@ -871,9 +921,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
     private final Checksums sums = new Checksums();
     private long read;
     private boolean verified;
+    private boolean closed;
 
     VerifyingChannel(ReadableByteChannel in, String key, long size, long crc, StoredCheckpoint owner) {
+      this(in, null, 0, null, key, size, crc, owner);
+    }
+
+    VerifyingChannel(FileReads file, long offset, java.io.Closeable resources, String key, long size, long crc,
+        StoredCheckpoint owner) {
+      this(null, file, offset, resources, key, size, crc, owner);
+    }
+
+    private VerifyingChannel(ReadableByteChannel in, FileReads file, long offset, java.io.Closeable resources,
+        String key, long size, long crc, StoredCheckpoint owner) {
       this.in = in;
+      this.file = file;
+      this.offset = offset;
+      this.resources = resources;
       this.key = key;
       this.size = size;
       this.crc = crc;
@@ -882,8 +946,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
+      if (closed) {
+        throw new ClosedChannelException();
+      }
       if (verified) {
         return -1;
+      }
+      if (file != null) {
+        return readFile(dst);
       }
       int n = 0;
       try {
@@ -927,6 +997,29 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return n;
     }
 
+    /** Reads by position: the range ends at the recorded size, so only a short file is left to detect. */
+    private int readFile(ByteBuffer dst) throws IOException {
+      int limit = dst.limit();
+      if (dst.remaining() > size - read) {
+        dst.limit(dst.position() + (int) (size - read));
+      }
+      FileReads.Result r;
+      try {
+        r = file.read(dst, offset + read);
+      } finally {
+        dst.limit(limit);
+      }
+      if (r.count() > 0) {
+        sums.append(r.crc(), r.count());
+        read += r.count();
+      }
+      if (r.count() < 0 || read == size) {
+        verify();
+        return r.count();
+      }
+      return r.count();
+    }
+
     /** Whether the source has nothing more; reads a probe byte only when the expected size is reached. */
     private boolean atEnd() throws IOException {
       ByteBuffer probe = ByteBuffer.allocate(1);
@@ -957,12 +1050,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
     @Override
     public boolean isOpen() {
-      return in.isOpen();
+      return !closed && (in == null || in.isOpen());
     }
 
     @Override
     public void close() throws IOException {
-      in.close();
+      closed = true;
+      if (in != null) {
+        in.close();
+      } else if (resources != null) {
+        resources.close();
+      }
     }
   }
 
@@ -1095,7 +1193,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         Map<String, Object> m = new TreeMap<>();
         m.put("name", b.name);
         m.put("size", b.size);
-        m.put("crc32", String.format("%08x", b.sums.value()));
+        m.put("crc32", hex8(b.sums.value()));
         m.put("pack", (long) b.pack.index);
         m.put("offset", b.offset);
         list.add(m);

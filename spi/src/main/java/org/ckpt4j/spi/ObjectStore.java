@@ -101,6 +101,20 @@ public interface ObjectStore extends Closeable {
     return new RangeChannel(whole, length);
   }
 
+  /**
+   * For a backend whose objects are files on this machine: the object opened read-only as a {@link
+   * java.nio.channels.FileChannel}, which the protocol reads with positional reads from two threads at once, each
+   * checksumming what it read while the bytes are still in its core's cache (a verified restore then keeps up
+   * with a plain read of the file). The default is empty, and objects are read with {@link #open(String, long,
+   * long)}; a decorator that changes what reads return must leave it empty too, which is why {@link
+   * ForwardingObjectStore} does not forward it.
+   *
+   * @throws java.nio.file.NoSuchFileException if absent
+   */
+  default Optional<java.nio.channels.FileChannel> openFile(String key) throws IOException {
+    return Optional.empty();
+  }
+
   /** Keys of all visible objects starting with {@code prefix} ({@code ""} for all), in ascending order. */
   List<String> list(String prefix) throws IOException;
 

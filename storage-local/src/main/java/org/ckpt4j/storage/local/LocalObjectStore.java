@@ -363,6 +363,18 @@ final class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** The file itself, for positional reads by several threads. */
+  @Override
+  public Optional<FileChannel> openFile(String key) throws IOException {
+    try {
+      return Optional.of(FileChannel.open(path(key), StandardOpenOption.READ));
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(key);
+    } catch (IOException e) {
+      throw translate(e, key);
+    }
+  }
+
   /** A positioned read of the file, ending after {@code length} bytes. */
   @Override
   public ReadableByteChannel open(String key, long offset, long length) throws IOException {

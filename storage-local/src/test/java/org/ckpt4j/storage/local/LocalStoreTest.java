@@ -185,4 +185,60 @@ class LocalStoreTest {
       assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1);
     }
   }
+
+  /**
+   * Blobs are read from the pack file by position, by two threads (see ObjectStore#openFile): what both
+   * openBlob and readBlobs return is the stored bytes, and a flipped byte or a truncated pack is reported as
+   * corrupt, at any blob size (one piece, split in two, many pieces).
+   */
+  @Test
+  void positionalReads_returnEveryBlob_andReportCorruptionAndTruncation() throws IOException {
+    Path dir = tmp.resolve("positional");
+    int[] sizes = {0, 1, 1000, 40_000, 300_000, 3_000_001};
+    java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+    Map<String, byte[]> blobs = new java.util.TreeMap<>();
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      try (CheckpointWriter w = store.begin()) {
+        for (int i = 0; i < sizes.length; i++) {
+          byte[] content = new byte[sizes[i]];
+          r.nextBytes(content);
+          blobs.put("b" + i, content);
+          try (WritableByteChannel ch = w.newBlob("b" + i)) {
+            ch.write(ByteBuffer.wrap(content));
+          }
+        }
+        w.commit(Map.of());
+      }
+      Checkpoint cp = store.latest().orElseThrow();
+      for (Map.Entry<String, byte[]> e : blobs.entrySet()) {
+        assertThat(read(cp, e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+      }
+      Map<String, byte[]> viaReadBlobs = new java.util.TreeMap<>();
+      cp.readBlobs(blobs.keySet(), (name, ch) -> viaReadBlobs.put(name, Channels.newInputStream(ch).readAllBytes()));
+      assertThat(viaReadBlobs).containsExactlyInAnyOrderEntriesOf(blobs);
+
+      List<Path> packs;
+      try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
+        packs = s.filter(p -> p.getFileName().toString().startsWith("pack-")).toList();
+      }
+      assertThat(packs).hasSize(1);
+      Path pack = packs.get(0);
+      byte[] original = Files.readAllBytes(pack);
+      for (int at : new int[] {original.length - 1, original.length / 2, 300_000 + 40_000 + 1000 + 1 + 10}) {
+        byte[] changed = original.clone();
+        changed[at] ^= 0x10;
+        Files.write(pack, changed);
+        assertThatThrownBy(() -> cp.readBlobs(blobs.keySet(), (name, ch) -> Channels.newInputStream(ch)
+            .readAllBytes())).as("byte %d flipped", at).isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class)
+            .hasMessageContaining("CRC32 mismatch");
+      }
+      Files.write(pack, java.util.Arrays.copyOf(original, original.length - 5));
+      assertThatThrownBy(() -> read(cp, "b5")).isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class)
+          .hasMessageContaining("truncated");
+      assertThatThrownBy(() -> cp.readBlobs(List.of("b5"), (name, ch) -> ch.read(ByteBuffer.allocate(10))))
+          .isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class).hasMessageContaining("truncated");
+      Files.write(pack, original);
+      assertThat(read(cp, "b5")).isEqualTo(blobs.get("b5"));
+    }
+  }
 }

@@ -1,0 +1,243 @@
+package org.ckpt4j.spi;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.zip.CRC32;
+
+/**
+ * Verified reads of a local file ({@link ObjectStore#openFile}) by two threads: the caller's and a helper leased
+ * for the session. A read is cut into pieces of at most {@link #PIECE} bytes that both threads take in file
+ * order; each thread reads a piece with a positional read and checksums it at once, while the bytes are still
+ * in its core's cache, and the pieces' checksums are combined in order. A plain read copies from the page cache
+ * on one core; a verified read does that and checksums every byte, which on one core costs 1.5 times as much
+ * (measured here: CRC32 at ~7.5 GB/s against a copy at ~5 GB/s), so it needs the second core to keep up. From
+ * the disk, the two threads keep two requests in flight.
+ *
+ * <p>Not thread-safe: one reader per session. The helper is returned by {@link #close}.
+ */
+final class FileReads implements Closeable {
+  /** The largest piece: small enough to stay in a core's L2 cache between the read and its checksum. */
+  static final int PIECE = 256 << 10;
+  /** Reads smaller than this are done by the caller alone (a hand-off costs more than it saves). */
+  static final int SPLIT_MIN = 32 << 10;
+
+  private final FileChannel file;
+  private final String key;
+  private Helper helper;
+
+  FileReads(FileChannel file, String key) {
+    this.file = file;
+    this.key = key;
+  }
+
+  /** The outcome of one read: how many bytes arrived (-1 at the end of the file), and their CRC32. */
+  record Result(int count, long crc) {}
+
+  /**
+   * Reads {@code dst.remaining()} bytes from {@code position} (fewer where the file ends), advancing {@code dst}'s
+   * position past them.
+   */
+  Result read(ByteBuffer dst, long position) throws IOException {
+    int length = dst.remaining();
+    if (length == 0) {
+      return new Result(0, 0);
+    }
+    int piece = length < SPLIT_MIN ? length : Math.min(PIECE, ((length + 1) / 2 + 4095) & ~4095);
+    Job job = new Job(dst, position, piece);
+    if (job.pieces > 1) {
+      if (helper == null) {
+        helper = Helper.lease();
+      }
+      helper.start(job);
+      job.run();
+      helper.await();
+    } else {
+      job.run();
+    }
+    return job.result();
+  }
+
+  @Override
+  public void close() {
+    if (helper != null) {
+      helper.release();
+      helper = null;
+    }
+  }
+
+  /** One read: its pieces, taken in order by whichever thread is free, each read and checksummed. */
+  private final class Job implements Runnable {
+    final ByteBuffer dst;
+    final long position;
+    final int base;
+    final int length;
+    final int piece;
+    final int pieces;
+    final AtomicInteger next = new AtomicInteger();
+    final int[] counts;
+    final long[] crcs;
+    volatile Throwable failure;
+
+    Job(ByteBuffer dst, long position, int piece) {
+      this.dst = dst;
+      this.position = position;
+      this.base = dst.position();
+      this.length = dst.remaining();
+      this.piece = piece;
+      this.pieces = (length + piece - 1) / piece;
+      this.counts = new int[pieces];
+      this.crcs = new long[pieces];
+    }
+
+    @Override
+    public void run() {
+      CRC32 crc = new CRC32();
+      for (int k = next.getAndIncrement(); k < pieces && failure == null; k = next.getAndIncrement()) {
+        int from = base + k * piece;
+        ByteBuffer view = dst.duplicate();
+        view.limit(Math.min(base + length, from + piece)).position(from);
+        int start = view.position();
+        try {
+          while (view.hasRemaining()) {
+            if (file.read(view, position + (view.position() - base)) < 0) {
+              break; // the file ends here: the bytes after it are not counted
+            }
+          }
+        } catch (Throwable e) {
+          failure = e;
+          return;
+        }
+        counts[k] = view.position() - start;
+        crc.reset();
+        view.flip().position(start);
+        crc.update(view);
+        crcs[k] = crc.getValue();
+      }
+    }
+
+    Result result() throws IOException {
+      Throwable f = failure;
+      if (f instanceof IOException) {
+        throw new IOException("reading " + key + ": " + f.getMessage(), f);
+      }
+      if (f != null) {
+        throw new UncheckedIOException(new IOException("reading " + key + " failed", f));
+      }
+      // Count and combine the pieces up to the first short one: where the file ends.
+      int count = 0;
+      long value = 0;
+      for (int k = 0; k < pieces; k++) {
+        value = Checksums.combine(value, crcs[k], counts[k]);
+        count += counts[k];
+        if (counts[k] < Math.min(piece, length - k * piece)) {
+          break;
+        }
+      }
+      if (count == 0) {
+        return new Result(-1, 0);
+      }
+      dst.position(base + count);
+      return new Result(count, value);
+    }
+  }
+
+  /**
+   * A helper thread, leased for one session. It spins briefly for its next job before it parks (a hand-off to a
+   * parked thread takes tens of microseconds here, as long as reading a 64 KiB piece), and leaves after a minute
+   * in the idle pool.
+   */
+  static final class Helper implements Runnable {
+    private static final ConcurrentLinkedDeque<Helper> IDLE = new ConcurrentLinkedDeque<>();
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final AtomicInteger COUNT = new AtomicInteger();
+
+    private static final int IDLE_STATE = 0;
+    private static final int PENDING = 1;
+    private static final int RUNNING = 2;
+    private static final int CANCELLED = 3;
+
+    private final Thread thread;
+    private final AtomicInteger state = new AtomicInteger(IDLE_STATE);
+    private volatile Runnable job;
+    private volatile Thread owner;
+    private volatile boolean leased;
+
+    private Helper() {
+      thread = new Thread(this, "ckpt4j-read-" + COUNT.incrementAndGet());
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    static Helper lease() {
+      Helper h = IDLE.pollFirst();
+      h = h != null ? h : new Helper();
+      h.leased = true;
+      h.owner = Thread.currentThread();
+      return h;
+    }
+
+    void release() {
+      leased = false;
+      owner = null;
+      IDLE.addFirst(this);
+    }
+
+    void start(Runnable r) {
+      job = r;
+      state.set(PENDING);
+      LockSupport.unpark(thread);
+    }
+
+    /** Returns once the helper has finished the job, or took no part in it. */
+    void await() {
+      if (state.compareAndSet(PENDING, CANCELLED)) {
+        return; // not started: the caller did every piece itself
+      }
+      long deadline = System.nanoTime() + SPIN_NANOS;
+      while (state.get() == RUNNING) {
+        if (System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.parkNanos(this, SPIN_NANOS);
+        }
+      }
+    }
+
+    @Override
+    public void run() {
+      long idleSince = System.nanoTime();
+      while (true) {
+        if (state.compareAndSet(PENDING, RUNNING)) {
+          try {
+            job.run();
+          } finally {
+            job = null;
+            state.set(IDLE_STATE);
+            Thread o = owner;
+            if (o != null) {
+              LockSupport.unpark(o);
+            }
+          }
+          idleSince = System.nanoTime();
+          continue;
+        }
+        long idle = System.nanoTime() - idleSince;
+        if (idle < SPIN_NANOS) {
+          Thread.onSpinWait();
+        } else if (idle < IDLE_NANOS || leased) {
+          LockSupport.parkNanos(this, IDLE_NANOS);
+        } else if (IDLE.remove(this)) {
+          return; // idle for a minute, and nobody leased it meanwhile
+        }
+      }
+    }
+  }
+}
