@@ -113,6 +113,39 @@ class JsonTest {
         .hasMessageContaining("not a JSON object");
   }
 
+  @Test
+  void commitTimes_parseLikeInstantParse() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(2);
+    for (int i = 0; i < 2000; i++) {
+      java.time.Instant t = java.time.Instant.ofEpochSecond(r.nextLong(0, 8_000_000_000L),
+          i % 4 == 0 ? 0 : i % 4 == 1 ? r.nextInt(1000) * 1_000_000 : i % 4 == 2 ? r.nextInt(1_000_000) * 1000
+              : r.nextInt(1_000_000_000));
+      assertThat(ObjectCheckpointStore.parseTime(t.toString())).isEqualTo(t);
+    }
+    assertThat(ObjectCheckpointStore.parseTime("+12026-01-01T00:00:00Z"))
+        .isEqualTo(java.time.Instant.parse("+12026-01-01T00:00:00Z"));
+    // Whatever the fast path does not take is the general parser's: the same instant or the same refusal.
+    for (String odd : List.of("2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z",
+        "2026-01-01T00:00:60Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z", "2026-01-01 00:00:00Z",
+        "2026-01-01T00:00:00+01:00", "yesterday")) {
+      Object expected;
+      try {
+        expected = java.time.Instant.parse(odd);
+      } catch (java.time.format.DateTimeParseException e) {
+        expected = e.getClass();
+      }
+      Object actual;
+      try {
+        actual = ObjectCheckpointStore.parseTime(odd);
+      } catch (java.time.format.DateTimeParseException e) {
+        actual = e.getClass();
+      }
+      assertThat(actual).as(odd).isEqualTo(expected);
+    }
+    assertThatThrownBy(() -> ObjectCheckpointStore.parseTime("2026-02-30T00:00:00Z"))
+        .isInstanceOf(java.time.format.DateTimeParseException.class);
+  }
+
   private static void assertRefused(String doc, String message) {
     assertThatThrownBy(() -> Json.parse(doc)).as(doc).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(message);
