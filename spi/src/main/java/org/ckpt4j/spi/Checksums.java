@@ -81,10 +81,15 @@ final class Checksums {
 
   /** The CRC32 of A followed by B, from {@code crcA}, {@code crcB} and B's length in bytes. */
   static long combine(long crcA, long crcB, long lengthB) {
-    if (lengthB == 0) {
-      return crcA;
+    if (lengthB == 0 || crcA == 0) { // nothing to shift: crc(A) x^(8 |B|) is 0 (or B is empty)
+      return lengthB == 0 ? crcA : crcB;
     }
-    return (multiply(shift(lengthB), (int) crcA) ^ (int) crcB) & 0xffffffffL;
+    return combineShifted(crcA, crcB, shift(lengthB));
+  }
+
+  /** {@link #combine} with B's {@link #shift} computed once for many parts of the same length. */
+  static long combineShifted(long crcA, long crcB, int shiftB) {
+    return (multiply(shiftB, (int) crcA) ^ (int) crcB) & 0xffffffffL;
   }
 
   /** x^(8 n) mod POLY: what a checksum is multiplied by when n bytes follow its data. */
