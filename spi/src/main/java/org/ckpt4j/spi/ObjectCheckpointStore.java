@@ -767,11 +767,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return metadata;
     }
 
+    /** Built once: callers look blobs up by name in loops (a restore of many tensors checks each). */
+    private Map<String, Long> sizes;
+
     @Override
-    public Map<String, Long> blobs() {
-      Map<String, Long> sizes = new TreeMap<>();
-      blobs.forEach((k, v) -> sizes.put(k, v[0]));
-      return Collections.unmodifiableMap(sizes);
+    public synchronized Map<String, Long> blobs() {
+      if (sizes == null) {
+        Map<String, Long> m = new TreeMap<>();
+        blobs.forEach((k, v) -> m.put(k, v[0]));
+        sizes = Collections.unmodifiableMap(m);
+      }
+      return sizes;
     }
 
     @Override
