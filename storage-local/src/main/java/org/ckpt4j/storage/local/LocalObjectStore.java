@@ -354,20 +354,19 @@ final class LocalObjectStore implements ObjectStore {
 
   @Override
   public ReadableByteChannel open(String key) throws IOException {
-    try {
-      return FileChannel.open(path(key), StandardOpenOption.READ);
-    } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(key);
-    } catch (IOException e) {
-      throw translate(e, key);
-    }
+    return openRead(key);
   }
 
   /** The file itself, for positional reads by several threads. */
   @Override
   public Optional<FileChannel> openFile(String key) throws IOException {
+    return Optional.of(openRead(key));
+  }
+
+  /** Opens the object's file for reading. @throws NoSuchFileException naming the key if absent */
+  private FileChannel openRead(String key) throws IOException {
     try {
-      return Optional.of(FileChannel.open(path(key), StandardOpenOption.READ));
+      return FileChannel.open(path(key), StandardOpenOption.READ);
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(key);
     } catch (IOException e) {
@@ -381,14 +380,7 @@ final class LocalObjectStore implements ObjectStore {
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
     }
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(path(key), StandardOpenOption.READ);
-    } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(key);
-    } catch (IOException e) {
-      throw translate(e, key);
-    }
+    FileChannel ch = openRead(key);
     long end = offset + length < 0 ? Long.MAX_VALUE : offset + length;
     return new ReadableByteChannel() {
       private long position = offset;
