@@ -68,7 +68,13 @@ final class InterruptionRules {
         log.add("  clean commit " + clean.label);
       }
     }
-    assertNoLeftovers(dir, committed, "R3.2 after " + trials + " interrupted writes and a clean commit");
+    // The last trial may have left leftovers the protocol is allowed to keep until the next commit (a fault in
+    // the prune of a commit that returned): R3.2 is about what a clean commit leaves, so make one.
+    Content last = kit.smallContent("final-clean");
+    try (CheckpointStore s = kit.open(dir)) {
+      last.commit(s);
+    }
+    assertNoLeftovers(dir, last, "R3.2 after " + trials + " interrupted writes and a clean commit");
   }
 
   /**
