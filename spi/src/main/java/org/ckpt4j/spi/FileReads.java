@@ -35,6 +35,7 @@ final class FileReads implements Closeable {
 
   private final FileChannel file;
   private final String key;
+  private final CRC32 crc = new CRC32();
   private Helper helper;
 
   FileReads(FileChannel file, String key) {
@@ -54,19 +55,40 @@ final class FileReads implements Closeable {
     if (length == 0) {
       return new Result(0, 0);
     }
-    int piece = length < SPLIT_MIN ? length : Math.min(PIECE, ((length + 1) / 2 + 4095) & ~4095);
-    Job job = new Job(dst, position, piece);
-    if (job.pieces > 1) {
-      if (helper == null) {
-        helper = Helper.lease();
-      }
-      helper.start(job);
-      job.run();
-      helper.await();
-    } else {
-      job.run();
+    if (length < SPLIT_MIN) {
+      return readAlone(dst, position);
     }
+    Job job = new Job(dst, position, Math.min(PIECE, ((length + 1) / 2 + 4095) & ~4095));
+    if (helper == null) {
+      helper = Helper.lease();
+    }
+    helper.start(job);
+    job.run();
+    helper.await();
     return job.result();
+  }
+
+  /** A small read: by the caller, then checksummed while the bytes are still in its cache. */
+  private Result readAlone(ByteBuffer dst, long position) throws IOException {
+    int start = dst.position();
+    try {
+      while (dst.hasRemaining()) {
+        if (file.read(dst, position + (dst.position() - start)) < 0) {
+          break; // the file ends here
+        }
+      }
+    } catch (IOException e) {
+      throw new IOException("reading " + key + ": " + e.getMessage(), e);
+    }
+    int count = dst.position() - start;
+    if (count == 0) {
+      return new Result(-1, 0);
+    }
+    ByteBuffer view = dst.duplicate();
+    view.limit(dst.position()).position(start);
+    crc.reset();
+    crc.update(view);
+    return new Result(count, crc.getValue());
   }
 
   @Override
