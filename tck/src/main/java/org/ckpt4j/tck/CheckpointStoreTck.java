@@ -375,6 +375,17 @@ public abstract class CheckpointStoreTck {
     new StorageRules(kit).previousIsFallbackWhenLatestCorrupt();
   }
 
+  /**
+   * R4.4: the backend's ranged reads ({@code ObjectStore.open(key, offset, length)}, and {@code openFile} where
+   * offered) return exactly the range, ending early where the object ends; an absent object is {@code
+   * NoSuchFileException}. If this fails, check the backend's range arithmetic (an inclusive end, a length
+   * ignored, a server that ignores {@code Range}).
+   */
+  @Test
+  public void required_R4_4_rangedReadsExact() throws Exception {
+    new StorageRules(kit).rangedReadsExact();
+  }
+
   // ============================================================================================= R5 Delete
 
   /**

@@ -17,7 +17,10 @@ import org.ckpt4j.spi.CorruptCheckpointException;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.ObjectStore;
 
-/** Rules that need raw access to the storage: corruption (R4.2, R4.3), delete (R5), foreign content (R6.1). */
+/**
+ * Rules that need raw access to the storage: corruption (R4.2, R4.3), ranged reads (R4.4), delete (R5), foreign
+ * content (R6.1).
+ */
 final class StorageRules {
   private final Kit kit;
 
@@ -45,6 +48,97 @@ final class StorageRules {
     } catch (IOException | RuntimeException e) {
       return "UNTYPED: " + e;
     }
+  }
+
+  /**
+   * The backend's ranged reads ({@link ObjectStore#open(String, long, long)}, which the protocol uses to read one
+   * blob of a pack) and, where offered, {@link ObjectStore#openFile} return exactly the bytes of the range,
+   * ending early where the object ends; an absent object is {@link java.nio.file.NoSuchFileException}. Checked on
+   * the raw objects, so that a wrong range is reported as such instead of as corrupt checkpoints.
+   */
+  void rangedReadsExact() throws Exception {
+    kit.assumeObjectFaults();
+    URI dir = kit.newDir();
+    SplittableRandom r = kit.random();
+    byte[] data = new byte[(int) Math.min(kit.settings.maxBlobBytes, 3 << 20) + 7];
+    r.nextBytes(data);
+    String key = "tck/ranged.bin";
+    List<String> problems = new ArrayList<>();
+    try (ObjectStore raw = kit.raw(dir)) {
+      try (ObjectStore.ObjectSink sink = raw.create(key)) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
+        while (b.hasRemaining()) {
+          sink.write(b);
+        }
+        sink.finish();
+      }
+      raw.sync(List.of(key));
+      int n = data.length;
+      long[][] ranges = {{0, 10}, {0, n}, {n / 2 - 3, 10}, {7, n / 2 + 1}, {1 + r.nextInt(n - 1), r.nextInt(n)},
+          {n - 5, 100}, {n, 5}, {n + 10, 5}, {123, 0}, {5, Long.MAX_VALUE - 5}};
+      Optional<java.nio.channels.FileChannel> file = raw.openFile(key);
+      try {
+        for (long[] range : ranges) {
+          int from = (int) Math.min(range[0], n);
+          int to = (int) Math.min(range[0] + range[1], n); // no range here overflows a long
+          byte[] expected = Arrays.copyOfRange(data, from, to);
+          byte[] got;
+          try (java.nio.channels.ReadableByteChannel in = raw.open(key, range[0], range[1])) {
+            got = readAll(in);
+          }
+          if (!Arrays.equals(got, expected)) {
+            problems.add("open(key, " + range[0] + ", " + range[1] + ") returned " + got.length + " bytes"
+                + (got.length == expected.length ? " that differ from the object's"
+                    : ", expected " + expected.length));
+          }
+          if (file.isPresent() && range[1] > 0 && from < n) {
+            java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocate(expected.length);
+            while (dst.hasRemaining() && file.get().read(dst, from + dst.position()) >= 0) {
+              // positional reads until the range is full or the file ends
+            }
+            if (!Arrays.equals(Arrays.copyOf(dst.array(), dst.position()), expected)) {
+              problems.add("openFile(key).read(dst, " + from + ") of " + expected.length + " bytes returned other "
+                  + "bytes");
+            }
+          }
+        }
+      } finally {
+        if (file.isPresent()) {
+          file.get().close();
+        }
+      }
+      for (String missing : List.of("tck/absent.bin")) {
+        try (java.nio.channels.ReadableByteChannel in = raw.open(missing, 5, 10)) {
+          problems.add("open of absent " + missing + " at a range returned a channel instead of "
+              + "NoSuchFileException");
+        } catch (java.nio.file.NoSuchFileException expected) {
+          // right
+        }
+        try {
+          Optional<java.nio.channels.FileChannel> f = raw.openFile(missing);
+          if (f.isPresent()) {
+            f.get().close();
+            problems.add("openFile of absent " + missing + " returned a file instead of NoSuchFileException");
+          }
+        } catch (java.nio.file.NoSuchFileException expected) {
+          // right
+        }
+      }
+      raw.delete(key);
+    }
+    if (!problems.isEmpty()) {
+      throw new AssertionError("R4.4: ranged reads of the backend's ObjectStore are not exact: " + problems + "; "
+          + kit.reproduce());
+    }
+  }
+
+  private static byte[] readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 1024);
+    while (in.read(b.clear()) >= 0) {
+      out.write(b.array(), 0, b.position());
+    }
+    return out.toByteArray();
   }
 
   /**

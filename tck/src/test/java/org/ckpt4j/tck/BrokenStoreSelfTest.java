@@ -37,7 +37,7 @@ class BrokenStoreSelfTest {
       return TckFixture.builder(() -> URI.create("broken:" + f.name().toLowerCase(Locale.ROOT) + "/"
               + UUID.randomUUID()))
           .capabilities()
-          .objects((dir, options) -> BrokenStores.objects(dir), (objects, options) -> BrokenStores.build(f,
+          .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
               objects, options))
           .interruptionTrials(30)
           .build();
@@ -104,6 +104,13 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class RangedReadsInexact extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.RANGED_READS_INEXACT;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -120,6 +127,8 @@ class BrokenStoreSelfTest {
             "R3.1 after trial"),
         Arguments.of(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences",
             "model-based sequence failed"),
+        Arguments.of(RangedReadsInexact.class, "required_R4_4_rangedReadsExact",
+            "open(key, 0, 10) returned"),
         Arguments.of(ForgetsLeftovers.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
             "leftovers of failed writes were not removed"));
   }

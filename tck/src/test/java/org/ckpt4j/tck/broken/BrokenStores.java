@@ -56,6 +56,12 @@ public final class BrokenStores implements CheckpointStoreProvider {
     };
   }
 
+  /** The objects a store with {@code flaw} runs on: flawed themselves for the flaws of a backend. */
+  public static ObjectStore objects(Flaw flaw, URI uri) {
+    ObjectStore objects = objects(uri);
+    return flaw == Flaw.RANGED_READS_INEXACT ? new LengthBlindRanges(objects) : objects;
+  }
+
   @Override
   public Set<String> schemes() {
     return Set.of("broken");
@@ -98,6 +104,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
           return CheckpointStores.overObjects(objects, options.toBuilder().expectOwner(e.foreignOwner().get())
               .build());
         }
+      case RANGED_READS_INEXACT: // the flaw is in the objects
+        return CheckpointStores.overObjects(objects, options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -139,6 +147,18 @@ public final class BrokenStores implements CheckpointStoreProvider {
     public void put(String key, byte[] content) throws IOException {
       visible.add(key);
       super.put(key, content);
+    }
+  }
+
+  /** RANGED_READS_INEXACT: a ranged read starts at the offset but ignores the length. */
+  static final class LengthBlindRanges extends ForwardingObjectStore {
+    LengthBlindRanges(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public java.nio.channels.ReadableByteChannel open(String key, long offset, long length) throws IOException {
+      return super.open(key, offset, Long.MAX_VALUE - offset);
     }
   }
 

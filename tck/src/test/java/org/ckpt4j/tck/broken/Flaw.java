@@ -15,5 +15,7 @@ public enum Flaw {
   /** Closing a writer without commit publishes what was written so far (R3.1). */
   PARTIAL_BLOBS_VISIBLE,
   /** Never deletes blob data or incomplete uploads (R3.2, R2.4). */
-  FORGETS_LEFTOVERS
+  FORGETS_LEFTOVERS,
+  /** The backend's ranged read ignores the length and reads on to the object's end (R4.4). */
+  RANGED_READS_INEXACT
 }
