@@ -12,7 +12,6 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.ckpt4j.spi.Capability;
@@ -270,26 +269,5 @@ class GcsObjectStoreTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  @Test
-  void rangedOpen_readsExactlyTheRange_acrossParts_andStopsAtTheObjectsEnd() throws IOException {
-    byte[] data = random(1024 * 1024 + 7, 9);
-    try (ObjectSink sink = store.create("data/pack")) {
-      sink.write(ByteBuffer.wrap(data));
-      sink.finish();
-    }
-    store.sync(List.of("data/pack"));
-    long[][] ranges = {{0, 10}, {256 * 1024 - 3, 10}, {7, 700 * 1024}, {data.length - 5, 100}, {data.length + 10, 5},
-        {123, 0}};
-    for (long[] r : ranges) {
-      int from = (int) Math.min(r[0], data.length);
-      int to = (int) Math.min(r[0] + r[1], data.length);
-      try (ReadableByteChannel in = store.open("data/pack", r[0], r[1])) {
-        assertThat(readAll(in, 4096)).as("bytes %d+%d", r[0], r[1]).isEqualTo(Arrays.copyOfRange(data, from, to));
-      }
-    }
-    assertThatThrownBy(() -> store.open("data/nope", 5, 0)).isInstanceOf(NoSuchFileException.class);
-    assertThatThrownBy(() -> store.open("data/nope", 5, 10)).isInstanceOf(NoSuchFileException.class);
   }
 }
