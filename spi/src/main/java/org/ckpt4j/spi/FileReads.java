@@ -160,7 +160,7 @@ final class FileReads implements Closeable {
       // Count and combine the pieces up to the first short one: where the file ends.
       int count = 0;
       long value = 0;
-      int shiftPiece = pieces > 1 ? Checksums.shift(piece) : 0;
+      int shiftPiece = Checksums.shift(piece); // a split read has two pieces or more
       for (int k = 0; k < pieces; k++) {
         value = k == 0 ? crcs[0] : counts[k] == piece ? Checksums.combineShifted(value, crcs[k], shiftPiece)
             : Checksums.combine(value, crcs[k], counts[k]);

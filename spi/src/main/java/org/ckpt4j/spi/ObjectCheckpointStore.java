@@ -1068,7 +1068,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       if (r.count() < 0 || read == size) {
         verify();
-        return r.count();
       }
       return r.count();
     }

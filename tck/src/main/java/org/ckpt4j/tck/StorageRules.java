@@ -1,7 +1,12 @@
 package org.ckpt4j.tck;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,7 +58,7 @@ final class StorageRules {
   /**
    * The backend's ranged reads ({@link ObjectStore#open(String, long, long)}, which the protocol uses to read one
    * blob of a pack) and, where offered, {@link ObjectStore#openFile} return exactly the bytes of the range,
-   * ending early where the object ends; an absent object is {@link java.nio.file.NoSuchFileException}. Checked on
+   * ending early where the object ends; an absent object is {@link NoSuchFileException}. Checked on
    * the raw objects, so that a wrong range is reported as such instead of as corrupt checkpoints.
    */
   void rangedReadsExact() throws Exception {
@@ -66,7 +71,7 @@ final class StorageRules {
     List<String> problems = new ArrayList<>();
     try (ObjectStore raw = kit.raw(dir)) {
       try (ObjectStore.ObjectSink sink = raw.create(key)) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
+        ByteBuffer b = ByteBuffer.wrap(data);
         while (b.hasRemaining()) {
           sink.write(b);
         }
@@ -76,14 +81,14 @@ final class StorageRules {
       int n = data.length;
       long[][] ranges = {{0, 10}, {0, n}, {n / 2 - 3, 10}, {7, n / 2 + 1}, {1 + r.nextInt(n - 1), r.nextInt(n)},
           {n - 5, 100}, {n, 5}, {n + 10, 5}, {123, 0}, {5, Long.MAX_VALUE - 5}};
-      Optional<java.nio.channels.FileChannel> file = raw.openFile(key);
+      Optional<FileChannel> file = raw.openFile(key);
       try {
         for (long[] range : ranges) {
           int from = (int) Math.min(range[0], n);
           int to = (int) Math.min(range[0] + range[1], n); // no range here overflows a long
           byte[] expected = Arrays.copyOfRange(data, from, to);
           byte[] got;
-          try (java.nio.channels.ReadableByteChannel in = raw.open(key, range[0], range[1])) {
+          try (ReadableByteChannel in = raw.open(key, range[0], range[1])) {
             got = readAll(in);
           }
           if (!Arrays.equals(got, expected)) {
@@ -92,7 +97,7 @@ final class StorageRules {
                     : ", expected " + expected.length));
           }
           if (file.isPresent() && range[1] > 0 && from < n) {
-            java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocate(expected.length);
+            ByteBuffer dst = ByteBuffer.allocate(expected.length);
             while (dst.hasRemaining() && file.get().read(dst, from + dst.position()) >= 0) {
               // positional reads until the range is full or the file ends
             }
@@ -107,22 +112,21 @@ final class StorageRules {
           file.get().close();
         }
       }
-      for (String missing : List.of("tck/absent.bin")) {
-        try (java.nio.channels.ReadableByteChannel in = raw.open(missing, 5, 10)) {
-          problems.add("open of absent " + missing + " at a range returned a channel instead of "
-              + "NoSuchFileException");
-        } catch (java.nio.file.NoSuchFileException expected) {
-          // right
+      String missing = "tck/absent.bin";
+      try (ReadableByteChannel in = raw.open(missing, 5, 10)) {
+        problems.add("open of absent " + missing + " at a range returned a channel instead of "
+            + "NoSuchFileException");
+      } catch (NoSuchFileException expected) {
+        // right
+      }
+      try {
+        Optional<FileChannel> f = raw.openFile(missing);
+        if (f.isPresent()) {
+          f.get().close();
+          problems.add("openFile of absent " + missing + " returned a file instead of NoSuchFileException");
         }
-        try {
-          Optional<java.nio.channels.FileChannel> f = raw.openFile(missing);
-          if (f.isPresent()) {
-            f.get().close();
-            problems.add("openFile of absent " + missing + " returned a file instead of NoSuchFileException");
-          }
-        } catch (java.nio.file.NoSuchFileException expected) {
-          // right
-        }
+      } catch (NoSuchFileException expected) {
+        // right
       }
       raw.delete(key);
     }
@@ -132,9 +136,9 @@ final class StorageRules {
     }
   }
 
-  private static byte[] readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 1024);
+  private static byte[] readAll(ReadableByteChannel in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer b = ByteBuffer.allocate(64 * 1024);
     while (in.read(b.clear()) >= 0) {
       out.write(b.array(), 0, b.position());
     }
