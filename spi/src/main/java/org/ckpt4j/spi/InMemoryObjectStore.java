@@ -20,9 +20,13 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * The reference {@link ObjectStore}: objects in this JVM's heap, strictly checked. Behind {@code mem:name}
  * URIs (one instance per name, for the life of the JVM) and usable directly in tests, e.g. wrapped in a
  * fault-injecting decorator. {@link #checkNoOpenStreams()} names where each still-open sink or channel was
- * opened. Not {@link Capability#CROSS_PROCESS}.
+ * opened. Not {@link Capability#CROSS_PROCESS}. An object holds at most 2 GiB less 8 bytes (a Java array): a
+ * checkpoint's pack takes blobs until it holds 1 GiB, so a checkpoint with a tensor of a GiB or more needs
+ * another store.
  */
 public final class InMemoryObjectStore implements ObjectStore {
+  /** The largest object: a Java array's limit. */
+  static final int MAX_OBJECT = Integer.MAX_VALUE - 8;
   private final URI uri;
   private final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
   private final Map<Object, Throwable> open = new ConcurrentHashMap<>();
@@ -72,6 +76,10 @@ public final class InMemoryObjectStore implements ObjectStore {
           throw new ClosedChannelException();
         }
         int n = src.remaining();
+        if (n > MAX_OBJECT - buf.size()) {
+          throw new IOException("writing " + key + " of " + uri + ": an in-memory object holds at most " + MAX_OBJECT
+              + " bytes (a Java array); use a file:, s3:// or gs:// store for checkpoints this large");
+        }
         byte[] b = new byte[n];
         src.get(b);
         buf.write(b);

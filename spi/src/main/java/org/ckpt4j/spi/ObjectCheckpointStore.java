@@ -66,8 +66,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static final String LEASE_DIR = "lease/";
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
-  /** A pack that has reached this size takes no more blobs. */
-  static final long PACK_ROLL = 64L << 20;
+  /**
+   * A pack that has reached this size takes no more blobs. Large, so that a checkpoint of large tensors is one
+   * file read front to back: reading four files of 256 MiB from the disk ran at ~0.8 times the speed of reading
+   * one file of 1 GiB here (each file starts its readahead afresh). Part uploads and ranged reads do not depend
+   * on it.
+   */
+  static final long PACK_ROLL = 1L << 30;
   private static final int MAX_PACKS = 100_000;
   private static final int FORMAT = 1;
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
@@ -97,6 +102,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private volatile boolean closed;
   private volatile boolean fenced;
   private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
+  /** {@link #PACK_ROLL}, smaller in tests that fill a pack. */
+  private volatile long packRoll = PACK_ROLL;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
       long knownHead) {
@@ -549,6 +556,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   // ---------------------------------------------------------------------------------------- reading
+
+  /** For tests that fill a pack: packs of writers begun after this call roll at {@code bytes}. */
+  void packRoll(long bytes) {
+    packRoll = bytes;
+  }
 
   @Override
   public URI uri() {
@@ -1157,7 +1169,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       Pack pack = null;
       for (Pack p : packs) {
-        if (!p.busy && p.sink != null && !p.finished && p.failure == null && p.size < PACK_ROLL) {
+        if (!p.busy && p.sink != null && !p.finished && p.failure == null && p.size < p.roll) {
           pack = p;
           break;
         }
@@ -1167,7 +1179,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
           throw new IllegalStateException("more than " + MAX_PACKS + " blobs written concurrently");
         }
         int index = packs.size();
-        pack = new Pack(index, DATA_DIR + id + "/" + packName(index));
+        pack = new Pack(index, DATA_DIR + id + "/" + packName(index), packRoll);
         pack.sink = objects.create(pack.key);
         packs.add(pack);
       }
@@ -1303,6 +1315,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final class Pack {
     final int index;
     final String key;
+    /** The size past which this pack takes no more blobs. */
+    final long roll;
     ObjectStore.ObjectSink sink;
     long size;
     /** A blob channel is streaming into this pack. */
@@ -1310,9 +1324,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
     boolean finished;
     Throwable failure;
 
-    Pack(int index, String key) {
+    Pack(int index, String key, long roll) {
       this.index = index;
       this.key = key;
+      this.roll = roll;
     }
 
     void finish() throws IOException {
@@ -1412,7 +1427,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
             pack.failure = failure;
             return;
           }
-          if (pack.size >= PACK_ROLL && !pack.finished && pack.failure == null) {
+          if (pack.size >= pack.roll && !pack.finished && pack.failure == null) {
             try {
               pack.finish();
             } catch (IOException | RuntimeException e) {

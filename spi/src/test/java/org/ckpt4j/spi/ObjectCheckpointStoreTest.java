@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The protocol over the reference in-memory objects; the TCK checks every rule in depth for every backend. */
 class ObjectCheckpointStoreTest {
@@ -220,9 +221,10 @@ class ObjectCheckpointStoreTest {
 
   @Test
   void blobsOpenAtTheSameTime_goToSeparatePacks_andAFullPackTakesNoMore() throws IOException {
-    byte[] big = new byte[(int) ObjectCheckpointStore.PACK_ROLL];
+    byte[] big = new byte[1 << 20];
     big[big.length - 1] = 7;
     try (CheckpointStore store = open("run-a", false)) {
+      ((ObjectCheckpointStore) store).packRoll(big.length);
       try (CheckpointWriter w = store.begin()) {
         WritableByteChannel a = w.newBlob("a");
         WritableByteChannel b = w.newBlob("b");
@@ -248,6 +250,25 @@ class ObjectCheckpointStoreTest {
       }
       String pack0 = objects.list("data/").get(0);
       assertThat(objects.get(pack0).orElseThrow()).hasSize(3 + big.length);
+    }
+  }
+
+  @Test
+  void inMemoryObjectPastTheArrayLimit_isRefusedWithTheRemedy(@TempDir java.nio.file.Path tmp) throws IOException {
+    java.nio.file.Path sparse = tmp.resolve("sparse");
+    try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(sparse,
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      f.write(ByteBuffer.wrap(new byte[1]), Integer.MAX_VALUE - 1L); // 2 GiB of holes: no memory, no disk
+      ByteBuffer huge = f.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, Integer.MAX_VALUE);
+      try (ObjectStore.ObjectSink sink = objects.create("big")) {
+        sink.write(ByteBuffer.wrap(new byte[16]));
+        assertThatThrownBy(() -> sink.write(huge)).isInstanceOf(IOException.class)
+            .hasMessageContaining("big").hasMessageContaining("mem:test")
+            .hasMessageContaining("at most " + InMemoryObjectStore.MAX_OBJECT + " bytes")
+            .hasMessageContaining("use a file:");
+        assertThat(huge.position()).isZero(); // nothing taken
+      }
     }
   }
 
