@@ -127,17 +127,13 @@ final class Dl4jBench {
     }
   }
 
+  /** As the trainer restores tensors: each header into a buffer of its own, the elements into the array. */
   private static void restoreNpy(CheckpointStore store, Map<String, INDArray> into) throws IOException {
     Checkpoint cp = store.latest().orElseThrow();
-    cp.readBlobs(into.keySet(), (name, ch) -> {
-      INDArray a = into.get(name);
-      ByteBuffer header = ByteBuffer.allocate(npyHeader(a).remaining());
-      LocalBench.readFully(ch, header);
-      LocalBench.readFully(ch, a.data().asNio());
-      if (ch.read(ByteBuffer.allocate(1)) != -1) {
-        throw new IOException("blob longer than expected: " + name);
-      }
-    });
+    Map<String, java.util.List<ByteBuffer>> targets = new java.util.LinkedHashMap<>();
+    into.forEach((name, a) -> targets.put(name, java.util.List.of(ByteBuffer.allocate(npyHeader(a).remaining()),
+        a.data().asNio())));
+    cp.readInto(targets);
   }
 
   /** A NumPy 1.0 header for a C-order little-endian float32 array, padded to 64 bytes. */

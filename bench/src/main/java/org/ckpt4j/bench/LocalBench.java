@@ -217,22 +217,15 @@ final class LocalBench {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  /** Restores with {@link Checkpoint#readBlobs} (one stream per pack), into the same direct buffers. */
+  /** Restores with {@link Checkpoint#readInto} (what the trainer's restore uses), into the same direct buffers. */
   static double timeRestore(CheckpointStore store, List<ByteBuffer> into) throws IOException {
     long t0 = System.nanoTime();
     Checkpoint cp = store.latest().orElseThrow();
-    Map<String, ByteBuffer> byName = new java.util.LinkedHashMap<>();
+    Map<String, List<ByteBuffer>> targets = new java.util.LinkedHashMap<>();
     for (int i = 0; i < into.size(); i++) {
-      byName.put("t" + i + ".bin", into.get(i));
+      targets.put("t" + i + ".bin", List.of(into.get(i).clear()));
     }
-    cp.readBlobs(byName.keySet(), (name, ch) -> {
-      ByteBuffer b = byName.get(name);
-      b.clear();
-      readFully(ch, b);
-      if (ch.read(ByteBuffer.allocate(1)) != -1) {
-        throw new IOException("blob longer than expected");
-      }
-    });
+    cp.readInto(targets);
     return (System.nanoTime() - t0) / 1e9;
   }
 

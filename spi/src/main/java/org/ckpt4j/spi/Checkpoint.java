@@ -69,6 +69,29 @@ public interface Checkpoint {
     }
   }
 
+  /**
+   * Reads whole blobs into buffers given up front: a blob's bytes fill the remaining space of its buffers in
+   * list order (a scatter read: e.g. a tensor's header into a small buffer and its elements straight into the
+   * tensor's memory), and each buffer's position ends at its limit. Every blob is verified as
+   * {@link #openBlob}'s channel verifies it, before this method returns; if it throws, the buffers hold
+   * unspecified bytes. Knowing every destination in advance lets a store read several blobs at once (the local
+   * store has two threads take whole blobs, or pieces of large ones, of a pack file in turn); the default
+   * reads them through {@link #readBlobs}. The buffers must not overlap.
+   *
+   * @param targets for each blob to read, its buffers (at least one; their remaining bytes must add up to the
+   *     blob's size)
+   * @throws java.util.NoSuchElementException if a name is not a blob of this checkpoint (before any read)
+   * @throws IllegalArgumentException if a blob's size is not its buffers' remaining bytes, or a buffer is
+   *     read-only (before any read)
+   * @throws SupersededCheckpointException if a newer commit removed this checkpoint's data
+   * @throws CorruptCheckpointException if a blob fails verification or is missing although this checkpoint
+   *     is current
+   */
+  default void readInto(Map<String, java.util.List<ByteBuffer>> targets) throws IOException {
+    Scatter.check(this, targets);
+    readBlobs(targets.keySet(), (name, ch) -> Scatter.fill(name, ch, targets.get(name)));
+  }
+
   /** Receives one blob of {@link #readBlobs}. */
   @FunctionalInterface
   interface BlobReader {

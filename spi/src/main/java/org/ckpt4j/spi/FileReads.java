@@ -68,6 +68,79 @@ final class FileReads implements Closeable {
     return job.result();
   }
 
+  /**
+   * Reads many ranges of the file at once (the blobs of a {@link Checkpoint#readInto}): piece {@code k} fills
+   * {@code views[k]} (its position to its limit, at most {@link #PIECE} bytes) from file position
+   * {@code positions[k]}, and {@code counts[k]} and {@code crcs[k]} receive how many bytes arrived (fewer where
+   * the file ends) and their CRC32. The caller and, when the pieces add up to {@link #SPLIT_MIN} bytes or more,
+   * the helper take whole pieces in order: one hand-off for the whole batch, however small its pieces.
+   */
+  void readPieces(long[] positions, ByteBuffer[] views, int[] counts, long[] crcs, long total)
+      throws IOException {
+    Batch batch = new Batch(positions, views, counts, crcs);
+    if (total >= SPLIT_MIN && views.length > 1) {
+      if (helper == null) {
+        helper = Helper.lease();
+      }
+      helper.start(batch);
+      batch.run();
+      helper.await();
+    } else {
+      batch.run();
+    }
+    rethrow(batch.failure);
+  }
+
+  private void rethrow(Throwable f) throws IOException {
+    if (f instanceof IOException) {
+      throw new IOException("reading " + key + ": " + f.getMessage(), f);
+    }
+    if (f != null) {
+      throw new UncheckedIOException(new IOException("reading " + key + " failed", f));
+    }
+  }
+
+  /** The pieces of {@link #readPieces}, taken in order by whichever thread is free. */
+  private final class Batch implements Runnable {
+    final long[] positions;
+    final ByteBuffer[] views;
+    final int[] counts;
+    final long[] crcs;
+    final AtomicInteger next = new AtomicInteger();
+    volatile Throwable failure;
+
+    Batch(long[] positions, ByteBuffer[] views, int[] counts, long[] crcs) {
+      this.positions = positions;
+      this.views = views;
+      this.counts = counts;
+      this.crcs = crcs;
+    }
+
+    @Override
+    public void run() {
+      CRC32 crc = new CRC32();
+      for (int k = next.getAndIncrement(); k < views.length && failure == null; k = next.getAndIncrement()) {
+        ByteBuffer view = views[k];
+        int start = view.position();
+        try {
+          while (view.hasRemaining()) {
+            if (file.read(view, positions[k] + (view.position() - start)) < 0) {
+              break; // the file ends here
+            }
+          }
+        } catch (Throwable e) {
+          failure = e;
+          return;
+        }
+        counts[k] = view.position() - start;
+        view.limit(view.position()).position(start);
+        crc.reset();
+        crc.update(view);
+        crcs[k] = crc.getValue();
+      }
+    }
+  }
+
   /** A small read: by the caller, then checksummed while the bytes are still in its cache. */
   private Result readAlone(ByteBuffer dst, long position) throws IOException {
     int start = dst.position();
@@ -150,13 +223,7 @@ final class FileReads implements Closeable {
     }
 
     Result result() throws IOException {
-      Throwable f = failure;
-      if (f instanceof IOException) {
-        throw new IOException("reading " + key + ": " + f.getMessage(), f);
-      }
-      if (f != null) {
-        throw new UncheckedIOException(new IOException("reading " + key + " failed", f));
-      }
+      rethrow(failure);
       // Count and combine the pieces up to the first short one: where the file ends.
       int count = 0;
       long value = 0;

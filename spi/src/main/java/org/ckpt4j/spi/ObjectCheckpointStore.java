@@ -891,6 +891,105 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     }
 
+    /**
+     * Blobs of a local pack file are read by position by two threads taking whole blobs (pieces of large ones)
+     * in file order, each checksummed as it arrives; other packs go through {@link #readBlobs}.
+     */
+    @Override
+    public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
+      Scatter.check(this, targets);
+      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
+      for (String name : targets.keySet()) {
+        long[] e = blobs.get(name);
+        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
+      }
+      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack.entrySet()) {
+        List<Map.Entry<String, long[]>> inPack = group.getValue();
+        String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
+        Optional<FileChannel> file = Optional.empty();
+        if (key != null) { // else a record from before packs: an object per blob
+          try {
+            file = objects.openFile(key);
+          } catch (NoSuchFileException e) {
+            throw missing(key);
+          }
+        }
+        if (file.isEmpty()) {
+          List<String> names = new ArrayList<>();
+          inPack.forEach(b -> names.add(b.getKey()));
+          readBlobs(names, (name, ch) -> Scatter.fill(name, ch, targets.get(name)));
+          continue;
+        }
+        inPack.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3]));
+        try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
+          readScattered(reads, key, inPack, targets);
+        }
+      }
+    }
+
+    /** One pack's blobs into their buffers, then each verified against its size and CRC32. */
+    private void readScattered(FileReads reads, String key, List<Map.Entry<String, long[]>> inPack,
+        Map<String, List<ByteBuffer>> targets) throws IOException {
+      int pieces = 0;
+      for (Map.Entry<String, long[]> b : inPack) {
+        for (ByteBuffer t : targets.get(b.getKey())) {
+          pieces += (t.remaining() + FileReads.PIECE - 1) / FileReads.PIECE;
+        }
+      }
+      long[] positions = new long[pieces];
+      ByteBuffer[] views = new ByteBuffer[pieces];
+      int[] lengths = new int[pieces];
+      int[] firstPiece = new int[inPack.size() + 1];
+      long total = 0;
+      int k = 0;
+      for (int i = 0; i < inPack.size(); i++) {
+        firstPiece[i] = k;
+        long position = inPack.get(i).getValue()[3];
+        for (ByteBuffer t : targets.get(inPack.get(i).getKey())) {
+          for (long at = t.position(); at < t.limit(); at += FileReads.PIECE) {
+            int from = (int) at;
+            int length = Math.min(FileReads.PIECE, t.limit() - from);
+            views[k] = t.duplicate().limit(from + length).position(from);
+            positions[k] = position;
+            lengths[k] = length;
+            position += length;
+            total += length;
+            k++;
+          }
+        }
+      }
+      firstPiece[inPack.size()] = k;
+      int[] counts = new int[pieces];
+      long[] crcs = new long[pieces];
+      reads.readPieces(positions, views, counts, crcs, total);
+      for (int i = 0; i < inPack.size(); i++) {
+        String name = inPack.get(i).getKey();
+        long[] e = inPack.get(i).getValue();
+        long read = 0;
+        long value = 0;
+        for (int p = firstPiece[i]; p < firstPiece[i + 1]; p++) {
+          value = p == firstPiece[i] ? crcs[p] : Checksums.combine(value, crcs[p], counts[p]);
+          read += counts[p];
+          if (counts[p] < lengths[p]) {
+            break; // the file ends here
+          }
+        }
+        if (read != e[0]) {
+          throw new CorruptCheckpointException(uri, key, "blob \"" + name + "\" truncated: " + read + " of " + e[0]
+              + " bytes");
+        }
+        if (value != e[1]) {
+          throw new CorruptCheckpointException(uri, key, "blob \"" + name + "\": CRC32 mismatch: recorded "
+              + hex8(e[1]) + ", read " + hex8(value));
+        }
+      }
+      for (Map.Entry<String, long[]> b : inPack) {
+        for (ByteBuffer t : targets.get(b.getKey())) {
+          t.position(t.limit());
+        }
+      }
+    }
+
     /** Hands one blob to the reader, then reads and verifies what it left. */
     private void readOne(String name, VerifyingChannel blob, BlobReader reader) throws IOException {
       try (ReadableByteChannel view = new Unclosable(blob)) {

@@ -130,6 +130,41 @@ class FileReadsTest {
     }
   }
 
+  @Test
+  void pieces_fillTheirViews_withCountsAndChecksums_byOneThreadOrTwo_andShortWhereTheFileEnds()
+      throws IOException {
+    byte[] data = new byte[3 * FileReads.PIECE + 123];
+    new SplittableRandom(9).nextBytes(data);
+    Path file = Files.write(dir.resolve("pieces"), data);
+    for (int count : new int[] {3, 200}) { // 3 small pieces: the caller alone; 200: past SPLIT_MIN, both threads
+      SplittableRandom r = new SplittableRandom(count);
+      long[] positions = new long[count];
+      ByteBuffer[] views = new ByteBuffer[count];
+      ByteBuffer target = ByteBuffer.allocateDirect(count * FileReads.PIECE);
+      long total = 0;
+      for (int k = 0; k < count; k++) {
+        int length = k == count - 1 ? FileReads.PIECE : 1 + r.nextInt(FileReads.PIECE);
+        positions[k] = k == count - 1 ? data.length - 100 : r.nextInt(data.length - length + 1);
+        views[k] = target.duplicate().limit(k * FileReads.PIECE + length).position(k * FileReads.PIECE);
+        total += length;
+      }
+      int[] counts = new int[count];
+      long[] crcs = new long[count];
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+          FileReads reads = new FileReads(ch, "k")) {
+        reads.readPieces(positions, views, counts, crcs, total);
+      }
+      for (int k = 0; k < count; k++) {
+        int expected = k == count - 1 ? 100 : views[k].limit() - k * FileReads.PIECE; // the last runs off the end
+        assertThat(counts[k]).as("piece %d of %d", k, count).isEqualTo(expected);
+        assertThat(crcs[k]).as("piece %d of %d", k, count).isEqualTo(crc(data, (int) positions[k], expected));
+        byte[] got = new byte[expected];
+        target.duplicate().position(k * FileReads.PIECE).get(got);
+        assertThat(got).isEqualTo(Arrays.copyOfRange(data, (int) positions[k], (int) positions[k] + expected));
+      }
+    }
+  }
+
   private static long crc(byte[] data, int offset, int length) {
     CRC32 c = new CRC32();
     c.update(data, offset, length);

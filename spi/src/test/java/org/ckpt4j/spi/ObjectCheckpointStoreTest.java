@@ -273,6 +273,38 @@ class ObjectCheckpointStoreTest {
   }
 
   @Test
+  void readInto_overObjectsWithoutFiles_scattersThroughReadBlobs_andVerifies() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, new java.util.TreeMap<>(Map.of("a", "first", "b", "second", "c", "")));
+      Checkpoint cp = store.latest().orElseThrow();
+      ByteBuffer a1 = ByteBuffer.allocate(2);
+      ByteBuffer a2 = ByteBuffer.allocateDirect(3);
+      ByteBuffer b = ByteBuffer.allocate(6);
+      ByteBuffer c = ByteBuffer.allocate(0);
+      cp.readInto(Map.of("a", List.of(a1, a2), "b", List.of(b), "c", List.of(c)));
+      assertThat(a1.hasRemaining() || a2.hasRemaining() || b.hasRemaining()).isFalse();
+      byte[] tail = new byte[3];
+      a2.flip().get(tail);
+      assertThat(new String(a1.array(), StandardCharsets.UTF_8) + new String(tail, StandardCharsets.UTF_8))
+          .isEqualTo("first");
+      assertThat(new String(b.array(), StandardCharsets.UTF_8)).isEqualTo("second");
+      assertThatThrownBy(() -> cp.readInto(Map.of("a", List.of()))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("no buffer").hasMessageContaining("\"a\"");
+      assertThatThrownBy(() -> cp.readInto(Map.of("a", List.of(ByteBuffer.allocate(6)))))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds 5 bytes");
+
+      String key = objects.list("data/").get(0);
+      byte[] raw = objects.get(key).orElseThrow();
+      byte[] flipped = raw.clone();
+      flipped[raw.length - 1] ^= 1; // in "b" (the blobs are stored in name order here)
+      objects.put(key, flipped);
+      ByteBuffer b2 = ByteBuffer.allocate(6);
+      assertThatThrownBy(() -> cp.readInto(Map.of("b", List.of(b2))))
+          .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("CRC32 mismatch");
+    }
+  }
+
+  @Test
   void truncatedPack_makesTheBlobsPastTheCutCorrupt_andLeavesTheOthersReadable() throws IOException {
     try (CheckpointStore store = open("run-a", false)) {
       write(store, new java.util.TreeMap<>(Map.of("a", "first", "b", "second")));

@@ -183,11 +183,29 @@ final class Content {
     return out;
   }
 
+  /** The ways a checkpoint's blobs are read; R4 holds for each. */
+  enum ReadPath {
+    /** {@link Checkpoint#openBlob}, blob by blob. */
+    OPEN_BLOB,
+    /** {@link Checkpoint#readBlobs}, all at once, as a restore reads blobs of unknown shape. */
+    READ_BLOBS,
+    /** {@link Checkpoint#readInto}, each blob scattered over two buffers, as a restore reads tensors. */
+    READ_INTO
+  }
+
   /**
-   * Reads the checkpoint whole and checks it is exactly this content: metadata, blob names and sizes, bytes.
-   * Store errors (typed) propagate; a mismatch is an {@link AssertionError} saying what was observed.
+   * Reads the checkpoint whole, every way ({@link ReadPath}), and checks it is exactly this content: metadata,
+   * blob names and sizes, bytes. Store errors (typed) propagate; a mismatch is an {@link AssertionError} saying
+   * what was observed.
    */
   void verify(Checkpoint cp) throws IOException {
+    for (ReadPath path : ReadPath.values()) {
+      verify(cp, path);
+    }
+  }
+
+  /** {@link #verify(Checkpoint)}, reading the blobs one way. */
+  void verify(Checkpoint cp, ReadPath path) throws IOException {
     Optional<Content> claimed = fromMetadata(cp.metadata());
     if (claimed.isEmpty() || !claimed.get().label.equals(label)) {
       throw new AssertionError("expected checkpoint " + describe() + " but the store returned one with metadata "
@@ -203,12 +221,20 @@ final class Content {
       throw new AssertionError("checkpoint " + label + ": a mix or a partial checkpoint: expected blobs " + sizes
           + ", observed " + cp.blobs());
     }
-    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-      try (ReadableByteChannel ch = cp.openBlob(e.getKey())) {
-        verifyBlob(label, e.getKey(), ch, e.getValue()[0], e.getValue()[1]);
+    switch (path) {
+      case OPEN_BLOB -> {
+        for (Map.Entry<String, long[]> e : blobs.entrySet()) {
+          try (ReadableByteChannel ch = cp.openBlob(e.getKey())) {
+            verifyBlob(label, e.getKey(), ch, e.getValue()[0], e.getValue()[1]);
+          }
+        }
       }
+      case READ_BLOBS -> verifyReadBlobs(cp);
+      case READ_INTO -> verifyReadInto(cp);
     }
-    // and all at once, as a restore reads them (R4 holds for readBlobs too)
+  }
+
+  private void verifyReadBlobs(Checkpoint cp) throws IOException {
     Map<String, Integer> seen = new TreeMap<>();
     cp.readBlobs(blobs.keySet(), (name, ch) -> {
       seen.merge(name, 1, Integer::sum);
@@ -225,6 +251,32 @@ final class Content {
       throw new AssertionError("checkpoint " + label + ": readBlobs should hand over each blob asked for once: "
           + "asked " + blobs.keySet() + ", handed over " + seen);
     }
+  }
+
+  private void verifyReadInto(Checkpoint cp) throws IOException {
+    Map<String, List<ByteBuffer>> targets = new TreeMap<>();
+    blobs.forEach((name, v) -> {
+      int size = Math.toIntExact(v[0]);
+      int head = (int) Math.floorMod(v[1], (long) size + 1); // a seeded split: anywhere, either part empty
+      targets.put(name, List.of(ByteBuffer.allocate(head), ByteBuffer.allocateDirect(size - head)));
+    });
+    cp.readInto(targets);
+    targets.forEach((name, buffers) -> {
+      long[] v = blobs.get(name);
+      byte[] got = new byte[Math.toIntExact(v[0])];
+      ByteBuffer head = buffers.get(0);
+      ByteBuffer tail = buffers.get(1);
+      if (head.hasRemaining() || tail.hasRemaining()) {
+        throw new AssertionError("checkpoint " + label + ": readInto left " + (head.remaining() + tail.remaining())
+            + " bytes of blob \"" + name + "\"'s buffers unfilled");
+      }
+      head.flip().get(got, 0, head.remaining());
+      tail.flip().get(got, head.limit(), tail.remaining());
+      if (!java.util.Arrays.equals(got, bytes(v[0], v[1]))) {
+        throw new AssertionError("checkpoint " + label + ": readInto returned wrong bytes for blob \"" + name
+            + "\"");
+      }
+    });
   }
 
   static void verifyBlob(String label, String name, ReadableByteChannel ch, long size, long seed)

@@ -35,14 +35,25 @@ final class StorageRules {
 
   // ------------------------------------------------------------------------------------------- R4
 
-  /** Outcome of reading a checkpoint whole from a fresh read-only store. */
-  private String readOutcome(URI dir, Content expected) {
+  /**
+   * Outcomes of reading a checkpoint whole from a fresh read-only store, each {@link Content.ReadPath} apart
+   * (a corrupt blob read one way would stop the others): path -> outcome.
+   */
+  private Map<Content.ReadPath, String> readOutcomes(URI dir, Content expected) {
+    Map<Content.ReadPath, String> outcomes = new java.util.EnumMap<>(Content.ReadPath.class);
+    for (Content.ReadPath path : Content.ReadPath.values()) {
+      outcomes.put(path, readOutcome(dir, expected, path));
+    }
+    return outcomes;
+  }
+
+  private String readOutcome(URI dir, Content expected, Content.ReadPath path) {
     try (CheckpointStore s = kit.openReadOnly(dir)) {
       Optional<Checkpoint> cp = s.latest();
       if (cp.isEmpty()) {
         return "empty";
       }
-      expected.verify(cp.get());
+      expected.verify(cp.get(), path);
       return "ok";
     } catch (CorruptCheckpointException e) {
       return "corrupt";
@@ -185,21 +196,26 @@ final class StorageRules {
         for (int i = 0; i < mutations.size(); i++) {
           raw.put(key, mutations.get(i));
           kit.faultTrials.incrementAndGet();
-          String outcome = readOutcome(dir, c);
+          Map<Content.ReadPath, String> outcomes = readOutcomes(dir, c);
           raw.put(key, original);
+          String mutation = names.get(i);
           boolean blob = blobKeys.containsValue(key);
-          boolean bad = outcome.startsWith("WRONG") || outcome.startsWith("UNTYPED") || (blob && !outcome.equals(
-              "corrupt"));
-          if (bad) {
-            problems.add(key + (blob ? " (blob bytes)" : "") + " " + names.get(i) + ": " + outcome);
-          }
+          outcomes.forEach((path, outcome) -> {
+            boolean bad = outcome.startsWith("WRONG") || outcome.startsWith("UNTYPED") || (blob
+                && !outcome.equals("corrupt"));
+            if (bad) {
+              problems.add(key + (blob ? " (blob bytes)" : "") + " " + mutation + ", read by " + path + ": "
+                  + outcome);
+            }
+          });
         }
       }
       raw.delete(blobKeys.get("w0"));
-      String outcome = readOutcome(dir, c);
-      if (!outcome.equals("corrupt")) {
-        problems.add(blobKeys.get("w0") + " (blob bytes) deleted: " + outcome);
-      }
+      readOutcomes(dir, c).forEach((path, outcome) -> {
+        if (!outcome.equals("corrupt")) {
+          problems.add(blobKeys.get("w0") + " (blob bytes) deleted, read by " + path + ": " + outcome);
+        }
+      });
     }
     if (!problems.isEmpty()) {
       throw new AssertionError("R4.2: corruption was not detected with CorruptCheckpointException: " + problems

@@ -454,7 +454,7 @@ final class FitRun {
       List<INDArray> params = model.params();
       OptimizerState opt = model.optimizerState;
       String[] slotNames = opt.slotNames();
-      // Every tensor this run needs, read in one pass (Checkpoint.readBlobs: one stream per pack, each verified).
+      // Every tensor this run needs, read in one pass (Checkpoint.readInto, each verified).
       Map<String, TensorSpec> wanted = new LinkedHashMap<>();
       for (int k = 0; k < names.size(); k++) {
         wanted.put("model/" + names.get(k) + ".npy", new TensorSpec(params.get(k).shape(), DataType.FLOAT));
@@ -556,7 +556,34 @@ final class FitRun {
       }
     }
     Map<String, INDArray> read = new java.util.HashMap<>();
-    cp.readBlobs(wanted.keySet(), (name, ch) -> {
+    // Tensors of known type and shape whose size is what this code writes: each header into a buffer of its
+    // own and the elements straight into a new array, all read at once (Checkpoint.readInto); the rest (and any
+    // blob of another size, whose reading then says what is wrong) one by one, header first.
+    Map<String, List<ByteBuffer>> targets = new LinkedHashMap<>();
+    Map<String, INDArray> arrays = new java.util.HashMap<>();
+    List<String> rest = new ArrayList<>();
+    for (Map.Entry<String, TensorSpec> e : wanted.entrySet()) {
+      TensorSpec spec = e.getValue();
+      if (spec.shape() != null && spec.type() != null) {
+        int header = Npy.headerLength(spec.type(), spec.shape());
+        long elements = java.util.Arrays.stream(spec.shape()).reduce(1, Math::multiplyExact);
+        long bytes = elements * spec.type().width();
+        if (bytes > 0 && cp.blobs().get(e.getKey()) == header + bytes) {
+          INDArray arr = Nd4j.create(spec.type(), spec.shape(), 'c');
+          arrays.put(e.getKey(), arr);
+          targets.put(e.getKey(), List.of(ByteBuffer.allocate(header), Npy.dataView(arr)));
+          continue;
+        }
+      }
+      rest.add(e.getKey());
+    }
+    cp.readInto(targets);
+    for (Map.Entry<String, List<ByteBuffer>> t : targets.entrySet()) {
+      TensorSpec spec = wanted.get(t.getKey());
+      Npy.checkHeader(t.getValue().get(0), uri, t.getKey(), spec.type(), spec.shape());
+      read.put(t.getKey(), arrays.get(t.getKey()));
+    }
+    cp.readBlobs(rest, (name, ch) -> {
       TensorSpec spec = wanted.get(name);
       read.put(name, Npy.read(ch, uri, name, spec.type(), spec.shape()));
     });

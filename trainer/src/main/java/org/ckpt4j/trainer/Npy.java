@@ -111,6 +111,46 @@ final class Npy {
    */
   static INDArray read(ReadableByteChannel ch, URI uri, String name, DataType expectedType, long[] expectedShape)
       throws IOException {
+    Header h = readHeader(ch, uri, name, expectedType, expectedShape);
+    INDArray arr = Nd4j.create(h.type(), h.shape(), 'c');
+    if (arr.length() > 0) {
+      readFully(ch, dataView(arr), uri, name);
+    }
+    if (ch.read(ByteBuffer.allocate(1)) != -1) {
+      throw new CorruptCheckpointException(uri, name, "more data than its .npy header declares");
+    }
+    return arr;
+  }
+
+  /** A tensor's type and shape, as its {@code .npy} header gives them. */
+  record Header(DataType type, long[] shape) {}
+
+  /**
+   * The bytes {@link #write} puts before the elements of an array of this type and shape: what a scatter read
+   * ({@link org.ckpt4j.spi.Checkpoint#readInto}) reads into a buffer of its own, the elements going straight
+   * into the array.
+   */
+  static int headerLength(DataType type, long[] shape) {
+    return header(type, shape).remaining();
+  }
+
+  /**
+   * Checks a header read apart from its elements: exactly one {@code .npy} header, of the expected type and
+   * shape. @throws CorruptCheckpointException if not
+   */
+  static void checkHeader(ByteBuffer header, URI uri, String name, DataType type, long[] shape)
+      throws IOException {
+    ReadableByteChannel ch = java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(
+        header.array(), header.arrayOffset(), header.limit()));
+    readHeader(ch, uri, name, type, shape);
+    if (ch.read(ByteBuffer.allocate(1)) != -1) {
+      throw new CorruptCheckpointException(uri, name, ".npy header shorter than expected for shape "
+          + Arrays.toString(shape));
+    }
+  }
+
+  private static Header readHeader(ReadableByteChannel ch, URI uri, String name, DataType expectedType,
+      long[] expectedShape) throws IOException {
     ByteBuffer prefix = ByteBuffer.allocate(MAGIC.length + 4).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, prefix, uri, name);
     prefix.flip();
@@ -139,14 +179,7 @@ final class Npy {
       throw new CorruptCheckpointException(uri, name, "tensor shape " + Arrays.toString(shape) + ", expected "
           + Arrays.toString(expectedShape));
     }
-    INDArray arr = Nd4j.create(type, shape, 'c');
-    if (arr.length() > 0) {
-      readFully(ch, dataView(arr), uri, name);
-    }
-    if (ch.read(ByteBuffer.allocate(1)) != -1) {
-      throw new CorruptCheckpointException(uri, name, "more data than its .npy header declares");
-    }
-    return arr;
+    return new Header(type, shape);
   }
 
   private static long[] parseShape(String dims) {

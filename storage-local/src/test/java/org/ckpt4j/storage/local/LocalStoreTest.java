@@ -241,4 +241,91 @@ class LocalStoreTest {
       assertThat(read(cp, "b5")).isEqualTo(blobs.get("b5"));
     }
   }
+
+  @Test
+  void scatterReads_fillEveryBuffer_andReportCorruptionNamingTheBlob() throws IOException {
+    Path dir = tmp.resolve("scatter");
+    List<Integer> sizes = new java.util.ArrayList<>(List.of(0, 1, 1000, 300_000, 3_000_001));
+    for (int i = 0; i < 40; i++) {
+      sizes.add(65_536);
+    }
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    Map<String, byte[]> blobs = new java.util.LinkedHashMap<>();
+    long[] offsets = new long[sizes.size()];
+    long end = 0;
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      try (CheckpointWriter w = store.begin()) {
+        for (int i = 0; i < sizes.size(); i++) {
+          byte[] content = new byte[sizes.get(i)];
+          r.nextBytes(content);
+          blobs.put("b" + i, content);
+          offsets[i] = end;
+          end += content.length;
+          try (WritableByteChannel ch = w.newBlob("b" + i)) {
+            ch.write(ByteBuffer.wrap(content));
+          }
+        }
+        w.commit(Map.of());
+      }
+      Checkpoint cp = store.latest().orElseThrow();
+      // each blob into a small heap buffer (an .npy header, say) and a direct buffer, both inside larger buffers
+      Map<String, List<ByteBuffer>> targets = new java.util.LinkedHashMap<>();
+      for (Map.Entry<String, byte[]> e : blobs.entrySet()) {
+        int head = Math.min(e.getValue().length, 1 + r.nextInt(200));
+        ByteBuffer h = ByteBuffer.allocate(head + 10).position(5).limit(5 + head);
+        ByteBuffer d = ByteBuffer.allocateDirect(e.getValue().length - head + 10).position(3)
+            .limit(3 + e.getValue().length - head);
+        targets.put(e.getKey(), List.of(h, d));
+      }
+      cp.readInto(targets);
+      for (Map.Entry<String, byte[]> e : blobs.entrySet()) {
+        ByteBuffer h = targets.get(e.getKey()).get(0);
+        ByteBuffer d = targets.get(e.getKey()).get(1);
+        assertThat(h.hasRemaining() || d.hasRemaining()).as(e.getKey() + " filled").isFalse();
+        byte[] got = new byte[e.getValue().length];
+        h.flip().position(5).get(got, 0, h.remaining());
+        int head = h.limit() - 5;
+        d.flip().position(3).get(got, head, d.remaining());
+        assertThat(got).as(e.getKey()).isEqualTo(e.getValue());
+      }
+      // a subset, one buffer each, and the checks made before anything is read
+      ByteBuffer one = ByteBuffer.allocate(1000);
+      cp.readInto(Map.of("b2", List.of(one)));
+      assertThat(one.array()).isEqualTo(blobs.get("b2"));
+      assertThatThrownBy(() -> cp.readInto(Map.of("b2", List.of(ByteBuffer.allocate(999)))))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("b2").hasMessageContaining("1000 bytes")
+          .hasMessageContaining("999");
+      assertThatThrownBy(() -> cp.readInto(Map.of("nope", List.of(ByteBuffer.allocate(1)))))
+          .isInstanceOf(java.util.NoSuchElementException.class).hasMessageContaining("nope");
+      assertThatThrownBy(() -> cp.readInto(Map.of("b2", List.of(ByteBuffer.allocate(1000).asReadOnlyBuffer()))))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("read-only");
+
+      Path pack;
+      try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
+        pack = s.filter(p -> p.getFileName().toString().startsWith("pack-")).findFirst().orElseThrow();
+      }
+      byte[] original = Files.readAllBytes(pack);
+      Map<String, List<ByteBuffer>> fresh = new java.util.LinkedHashMap<>();
+      blobs.forEach((name, content) -> fresh.put(name, List.of(ByteBuffer.allocateDirect(content.length))));
+      for (int i : new int[] {1, 3, 4, sizes.size() - 1, 20}) {
+        long at = offsets[i] + r.nextInt(sizes.get(i));
+        byte[] changed = original.clone();
+        changed[(int) at] ^= 0x04;
+        Files.write(pack, changed);
+        fresh.values().forEach(l -> l.get(0).clear());
+        assertThatThrownBy(() -> cp.readInto(fresh)).as("byte %d of b%d flipped", at, i)
+            .isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class)
+            .hasMessageContaining("\"b" + i + "\"").hasMessageContaining("CRC32 mismatch");
+      }
+      Files.write(pack, java.util.Arrays.copyOf(original, original.length - 5));
+      fresh.values().forEach(l -> l.get(0).clear());
+      String last = "b" + (sizes.size() - 1);
+      assertThatThrownBy(() -> cp.readInto(fresh)).isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class)
+          .hasMessageContaining("\"" + last + "\" truncated: 65531 of 65536 bytes");
+      Files.write(pack, original);
+      fresh.values().forEach(l -> l.get(0).clear());
+      cp.readInto(fresh);
+      assertThat(fresh.get("b4").get(0).flip()).isEqualTo(ByteBuffer.wrap(blobs.get("b4")));
+    }
+  }
 }
