@@ -111,7 +111,7 @@ final class S3Bench {
     report.compare("S3 save " + label, "MiB/s", save, "aws s3 cp (upload)", awsUp, true, 1.0);
     report.compare("S3 restore " + label, "MiB/s", restore, "aws s3 cp (download)", awsDown, true, 1.0);
     report.note("S3 " + label + " commit: " + requests + ". Blob data (the blobs go one after another into"
-        + " packs that take blobs until they hold 1 GiB): one PutObject per pack smaller than a part, else Create + UploadPart "
+        + " packs that take blobs until they hold 64 MiB): one PutObject per pack smaller than a part, else Create + UploadPart "
         + "per part + Complete; the rest (commit record, lists, deletes of the superseded "
         + "checkpoint, heartbeats during the save) is the protocol's constant.");
     out.flush();

@@ -82,6 +82,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public long packSize() {
+    return delegate.packSize();
+  }
+
+  @Override
   public Set<Capability> capabilities() {
     return delegate.capabilities();
   }

@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * URIs (one instance per name, for the life of the JVM) and usable directly in tests, e.g. wrapped in a
  * fault-injecting decorator. {@link #checkNoOpenStreams()} names where each still-open sink or channel was
  * opened. Not {@link Capability#CROSS_PROCESS}. An object holds at most 2 GiB less 8 bytes (a Java array): a
- * checkpoint's pack takes blobs until it holds 1 GiB, so a checkpoint with a tensor of a GiB or more needs
- * another store.
+ * checkpoint's pack takes blobs until it holds 64 MiB, so a checkpoint with a tensor of 2 GiB needs another
+ * store.
  */
 public final class InMemoryObjectStore implements ObjectStore {
   /** The largest object: a Java array's limit. */

@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *       wins each slot; a writer that finds another store's record in its slot is fenced.</li>
  *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
  *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
- *       pack when the current one passes {@value #PACK_ROLL} bytes, or when blobs are written concurrently),
+ *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
+ *       concurrently),
  *       under a directory unique to one write; the commit record gives each blob's pack, offset, size and
  *       CRC32, and a reader fetches exactly that range. Packing makes a checkpoint of many small tensors cost
  *       a few objects (one fsync, one upload) instead of one per tensor. The tag is derived from the store id,
@@ -66,13 +67,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static final String LEASE_DIR = "lease/";
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
-  /**
-   * A pack that has reached this size takes no more blobs. Large, so that a checkpoint of large tensors is one
-   * file read front to back: reading four files of 256 MiB from the disk ran at ~0.8 times the speed of reading
-   * one file of 1 GiB here (each file starts its readahead afresh). Part uploads and ranged reads do not depend
-   * on it.
-   */
-  static final long PACK_ROLL = 1L << 30;
   private static final int MAX_PACKS = 100_000;
   private static final int FORMAT = 1;
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
@@ -102,12 +96,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private volatile boolean closed;
   private volatile boolean fenced;
   private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
-  /** {@link #PACK_ROLL}, smaller in tests that fill a pack. */
-  private volatile long packRoll = PACK_ROLL;
+  /** {@link ObjectStore#packSize()}. */
+  private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
       long knownHead) {
     this.objects = objects;
+    this.packRoll = objects.packSize(); // checked at open
     this.options = options;
     this.uri = objects.uri();
     this.storeId = storeId;
@@ -119,6 +114,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
     this.objects = claimed.objects;
+    this.packRoll = claimed.packRoll;
     this.options = claimed.options;
     this.uri = claimed.uri;
     this.storeId = claimed.storeId;
@@ -133,6 +129,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static CheckpointStore open(ObjectStore objects, StoreOptions options) throws IOException {
     boolean ok = false;
     try {
+      checkPackSize(objects);
       CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options) : openReadWrite(objects,
           options);
       ok = true;
@@ -557,9 +554,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   // ---------------------------------------------------------------------------------------- reading
 
-  /** For tests that fill a pack: packs of writers begun after this call roll at {@code bytes}. */
-  void packRoll(long bytes) {
-    packRoll = bytes;
+  /** @throws IllegalStateException naming the backend if its preferred pack size is not positive */
+  private static void checkPackSize(ObjectStore objects) {
+    long size = objects.packSize();
+    if (size <= 0) {
+      throw new IllegalStateException(objects.getClass().getName() + " (for " + objects.uri() + ") returned pack "
+          + "size " + size + "; ObjectStore.packSize() must be positive");
+    }
   }
 
   @Override

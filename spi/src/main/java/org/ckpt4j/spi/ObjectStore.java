@@ -128,6 +128,16 @@ public interface ObjectStore extends Closeable {
    */
   default void purgeIncomplete(Predicate<String> ours) throws IOException {}
 
+  /**
+   * How large a pack object this backend prefers: a checkpoint's blobs go one after another into a pack until it
+   * holds this many bytes (then the next blob starts a new one). The default, 64 MiB, keeps each pack's
+   * finishing step (an S3 CompleteMultipartUpload, say) small; a local file system prefers one file per
+   * checkpoint of large tensors, which the disk then reads ahead front to back.
+   */
+  default long packSize() {
+    return 64L << 20;
+  }
+
   /** What this backend guarantees beyond the required rules; the default is none. */
   default Set<Capability> capabilities() {
     return Set.of();

@@ -42,6 +42,33 @@ class ObjectCheckpointStoreTest {
         StoreOptions.forOwner(owner).keepPrevious(keepPrevious).leaseTimeout(LEASE).build());
   }
 
+  /** A store over objects that prefer packs of {@code packSize} bytes. */
+  private CheckpointStore openWithPackSize(long packSize) throws IOException {
+    ObjectStore sized = new ForwardingObjectStore(objects) {
+      @Override
+      public long packSize() {
+        return packSize;
+      }
+
+      @Override
+      public void close() {}
+    };
+    return CheckpointStores.overObjects(sized, StoreOptions.forOwner("run-a").leaseTimeout(LEASE).build());
+  }
+
+  @Test
+  void packsTakeBlobsUntilTheyHoldTheBackendsPackSize_andABadPackSizeIsNamed() throws IOException {
+    try (CheckpointStore store = openWithPackSize(100)) {
+      write(store, new java.util.TreeMap<>(Map.of("a", "x".repeat(60), "b", "y".repeat(60), "c", "z".repeat(60))));
+      List<String> packs = objects.list("data/");
+      assertThat(packs).hasSize(2); // a and b (120 bytes, past 100), then c
+      assertThat(objects.get(packs.get(0)).orElseThrow()).hasSize(120);
+      assertThat(read(store.latest().orElseThrow(), "c")).isEqualTo("z".repeat(60));
+    }
+    assertThatThrownBy(() -> openWithPackSize(0)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("packSize()").hasMessageContaining("mem:test").hasMessageContaining("returned pack size 0");
+  }
+
   static Checkpoint write(CheckpointStore store, Map<String, String> blobs) throws IOException {
     try (CheckpointWriter w = store.begin()) {
       for (Map.Entry<String, String> e : blobs.entrySet()) {
@@ -223,8 +250,7 @@ class ObjectCheckpointStoreTest {
   void blobsOpenAtTheSameTime_goToSeparatePacks_andAFullPackTakesNoMore() throws IOException {
     byte[] big = new byte[1 << 20];
     big[big.length - 1] = 7;
-    try (CheckpointStore store = open("run-a", false)) {
-      ((ObjectCheckpointStore) store).packRoll(big.length);
+    try (CheckpointStore store = openWithPackSize(big.length)) {
       try (CheckpointWriter w = store.begin()) {
         WritableByteChannel a = w.newBlob("a");
         WritableByteChannel b = w.newBlob("b");

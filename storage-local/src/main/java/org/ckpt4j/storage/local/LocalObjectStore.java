@@ -357,6 +357,16 @@ final class LocalObjectStore implements ObjectStore {
     return openRead(key);
   }
 
+  /**
+   * 1 GiB: a checkpoint of large tensors is one file, read front to back. Reading four files of 256 MiB from
+   * the disk ran at ~0.9 times the speed of reading one file of 1 GiB here (1646 against 1809 MiB/s, medians of
+   * six cold reads each), since each file starts its readahead afresh.
+   */
+  @Override
+  public long packSize() {
+    return 1L << 30;
+  }
+
   /** The file itself, for positional reads by several threads. */
   @Override
   public Optional<FileChannel> openFile(String key) throws IOException {

@@ -328,4 +328,27 @@ class LocalStoreTest {
       assertThat(fresh.get("b4").get(0).flip()).isEqualTo(ByteBuffer.wrap(blobs.get("b4")));
     }
   }
+
+  @Test
+  void checkpointsOfLargeTensors_areOnePackFile() throws IOException {
+    Path dir = tmp.resolve("onepack");
+    ByteBuffer tensor = ByteBuffer.allocateDirect(40 << 20); // two of them: past the 64 MiB of other backends
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      try (CheckpointWriter w = store.begin()) {
+        for (String name : List.of("w0", "w1")) {
+          try (WritableByteChannel ch = w.newBlob(name)) {
+            ByteBuffer b = tensor.duplicate();
+            while (b.hasRemaining()) {
+              ch.write(b);
+            }
+          }
+        }
+        w.commit(Map.of());
+      }
+      try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
+        assertThat(s.filter(Files::isRegularFile).toList()).singleElement()
+            .satisfies(p -> assertThat(Files.size(p)).isEqualTo(80L << 20));
+      }
+    }
+  }
 }
