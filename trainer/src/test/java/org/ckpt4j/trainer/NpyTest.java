@@ -64,6 +64,31 @@ class NpyTest {
     }
   }
 
+  @Test
+  void aHeaderReadApart_isCheckedForTypeShapeAndLength() {
+    long[] shape = {4, 6};
+    ByteBuffer good = Npy.header(DataType.FLOAT, shape);
+    assertThat(Npy.headerLength(DataType.FLOAT, shape)).isEqualTo(good.remaining());
+    java.net.URI uri = java.net.URI.create("file:/backups/run");
+    org.assertj.core.api.Assertions.assertThatCode(() -> Npy.checkHeader(good.duplicate(), uri, "w.npy",
+        DataType.FLOAT, shape)).doesNotThrowAnyException();
+    // same length, other shape (what a scatter read of a same-sized tensor of another shape would get)
+    ByteBuffer transposed = Npy.header(DataType.FLOAT, new long[] {6, 4});
+    assertThat(transposed.remaining()).isEqualTo(good.remaining());
+    assertThatThrownBy(() -> Npy.checkHeader(transposed, uri, "w.npy", DataType.FLOAT, shape))
+        .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("tensor shape [6, 4], expected [4, 6]");
+    ByteBuffer otherType = Npy.header(DataType.INT, shape);
+    assertThatThrownBy(() -> Npy.checkHeader(otherType, uri, "w.npy", DataType.FLOAT, shape))
+        .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("tensor type <i4");
+    ByteBuffer garbage = ByteBuffer.wrap(new byte[good.remaining()]);
+    assertThatThrownBy(() -> Npy.checkHeader(garbage, uri, "w.npy", DataType.FLOAT, shape))
+        .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("not a NumPy .npy");
+    ByteBuffer padded = ByteBuffer.allocate(good.remaining() + 3).put(good.duplicate()).flip().limit(
+        good.remaining() + 3);
+    assertThatThrownBy(() -> Npy.checkHeader(padded, uri, "w.npy", DataType.FLOAT, shape))
+        .isInstanceOf(CorruptCheckpointException.class).hasMessageContaining("header shorter than expected");
+  }
+
   /** What the trainer writes, numpy.load reads (the Python interoperability promise of the layout). */
   @Test
   void numpyLoadsWhatTheTrainerWrites(@TempDir Path tmp) throws Exception {
