@@ -58,14 +58,35 @@ final class FileReads implements Closeable {
     if (length < SPLIT_MIN) {
       return readAlone(dst, position);
     }
-    Job job = new Job(dst, position, Math.min(PIECE, ((length + 1) / 2 + 4095) & ~4095));
-    if (helper == null) {
-      helper = Helper.lease();
+    int base = dst.position();
+    int piece = Math.min(PIECE, ((length + 1) / 2 + 4095) & ~4095);
+    int pieces = (length + piece - 1) / piece; // two or more: length >= SPLIT_MIN
+    long[] positions = new long[pieces];
+    ByteBuffer[] views = new ByteBuffer[pieces];
+    for (int k = 0; k < pieces; k++) {
+      positions[k] = position + (long) k * piece;
+      views[k] = dst.duplicate().limit(base + Math.min(length, (k + 1) * piece)).position(base + k * piece);
     }
-    helper.start(job);
-    job.run();
-    helper.await();
-    return job.result();
+    int[] counts = new int[pieces];
+    long[] crcs = new long[pieces];
+    readPieces(positions, views, counts, crcs, length);
+    // Count and combine the pieces up to the first short one: where the file ends.
+    int count = 0;
+    long value = 0;
+    int shiftPiece = Checksums.shift(piece);
+    for (int k = 0; k < pieces; k++) {
+      value = k == 0 ? crcs[0] : counts[k] == piece ? Checksums.combineShifted(value, crcs[k], shiftPiece)
+          : Checksums.combine(value, crcs[k], counts[k]);
+      count += counts[k];
+      if (counts[k] < Math.min(piece, length - k * piece)) {
+        break;
+      }
+    }
+    if (count == 0) {
+      return new Result(-1, 0);
+    }
+    dst.position(base + count);
+    return new Result(count, value);
   }
 
   /**
@@ -169,78 +190,6 @@ final class FileReads implements Closeable {
     if (helper != null) {
       helper.release();
       helper = null;
-    }
-  }
-
-  /** One read: its pieces, taken in order by whichever thread is free, each read and checksummed. */
-  private final class Job implements Runnable {
-    final ByteBuffer dst;
-    final long position;
-    final int base;
-    final int length;
-    final int piece;
-    final int pieces;
-    final AtomicInteger next = new AtomicInteger();
-    final int[] counts;
-    final long[] crcs;
-    volatile Throwable failure;
-
-    Job(ByteBuffer dst, long position, int piece) {
-      this.dst = dst;
-      this.position = position;
-      this.base = dst.position();
-      this.length = dst.remaining();
-      this.piece = piece;
-      this.pieces = (length + piece - 1) / piece;
-      this.counts = new int[pieces];
-      this.crcs = new long[pieces];
-    }
-
-    @Override
-    public void run() {
-      CRC32 crc = new CRC32();
-      for (int k = next.getAndIncrement(); k < pieces && failure == null; k = next.getAndIncrement()) {
-        int from = base + k * piece;
-        ByteBuffer view = dst.duplicate();
-        view.limit(Math.min(base + length, from + piece)).position(from);
-        int start = view.position();
-        try {
-          while (view.hasRemaining()) {
-            if (file.read(view, position + (view.position() - base)) < 0) {
-              break; // the file ends here: the bytes after it are not counted
-            }
-          }
-        } catch (Throwable e) {
-          failure = e;
-          return;
-        }
-        counts[k] = view.position() - start;
-        crc.reset();
-        view.flip().position(start);
-        crc.update(view);
-        crcs[k] = crc.getValue();
-      }
-    }
-
-    Result result() throws IOException {
-      rethrow(failure);
-      // Count and combine the pieces up to the first short one: where the file ends.
-      int count = 0;
-      long value = 0;
-      int shiftPiece = Checksums.shift(piece); // a split read has two pieces or more
-      for (int k = 0; k < pieces; k++) {
-        value = k == 0 ? crcs[0] : counts[k] == piece ? Checksums.combineShifted(value, crcs[k], shiftPiece)
-            : Checksums.combine(value, crcs[k], counts[k]);
-        count += counts[k];
-        if (counts[k] < Math.min(piece, length - k * piece)) {
-          break;
-        }
-      }
-      if (count == 0) {
-        return new Result(-1, 0);
-      }
-      dst.position(base + count);
-      return new Result(count, value);
     }
   }
 

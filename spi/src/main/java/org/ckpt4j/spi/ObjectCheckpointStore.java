@@ -822,36 +822,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
     /** Blobs stored in the same pack are read in one ranged stream, in offset order. */
     @Override
     public void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
-      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
-      for (String name : new java.util.LinkedHashSet<>(names)) {
-        long[] e = blobs.get(name);
-        if (e == null) {
-          throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
-              + blobs.keySet() + ")");
-        }
-        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
-      }
-      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack.entrySet()) {
+      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(names).entrySet()) {
         List<Map.Entry<String, long[]>> inPack = group.getValue();
         if (group.getKey() < 0) { // records from before packs: an object per blob
-          List<String> each = new ArrayList<>();
-          inPack.forEach(b -> each.add(b.getKey()));
-          Checkpoint.super.readBlobs(each, reader);
+          Checkpoint.super.readBlobs(names(inPack), reader);
           continue;
         }
-        inPack.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3]));
         long start = inPack.get(0).getValue()[3];
         long end = 0;
         for (Map.Entry<String, long[]> b : inPack) {
           end = Math.max(end, b.getValue()[3] + b.getValue()[0]);
         }
         String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
-        Optional<FileChannel> file;
-        try {
-          file = objects.openFile(key);
-        } catch (NoSuchFileException e) {
-          throw missing(key);
-        }
+        Optional<FileChannel> file = openPackFile(key);
         if (file.isPresent()) { // a local file: each blob read by position, by two threads
           try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
             for (Map.Entry<String, long[]> b : inPack) {
@@ -899,29 +882,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
     @Override
     public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
       Scatter.check(this, targets);
-      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
-      for (String name : targets.keySet()) {
-        long[] e = blobs.get(name);
-        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
-      }
-      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack.entrySet()) {
+      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(targets.keySet()).entrySet()) {
         List<Map.Entry<String, long[]>> inPack = group.getValue();
         String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
-        Optional<FileChannel> file = Optional.empty();
-        if (key != null) { // else a record from before packs: an object per blob
-          try {
-            file = objects.openFile(key);
-          } catch (NoSuchFileException e) {
-            throw missing(key);
-          }
-        }
+        // (no key: a record from before packs, an object per blob)
+        Optional<FileChannel> file = key == null ? Optional.empty() : openPackFile(key);
         if (file.isEmpty()) {
-          List<String> names = new ArrayList<>();
-          inPack.forEach(b -> names.add(b.getKey()));
-          readBlobs(names, (name, ch) -> Scatter.fill(name, ch, targets.get(name)));
+          readBlobs(names(inPack), (name, ch) -> Scatter.fill(name, ch, targets.get(name)));
           continue;
         }
-        inPack.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3]));
         try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
           readScattered(reads, key, inPack, targets);
         }
@@ -988,6 +957,39 @@ final class ObjectCheckpointStore implements CheckpointStore {
         for (ByteBuffer t : targets.get(b.getKey())) {
           t.position(t.limit());
         }
+      }
+    }
+
+    /**
+     * The named blobs (each once) by pack, in pack order, each pack's in offset order.
+     * @throws NoSuchElementException if a name is not a blob of this checkpoint
+     */
+    private Map<Long, List<Map.Entry<String, long[]>>> byPack(Collection<String> names) {
+      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
+      for (String name : new java.util.LinkedHashSet<>(names)) {
+        long[] e = blobs.get(name);
+        if (e == null) {
+          throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
+              + blobs.keySet() + ")");
+        }
+        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
+      }
+      byPack.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3])));
+      return byPack;
+    }
+
+    private static List<String> names(List<Map.Entry<String, long[]>> inPack) {
+      List<String> names = new ArrayList<>();
+      inPack.forEach(b -> names.add(b.getKey()));
+      return names;
+    }
+
+    /** The pack's file where the backend has one. @throws CheckpointStoreException if the pack is gone */
+    private Optional<FileChannel> openPackFile(String key) throws IOException {
+      try {
+        return objects.openFile(key);
+      } catch (NoSuchFileException e) {
+        throw missing(key);
       }
     }
 
