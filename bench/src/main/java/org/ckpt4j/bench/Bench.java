@@ -14,7 +14,7 @@ import java.util.Set;
  * stderr and the result table to stdout.
  *
  * <pre>
- * java -jar bench/target/ckpt4j-bench.jar [--repeats N] [--dir DIR] [--only local,growth,...] [--quick]
+ * java -jar bench/target/ckpt4j-bench.jar [--repeats N] [--warmup SECONDS] [--dir DIR] [--only local,...] [--quick]
  * </pre>
  */
 public final class Bench {
@@ -24,17 +24,20 @@ public final class Bench {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty(
         "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     int repeats = 5;
+    double warmup = 5;
     Path dir = Path.of("target", "bench-data");
     Set<String> only = new LinkedHashSet<>(List.of("local", "dl4j", "async", "s3", "growth"));
     boolean quick = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--repeats" -> repeats = Integer.parseInt(value(args, ++i, "--repeats"));
+        case "--warmup" -> warmup = Double.parseDouble(value(args, ++i, "--warmup"));
         case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
         case "--only" -> only = new LinkedHashSet<>(Arrays.asList(value(args, ++i, "--only").split(",")));
         case "--quick" -> quick = true;
         case "--help", "-h" -> {
-          System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--dir DIR (default target/bench-data)]"
+          System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--warmup SECONDS (default 5: local "
+              + "shapes repeat their warm-up until then)] [--dir DIR (default target/bench-data)]"
               + " [--only local,dl4j,async,s3,growth] [--quick (small sizes only)]");
           return;
         }
@@ -44,9 +47,12 @@ public final class Bench {
     if (repeats < 1) {
       throw new IllegalArgumentException("--repeats (" + repeats + ") must be at least 1");
     }
+    if (!(warmup >= 0)) {
+      throw new IllegalArgumentException("--warmup (" + warmup + ") must be a number of seconds, 0 or more");
+    }
     dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
-    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up), data in %s, %d cores, java %s%n",
-        repeats, dir.toAbsolutePath(), Runtime.getRuntime().availableProcessors(), System.getProperty(
+    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s), data "
+        + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(), Runtime.getRuntime().availableProcessors(), System.getProperty(
             "java.version"));
     Report report = new Report();
     if (only.contains("local")) {
@@ -57,7 +63,7 @@ public final class Bench {
       }
       shapes.add(new LocalBench.Shape("1000x64KiB", 1000, 64L << 10));
       for (LocalBench.Shape shape : shapes) {
-        LocalBench.run(shape, repeats, dir, report);
+        LocalBench.run(shape, repeats, warmup, dir, report);
       }
     }
     if (only.contains("dl4j")) {

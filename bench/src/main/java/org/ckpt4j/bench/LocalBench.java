@@ -36,7 +36,13 @@ final class LocalBench {
     }
   }
 
-  static void run(Shape shape, int repeats, Path dir, Report report) throws IOException {
+  /**
+   * Runs {@code repeats} measured repeats of one shape after warm-up repeats that are not counted: at least one,
+   * and more until {@code warmupSeconds} have passed (a JVM's first seconds are spent compiling; on 2 cores the
+   * compiler threads then take a core from a two-thread read but not from a one-thread peer). The compiler's
+   * time during the measured repeats is printed beside them.
+   */
+  static void run(Shape shape, int repeats, double warmupSeconds, Path dir, Report report) throws IOException {
     List<ByteBuffer> tensors = tensors(shape);
     Files.createDirectories(dir);
     Path rawDir = Files.createDirectories(dir.resolve("raw"));
@@ -57,12 +63,21 @@ final class LocalBench {
     }
     try (CheckpointStore store = CheckpointStores.open(storeDir.toString(),
         StoreOptions.forOwner("bench-" + shape.label()).build())) {
-      for (int r = 0; r < repeats + 1; r++) {
-        boolean warmup = r == 0;
+      long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+      int warmups = 0;
+      int measured = 0;
+      long jitStart = 0;
+      long measureStart = 0;
+      for (int r = 0; measured < repeats; r++) {
+        boolean warmup = r == 0 || (measured == 0 && System.nanoTime() < warmupEnd);
+        if (!warmup && measured == 0) {
+          jitStart = Jit.millis();
+          measureStart = System.nanoTime();
+        }
         Path raw = rawDir.resolve("raw-" + r + ".bin");
         // Who goes first alternates, so that neither always meets the other's after-effects (writeback,
         // background unlinks of a superseded checkpoint).
-        boolean rawFirst = r % 2 == 0;
+        boolean rawFirst = (warmup ? warmups : measured) % 2 == 0;
         double tRaw = rawFirst ? timeRawSave(raw, tensors) : Double.NaN;
         double tSave = timeSave(store, tensors);
         tRaw = rawFirst ? tRaw : timeRawSave(raw, tensors);
@@ -109,14 +124,23 @@ final class LocalBench {
             cold.add(shape.total() / MIB / tCold);
           }
         }
-        System.err.printf("  local %s repeat %d/%d: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f)%s%n",
-            shape.label(), r, repeats, shape.total() / MIB / tSave, shape.total() / MIB / tRaw,
-            shape.total() / MIB / tRead, shape.total() / MIB / tRawRead, warmup ? " (warm-up, not counted)" : "");
+        String which = warmup ? "warm-up " + (warmups + 1) + " (not counted)"
+            : "repeat " + (measured + 1) + "/" + repeats;
+        System.err.printf("  local %s %s: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f)%n",
+            shape.label(), which, shape.total() / MIB / tSave, shape.total() / MIB / tRaw,
+            shape.total() / MIB / tRead, shape.total() / MIB / tRawRead);
         if (canDrop) {
-          System.err.printf("  local %s repeat %d/%d: restore from disk (page cache dropped) %.0f MiB/s (raw %.0f)%n",
-              shape.label(), r, repeats, shape.total() / MIB / tCold, shape.total() / MIB / tRawCold);
+          System.err.printf("  local %s %s: restore from disk (page cache dropped) %.0f MiB/s (raw %.0f)%n",
+              shape.label(), which, shape.total() / MIB / tCold, shape.total() / MIB / tRawCold);
+        }
+        if (warmup) {
+          warmups++;
+        } else {
+          measured++;
         }
       }
+      System.err.printf("  local %s: %d warm-up repeats; the JIT compiler ran %d ms during the %.1f s of measured "
+          + "repeats%n", shape.label(), warmups, Jit.millis() - jitStart, (System.nanoTime() - measureStart) / 1e9);
       store.delete();
     }
     report.compare("local save " + shape.label(), "MiB/s", save, "FileChannel write+force, 1 file", rawSave,
