@@ -91,8 +91,8 @@ final class FileReads implements Closeable {
 
   /**
    * Reads many ranges of the file at once (the blobs of a {@link Checkpoint#readInto}): piece {@code k} fills
-   * {@code views[k]} (its position to its limit, at most {@link #PIECE} bytes) from file position
-   * {@code positions[k]}, and {@code counts[k]} and {@code crcs[k]} receive how many bytes arrived (fewer where
+   * {@code views[k]} (its position to its limit, at most {@link #PIECE} bytes; its position ends after the bytes
+   * read, its limit is kept) from file position {@code positions[k]}, and {@code counts[k]} and {@code crcs[k]} receive how many bytes arrived (fewer where
    * the file ends) and their CRC32. The caller and, when the pieces add up to {@link #SPLIT_MIN} bytes or more,
    * the helper take whole pieces in order: one hand-off for the whole batch, however small its pieces.
    */
@@ -153,10 +153,13 @@ final class FileReads implements Closeable {
           failure = e;
           return;
         }
-        counts[k] = view.position() - start;
-        view.limit(view.position()).position(start);
+        int end = view.position();
+        int limit = view.limit();
+        counts[k] = end - start;
+        view.limit(end).position(start);
         crc.reset();
-        crc.update(view);
+        crc.update(view); // back at end
+        view.limit(limit);
         crcs[k] = crc.getValue();
       }
     }

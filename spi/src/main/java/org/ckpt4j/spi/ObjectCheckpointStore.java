@@ -677,8 +677,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
       String id = (String) rec.get("id");
       Map<String, String> metadata = new TreeMap<>();
       ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> metadata.put(k, (String) v));
-      Map<String, long[]> blobs = new TreeMap<>();
-      for (Object o : (List<Object>) rec.get("blobs")) {
+      List<Object> table = (List<Object>) rec.get("blobs");
+      // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
+      Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
+      for (Object o : table) {
         Map<String, Object> b = (Map<String, Object>) o;
         long size = (Long) b.get("size");
         long pack = b.containsKey("pack") ? (Long) b.get("pack") : -1;
@@ -798,7 +800,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       long[] expected = blobs.get(name);
       if (expected == null) {
         throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
-            + blobs.keySet() + ")");
+            + new java.util.TreeSet<>(blobs.keySet()) + ")");
       }
       boolean packed = expected[2] >= 0;
       String key = DATA_DIR + id + "/" + (packed ? packName((int) expected[2]) : name);
@@ -881,7 +883,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
      */
     @Override
     public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
-      Scatter.check(this, targets);
+      Scatter.check(this, targets, name -> {
+        long[] e = blobs.get(name);
+        return e == null ? -1 : e[0];
+      });
       for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(targets.keySet()).entrySet()) {
         List<Map.Entry<String, long[]>> inPack = group.getValue();
         String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
@@ -897,12 +902,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     }
 
-    /** One pack's blobs into their buffers, then each verified against its size and CRC32. */
+    /**
+     * One pack's blobs into their buffers, then each verified against its size and CRC32. A buffer of at most
+     * one piece is read into as it is (no view of it is made: a restore of many small tensors is mostly such
+     * buffers, mostly before the JIT has compiled anything); a larger one through a view per piece.
+     */
     private void readScattered(FileReads reads, String key, List<Map.Entry<String, long[]>> inPack,
         Map<String, List<ByteBuffer>> targets) throws IOException {
+      List<List<ByteBuffer>> buffers = new ArrayList<>(inPack.size());
       int pieces = 0;
       for (Map.Entry<String, long[]> b : inPack) {
-        for (ByteBuffer t : targets.get(b.getKey())) {
+        List<ByteBuffer> bs = targets.get(b.getKey());
+        buffers.add(bs);
+        for (ByteBuffer t : bs) {
           pieces += (t.remaining() + FileReads.PIECE - 1) / FileReads.PIECE;
         }
       }
@@ -915,11 +927,22 @@ final class ObjectCheckpointStore implements CheckpointStore {
       for (int i = 0; i < inPack.size(); i++) {
         firstPiece[i] = k;
         long position = inPack.get(i).getValue()[3];
-        for (ByteBuffer t : targets.get(inPack.get(i).getKey())) {
-          for (long at = t.position(); at < t.limit(); at += FileReads.PIECE) {
-            int from = (int) at;
-            int length = Math.min(FileReads.PIECE, t.limit() - from);
-            views[k] = t.duplicate().limit(from + length).position(from);
+        for (ByteBuffer t : buffers.get(i)) {
+          int remaining = t.remaining();
+          if (remaining <= FileReads.PIECE) {
+            if (remaining > 0) {
+              views[k] = t;
+              positions[k] = position;
+              lengths[k] = remaining;
+              position += remaining;
+              total += remaining;
+              k++;
+            }
+            continue;
+          }
+          for (int at = t.position(); at < t.limit(); at += FileReads.PIECE) {
+            int length = Math.min(FileReads.PIECE, t.limit() - at);
+            views[k] = t.duplicate().limit(at + length).position(at);
             positions[k] = position;
             lengths[k] = length;
             position += length;
@@ -933,7 +956,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
       long[] crcs = new long[pieces];
       reads.readPieces(positions, views, counts, crcs, total);
       for (int i = 0; i < inPack.size(); i++) {
-        String name = inPack.get(i).getKey();
         long[] e = inPack.get(i).getValue();
         long read = 0;
         long value = 0;
@@ -945,16 +967,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
           }
         }
         if (read != e[0]) {
-          throw new CorruptCheckpointException(uri, key, "blob \"" + name + "\" truncated: " + read + " of " + e[0]
-              + " bytes");
+          throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\" truncated: "
+              + read + " of " + e[0] + " bytes");
         }
         if (value != e[1]) {
-          throw new CorruptCheckpointException(uri, key, "blob \"" + name + "\": CRC32 mismatch: recorded "
-              + hex8(e[1]) + ", read " + hex8(value));
+          throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\": CRC32 "
+              + "mismatch: recorded " + hex8(e[1]) + ", read " + hex8(value));
         }
       }
-      for (Map.Entry<String, long[]> b : inPack) {
-        for (ByteBuffer t : targets.get(b.getKey())) {
+      for (List<ByteBuffer> bs : buffers) { // those read through views
+        for (ByteBuffer t : bs) {
           t.position(t.limit());
         }
       }
@@ -966,11 +988,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
      */
     private Map<Long, List<Map.Entry<String, long[]>>> byPack(Collection<String> names) {
       Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
-      for (String name : new java.util.LinkedHashSet<>(names)) {
+      for (String name : names instanceof java.util.Set ? names : new java.util.LinkedHashSet<>(names)) {
         long[] e = blobs.get(name);
         if (e == null) {
           throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
-              + blobs.keySet() + ")");
+              + new java.util.TreeSet<>(blobs.keySet()) + ")");
         }
         byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
       }

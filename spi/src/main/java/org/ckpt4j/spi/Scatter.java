@@ -7,6 +7,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.ToLongFunction;
 
 /** Checks and the plain fill for {@link Checkpoint#readInto}. */
 final class Scatter {
@@ -15,9 +16,17 @@ final class Scatter {
   /** Every name a blob, every blob's size its buffers' remaining bytes, no buffer read-only. */
   static void check(Checkpoint cp, Map<String, List<ByteBuffer>> targets) {
     Map<String, Long> sizes = cp.blobs();
-    targets.forEach((name, buffers) -> {
+    check(cp, targets, name -> {
       Long size = sizes.get(name);
-      if (size == null) {
+      return size == null ? -1 : size;
+    });
+  }
+
+  /** As {@link #check(Checkpoint, Map)}, with each blob's size (-1 if absent) from {@code sizeOf}. */
+  static void check(Checkpoint cp, Map<String, List<ByteBuffer>> targets, ToLongFunction<String> sizeOf) {
+    targets.forEach((name, buffers) -> {
+      long size = sizeOf.applyAsLong(name);
+      if (size < 0) {
         throw new NoSuchElementException("checkpoint #" + cp.sequence() + " has no blob \"" + name + "\"");
       }
       if (buffers == null || buffers.isEmpty()) {

@@ -277,11 +277,16 @@ class LocalStoreTest {
             .limit(3 + e.getValue().length - head);
         targets.put(e.getKey(), List.of(h, d));
       }
+      Map<ByteBuffer, Integer> limits = new java.util.IdentityHashMap<>();
+      targets.values().forEach(l -> l.forEach(b -> limits.put(b, b.limit())));
       cp.readInto(targets);
       for (Map.Entry<String, byte[]> e : blobs.entrySet()) {
         ByteBuffer h = targets.get(e.getKey()).get(0);
         ByteBuffer d = targets.get(e.getKey()).get(1);
+        // each buffer (read into as it is, or through views of its pieces) ends at its limit, which is kept
         assertThat(h.hasRemaining() || d.hasRemaining()).as(e.getKey() + " filled").isFalse();
+        assertThat(List.of(h.limit(), d.limit())).as(e.getKey() + " limits").containsExactly(limits.get(h),
+            limits.get(d));
         byte[] got = new byte[e.getValue().length];
         h.flip().position(5).get(got, 0, h.remaining());
         int head = h.limit() - 5;
