@@ -72,11 +72,12 @@ public interface Checkpoint {
   /**
    * Reads whole blobs into buffers given up front: a blob's bytes fill the remaining space of its buffers in
    * list order (a scatter read: e.g. a tensor's header into a small buffer and its elements straight into the
-   * tensor's memory), and each buffer's position ends at its limit. Every blob is verified as
-   * {@link #openBlob}'s channel verifies it, before this method returns; if it throws, the buffers hold
-   * unspecified bytes. Knowing every destination in advance lets a store read several blobs at once (the local
-   * store has two threads take whole blobs, or pieces of large ones, of a pack file in turn); the default
-   * reads them through {@link #readBlobs}. The buffers must not overlap.
+   * tensor's memory), and each buffer's position ends at its limit (limits are kept). Every blob is verified
+   * as {@link #openBlob}'s channel verifies it, before this method returns; if it throws while reading, the
+   * buffers hold unspecified bytes and positions. Knowing every destination in advance lets a store read
+   * several blobs at once (the local store has two threads take whole blobs, or pieces of large ones, of a pack
+   * file in turn); the default reads them through {@link #readBlobs}. The buffers must not overlap (nor be the
+   * same buffer twice).
    *
    * @param targets for each blob to read, its buffers (at least one; their remaining bytes must add up to the
    *     blob's size)
