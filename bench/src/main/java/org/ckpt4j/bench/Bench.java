@@ -52,8 +52,8 @@ public final class Bench {
     }
     dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
     System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s), data "
-        + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(), Runtime.getRuntime().availableProcessors(), System.getProperty(
-            "java.version"));
+        + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(),
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     Report report = new Report();
     if (only.contains("local")) {
       List<LocalBench.Shape> shapes = new ArrayList<>(List.of(new LocalBench.Shape("16MiB", 1, 16L << 20)));

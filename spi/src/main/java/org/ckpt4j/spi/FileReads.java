@@ -91,10 +91,11 @@ final class FileReads implements Closeable {
 
   /**
    * Reads many ranges of the file at once (the blobs of a {@link Checkpoint#readInto}): piece {@code k} fills
-   * {@code views[k]} (its position to its limit, at most {@link #PIECE} bytes; its position ends after the bytes
-   * read, its limit is kept) from file position {@code positions[k]}, and {@code counts[k]} and {@code crcs[k]} receive how many bytes arrived (fewer where
-   * the file ends) and their CRC32. The caller and, when the pieces add up to {@link #SPLIT_MIN} bytes or more,
-   * the helper take whole pieces in order: one hand-off for the whole batch, however small its pieces.
+   * {@code views[k]} (its position to its limit, at most {@link #PIECE} bytes; its position ends after the
+   * bytes read, its limit is kept) from file position {@code positions[k]}, and {@code counts[k]} and
+   * {@code crcs[k]} receive how many bytes arrived (fewer where the file ends) and their CRC32. The caller
+   * and, when the pieces add up to {@link #SPLIT_MIN} bytes or more, the helper take whole pieces in order: one
+   * hand-off for the whole batch, however small its pieces.
    */
   void readPieces(long[] positions, ByteBuffer[] views, int[] counts, long[] crcs, long total)
       throws IOException {

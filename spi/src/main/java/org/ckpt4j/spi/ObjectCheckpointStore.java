@@ -975,7 +975,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
               + "mismatch: recorded " + hex8(e[1]) + ", read " + hex8(value));
         }
       }
-      for (List<ByteBuffer> bs : buffers) { // those read through views
+      for (List<ByteBuffer> bs : buffers) { // a buffer read into as it is ends there already; one read by views not
         for (ByteBuffer t : bs) {
           t.position(t.limit());
         }
