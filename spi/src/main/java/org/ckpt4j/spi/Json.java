@@ -101,7 +101,15 @@ final class Json {
    * over the document without that member can be computed from the bytes as read, without writing them again.
    */
   static Parsed parse(byte[] bytes, String member) {
-    Json p = new Json(bytes, member);
+    return parse(bytes, member, null);
+  }
+
+  /**
+   * As {@link #parse(byte[], String)}, and the value of the top-level member {@code table}, where it is in the
+   * canonical form of a blob table, is read as a {@link BlobTable} instead of a list of objects.
+   */
+  static Parsed parse(byte[] bytes, String member, String table) {
+    Json p = new Json(bytes, member, table);
     p.ws();
     Object v = p.value(0);
     p.ws();
@@ -115,13 +123,15 @@ final class Json {
   // checkpoint of many tensors is parsed once per restore, mostly before the JIT has compiled anything.
   private final byte[] b;
   private final String member;
+  private final String table;
   private int i;
   private int memberStart;
   private int memberEnd;
 
-  private Json(byte[] b, String member) {
+  private Json(byte[] b, String member, String table) {
     this.b = b;
     this.member = member;
+    this.table = table;
   }
 
   private Object value(int depth) {
@@ -167,7 +177,11 @@ final class Json {
       expect(':');
       ws();
       int size = m.size();
-      m.put(k, value(depth + 1));
+      BlobTable fast = depth == 0 && k.equals(table) ? BlobTable.parse(b, i) : null;
+      if (fast != null) {
+        i = fast.end;
+      }
+      m.put(k, fast != null ? fast : value(depth + 1));
       if (m.size() == size) {
         i = start;
         throw error("duplicate key " + k);

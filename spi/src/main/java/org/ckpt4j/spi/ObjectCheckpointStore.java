@@ -379,10 +379,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return Json.bytes(m);
   }
 
-  /** Parses and verifies a sealed record. @throws IllegalArgumentException if it fails verification */
+  /**
+   * Parses and verifies a sealed record; a blob table in canonical form comes back as a {@link BlobTable}.
+   *
+   * @throws IllegalArgumentException if it fails verification
+   */
   @SuppressWarnings("unchecked")
   static Map<String, Object> unseal(byte[] raw) {
-    Json.Parsed parsed = Json.parse(raw, "crc32");
+    Json.Parsed parsed = Json.parse(raw, "crc32", "blobs");
     if (!(parsed.value() instanceof Map)) {
       throw new IllegalArgumentException("not a JSON object");
     }
@@ -677,19 +681,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
       String id = (String) rec.get("id");
       Map<String, String> metadata = new TreeMap<>();
       ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> metadata.put(k, (String) v));
-      List<Object> table = (List<Object>) rec.get("blobs");
-      // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
-      Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
-      for (Object o : table) {
-        Map<String, Object> b = (Map<String, Object>) o;
-        long size = (Long) b.get("size");
-        long pack = b.containsKey("pack") ? (Long) b.get("pack") : -1;
-        long offset = b.containsKey("pack") ? (Long) b.get("offset") : 0;
-        if (size < 0 || offset < 0 || pack < -1 || pack >= MAX_PACKS) {
-          throw new IllegalArgumentException("bad range of blob " + b.get("name"));
+      Object table = rec.get("blobs");
+      Map<String, long[]> blobs =
+          table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
+      for (Map.Entry<String, long[]> e : blobs.entrySet()) {
+        long[] b = e.getValue(); // size, crc32, pack, offset
+        if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
+          throw new IllegalArgumentException("bad range of blob " + e.getKey());
         }
-        blobs.put(BlobNames.validate((String) b.get("name")),
-            new long[] {size, Long.parseLong((String) b.get("crc32"), 16), pack, offset});
+        BlobNames.validate(e.getKey());
       }
       if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
         throw new IllegalArgumentException("bad checkpoint id " + id);
@@ -698,6 +698,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } catch (RuntimeException e) {
       throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
     }
+  }
+
+  /** A blob table the general parser read (see {@link BlobTable} for the usual way). */
+  @SuppressWarnings("unchecked")
+  static Map<String, long[]> blobTable(List<Object> table) {
+    // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
+    Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
+    for (Object o : table) {
+      Map<String, Object> b = (Map<String, Object>) o;
+      boolean packed = b.containsKey("pack");
+      long[] entry = {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
+          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0};
+      if (blobs.putIfAbsent((String) b.get("name"), entry) != null) {
+        throw new IllegalArgumentException("blob " + b.get("name") + " is listed twice");
+      }
+    }
+    return blobs;
   }
 
   /**

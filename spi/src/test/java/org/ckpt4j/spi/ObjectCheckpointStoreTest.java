@@ -350,7 +350,8 @@ class ObjectCheckpointStoreTest {
     try (CheckpointStore store = open("run-a", false)) {
       write(store, Map.of("w.npy", "weights"));
       String seqKey = objects.list("log/").get(objects.list("log/").size() - 1);
-      Map<String, Object> rec = ObjectCheckpointStore.unseal(objects.get(seqKey).orElseThrow());
+      @SuppressWarnings("unchecked") // the general parser's form (unseal reads the blob table as a BlobTable)
+      Map<String, Object> rec = (Map<String, Object>) Json.parse(objects.get(seqKey).orElseThrow());
       @SuppressWarnings("unchecked")
       Map<String, Object> blob = (Map<String, Object>) ((List<Object>) rec.get("blobs")).get(0);
       blob.remove("pack");
@@ -360,6 +361,22 @@ class ObjectCheckpointStoreTest {
       objects.put(pack.substring(0, pack.lastIndexOf('/') + 1) + "w.npy", objects.get(pack).orElseThrow());
       objects.delete(pack);
       assertThat(read(store.latest().orElseThrow(), "w.npy")).isEqualTo("weights");
+    }
+  }
+
+  @Test
+  void recordListingABlobTwice_isCorrupt_namingTheBlob() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("w.npy", "weights"));
+      String seqKey = objects.list("log/").get(objects.list("log/").size() - 1);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> rec = (Map<String, Object>) Json.parse(objects.get(seqKey).orElseThrow());
+      @SuppressWarnings("unchecked")
+      List<Object> blobs = (List<Object>) rec.get("blobs");
+      blobs.add(blobs.get(0));
+      objects.put(seqKey, ObjectCheckpointStore.sealed(rec));
+      assertThatThrownBy(store::latest).isInstanceOf(CorruptCheckpointException.class)
+          .hasMessageContaining(seqKey).hasMessageContaining("blob w.npy is listed twice");
     }
   }
 
