@@ -20,26 +20,36 @@ import java.util.Set;
 public final class Bench {
   private Bench() {}
 
-  public static void main(String[] args) throws IOException {
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty(
-        "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+  /** Every section, in the order they run. */
+  static final List<String> SECTIONS = List.of("local", "dl4j", "async", "s3", "growth");
+
+  /** The command line, checked. */
+  record Options(int repeats, double warmup, Path dir, Set<String> only, boolean quick, boolean help) {}
+
+  /** @throws IllegalArgumentException naming the argument and what it takes */
+  static Options parse(String[] args) {
     int repeats = 5;
     double warmup = 5;
     Path dir = Path.of("target", "bench-data");
-    Set<String> only = new LinkedHashSet<>(List.of("local", "dl4j", "async", "s3", "growth"));
+    Set<String> only = new LinkedHashSet<>(SECTIONS);
     boolean quick = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--repeats" -> repeats = Integer.parseInt(value(args, ++i, "--repeats"));
-        case "--warmup" -> warmup = Double.parseDouble(value(args, ++i, "--warmup"));
+        case "--repeats" -> repeats = (int) number(args, ++i, "--repeats", "a whole number, 1 or more", true);
+        case "--warmup" -> warmup = number(args, ++i, "--warmup", "a number of seconds, 0 or more", false);
         case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
-        case "--only" -> only = new LinkedHashSet<>(Arrays.asList(value(args, ++i, "--only").split(",")));
+        case "--only" -> {
+          only = new LinkedHashSet<>(Arrays.asList(value(args, ++i, "--only").split(",", -1)));
+          for (String section : only) {
+            if (!SECTIONS.contains(section)) {
+              throw new IllegalArgumentException("--only: unknown section \"" + section + "\"; the sections are "
+                  + String.join(",", SECTIONS));
+            }
+          }
+        }
         case "--quick" -> quick = true;
         case "--help", "-h" -> {
-          System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--warmup SECONDS (default 5: local "
-              + "shapes repeat their warm-up until then)] [--dir DIR (default target/bench-data)]"
-              + " [--only local,dl4j,async,s3,growth] [--quick (small sizes only)]");
-          return;
+          return new Options(repeats, warmup, dir, only, quick, true);
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see --help");
       }
@@ -47,9 +57,35 @@ public final class Bench {
     if (repeats < 1) {
       throw new IllegalArgumentException("--repeats (" + repeats + ") must be at least 1");
     }
-    if (!(warmup >= 0)) {
+    if (!(warmup >= 0) || Double.isInfinite(warmup)) {
       throw new IllegalArgumentException("--warmup (" + warmup + ") must be a number of seconds, 0 or more");
     }
+    return new Options(repeats, warmup, dir, only, quick, false);
+  }
+
+  public static void main(String[] args) throws IOException {
+    Locale.setDefault(Locale.ROOT); // figures as 1234.5 whatever the machine's locale: the table is compared
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+    Options options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("ckpt4j-bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    if (options.help()) {
+      System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--warmup SECONDS (default 5: local "
+          + "shapes repeat their warm-up until then)] [--dir DIR (default target/bench-data)]"
+          + " [--only " + String.join(",", SECTIONS) + " (any of them)] [--quick (small sizes only)]");
+      return;
+    }
+    int repeats = options.repeats();
+    double warmup = options.warmup();
+    Set<String> only = options.only();
+    boolean quick = options.quick();
+    Path dir = options.dir();
     dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
     System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s), data "
         + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(),
@@ -88,6 +124,15 @@ public final class Bench {
     report.print(System.out);
     if (only.contains("growth")) {
       GrowthBench.run(dir, repeats, quick, System.out);
+    }
+  }
+
+  private static double number(String[] args, int i, String flag, String what, boolean whole) {
+    String text = value(args, i, flag);
+    try {
+      return whole ? Integer.parseInt(text) : Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " takes " + what + ", not \"" + text + "\"");
     }
   }
 

@@ -22,10 +22,13 @@ import org.ckpt4j.spi.StoreOptions;
  * Local save and restore against the raw limit: a plain {@code FileChannel} write + {@code force(true)} of the
  * same bytes into the same directory, and a plain {@code FileChannel} read into the same direct buffers, from the
  * page cache and (as root, see {@link PageCache}) from the disk.
- * Peer and ckpt4j alternate within each repeat so that both see the same machine state.
+ * Peer and ckpt4j alternate within each repeat so that both see the same machine state. A repeat's restore from
+ * the page cache is the median of {@link #PAGE_CACHE_SAMPLES} restores; every other figure is one measurement.
  */
 final class LocalBench {
   private static final double MIB = 1 << 20;
+  /** Restores from the page cache per repeat (each side); the repeat's figure is their median. */
+  static final int PAGE_CACHE_SAMPLES = 5;
 
   private LocalBench() {}
 
@@ -81,9 +84,22 @@ final class LocalBench {
         double tRaw = rawFirst ? timeRawSave(raw, tensors) : Double.NaN;
         double tSave = timeSave(store, tensors);
         tRaw = rawFirst ? tRaw : timeRawSave(raw, tensors);
-        double tRawRead = rawFirst ? timeRawRestore(raw, into) : Double.NaN;
-        double tRead = timeRestore(store, into);
-        tRawRead = rawFirst ? tRawRead : timeRawRestore(raw, into);
+        // A restore from the page cache takes 4-250 ms: one sample per repeat is at the mercy of a single
+        // hiccup of this shared machine, so each repeat takes the median of several, who goes first alternating.
+        Stats rawReads = new Stats();
+        Stats reads = new Stats();
+        for (int k = 0; k < PAGE_CACHE_SAMPLES; k++) {
+          boolean rawReadFirst = rawFirst == (k % 2 == 0);
+          if (rawReadFirst) {
+            rawReads.add(timeRawRestore(raw, into));
+          }
+          reads.add(timeRestore(store, into));
+          if (!rawReadFirst) {
+            rawReads.add(timeRawRestore(raw, into));
+          }
+        }
+        double tRawRead = rawReads.median();
+        double tRead = reads.median();
         double tRawCold = Double.NaN;
         double tCold = Double.NaN;
         if (canDrop) {
@@ -126,7 +142,8 @@ final class LocalBench {
         }
         String which = warmup ? "warm-up " + (warmups + 1) + " (not counted)"
             : "repeat " + (measured + 1) + "/" + repeats;
-        System.err.printf("  local %s %s: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f)%n",
+        System.err.printf("  local %s %s: save %.0f MiB/s (raw %.0f), restore %.0f MiB/s (raw %.0f; medians of "
+            + PAGE_CACHE_SAMPLES + ")%n",
             shape.label(), which, shape.total() / MIB / tSave, shape.total() / MIB / tRaw,
             shape.total() / MIB / tRead, shape.total() / MIB / tRawRead);
         if (canDrop) {

@@ -3,6 +3,7 @@ package org.ckpt4j.bench;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** The benchmark's result table: each measurement, its peer or limit beside it, the ratio and the target. */
 final class Report {
@@ -24,14 +25,14 @@ final class Report {
 
   void print(PrintStream out) {
     out.println();
-    out.printf("%-44s %-26s %-30s %-26s %8s %8s %s%n", "measurement", "ckpt4j min/med/max", "peer / limit",
+    out.printf(Locale.ROOT, "%-44s %-26s %-30s %-26s %8s %8s %s%n", "measurement", "ckpt4j min/med/max", "peer / limit",
         "peer min/med/max", "ratio", "target", "");
     for (Row r : rows) {
       double ratio = r.higherIsBetter ? r.ours.median() / r.peer.median() : r.peer.median() / r.ours.median();
       String verdict = Double.isNaN(r.target) ? "" : ratio >= r.target ? "met" : "NOT MET";
-      out.printf("%-44s %-26s %-30s %-26s %7.2fx %7s %s%n", r.name, r.ours.summary(fmt(r.ours)) + " " + r.unit,
+      out.printf(Locale.ROOT, "%-44s %-26s %-30s %-26s %7.2fx %7s %s%n", r.name, r.ours.summary(fmt(r.ours)) + " " + r.unit,
           r.peerName, r.peer.summary(fmt(r.peer)) + " " + r.unit, ratio,
-          Double.isNaN(r.target) ? "-" : String.format("%.2fx", r.target), verdict);
+          Double.isNaN(r.target) ? "-" : String.format(Locale.ROOT, "%.2fx", r.target), verdict);
     }
     for (String n : notes) {
       out.println("  " + n);

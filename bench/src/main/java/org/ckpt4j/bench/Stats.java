@@ -3,6 +3,7 @@ package org.ckpt4j.bench;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 
 /** Repeated measurements of one quantity; min/median/max. */
 final class Stats {
@@ -32,6 +33,6 @@ final class Stats {
   }
 
   String summary(String format) {
-    return String.format(format + " / " + format + " / " + format, min(), median(), max());
+    return String.format(Locale.ROOT, format + " / " + format + " / " + format, min(), median(), max());
   }
 }
