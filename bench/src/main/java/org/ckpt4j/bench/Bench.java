@@ -77,8 +77,9 @@ public final class Bench {
     }
     if (options.help()) {
       System.out.println("usage: ckpt4j-bench [--repeats N (default 5)] [--warmup SECONDS (default 5: local "
-          + "shapes repeat their warm-up until then)] [--dir DIR (default target/bench-data)]"
-          + " [--only " + String.join(",", SECTIONS) + " (any of them)] [--quick (small sizes only)]");
+          + "shapes repeat their warm-up until then, and on while the JIT compiler is busy, up to 4 times as long)]"
+          + " [--dir DIR (default target/bench-data)] [--only " + String.join(",", SECTIONS) + " (any of them)]"
+          + " [--quick (small sizes only)]");
       return;
     }
     int repeats = options.repeats();
@@ -87,7 +88,7 @@ public final class Bench {
     boolean quick = options.quick();
     Path dir = options.dir();
     dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
-    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s), data "
+    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s or more), data "
         + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     Report report = new Report();

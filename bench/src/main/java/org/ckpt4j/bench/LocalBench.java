@@ -29,6 +29,10 @@ final class LocalBench {
   private static final double MIB = 1 << 20;
   /** Restores from the page cache per repeat (each side); the repeat's figure is their median. */
   static final int PAGE_CACHE_SAMPLES = 5;
+  /** Warm-up goes on past its time while the JIT compiler ran more than this share of the last warm-up repeat, */
+  static final double JIT_QUIET = 0.02;
+  /** ... up to this many times the warm-up time. */
+  static final double WARMUP_CAP = 4;
 
   private LocalBench() {}
 
@@ -41,9 +45,10 @@ final class LocalBench {
 
   /**
    * Runs {@code repeats} measured repeats of one shape after warm-up repeats that are not counted: at least one,
-   * and more until {@code warmupSeconds} have passed (a JVM's first seconds are spent compiling; on 2 cores the
-   * compiler threads then take a core from a two-thread read but not from a one-thread peer). The compiler's
-   * time during the measured repeats is printed beside them.
+   * and more until {@code warmupSeconds} have passed and the JIT compiler ran at most {@link #JIT_QUIET} of the
+   * last warm-up repeat's time, or {@link #WARMUP_CAP} times {@code warmupSeconds} have passed (a JVM's first
+   * seconds are spent compiling; on 2 cores the compiler threads then take a core from a two-thread read but
+   * not from a one-thread peer). The compiler's time during the measured repeats is printed beside them.
    */
   static void run(Shape shape, int repeats, double warmupSeconds, Path dir, Report report) throws IOException {
     List<ByteBuffer> tensors = tensors(shape);
@@ -66,13 +71,20 @@ final class LocalBench {
     }
     try (CheckpointStore store = CheckpointStores.open(storeDir.toString(),
         StoreOptions.forOwner("bench-" + shape.label()).build())) {
-      long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+      long warmupStart = System.nanoTime();
+      long warmupEnd = warmupStart + (long) (warmupSeconds * 1e9);
+      long warmupCap = warmupStart + (long) (WARMUP_CAP * warmupSeconds * 1e9);
       int warmups = 0;
       int measured = 0;
       long jitStart = 0;
       long measureStart = 0;
+      double lastJitShare = 0; // of the last warm-up repeat's time, the share the compiler ran
       for (int r = 0; measured < repeats; r++) {
-        boolean warmup = r == 0 || (measured == 0 && System.nanoTime() < warmupEnd);
+        long now = System.nanoTime();
+        boolean warmup = r == 0 || (measured == 0 && (now < warmupEnd
+            || (lastJitShare > JIT_QUIET && now < warmupCap)));
+        long repeatStart = now;
+        long repeatJit = Jit.millis();
         if (!warmup && measured == 0) {
           jitStart = Jit.millis();
           measureStart = System.nanoTime();
@@ -152,12 +164,14 @@ final class LocalBench {
         }
         if (warmup) {
           warmups++;
+          lastJitShare = (Jit.millis() - repeatJit) / ((System.nanoTime() - repeatStart) / 1e6);
         } else {
           measured++;
         }
       }
-      System.err.printf("  local %s: %d warm-up repeats; the JIT compiler ran %d ms during the %.1f s of measured "
-          + "repeats%n", shape.label(), warmups, Jit.millis() - jitStart, (System.nanoTime() - measureStart) / 1e9);
+      System.err.printf("  local %s: %d warm-up repeats (%.1f s; the JIT compiler ran %.0f%% of the last); it ran %d "
+          + "ms during the %.1f s of measured repeats%n", shape.label(), warmups, (measureStart - warmupStart) / 1e9,
+          100 * lastJitShare, Jit.millis() - jitStart, (System.nanoTime() - measureStart) / 1e9);
       store.delete();
     }
     report.compare("local save " + shape.label(), "MiB/s", save, "FileChannel write+force, 1 file", rawSave,
