@@ -86,10 +86,9 @@ public final class Bench {
     double warmup = options.warmup();
     Set<String> only = options.only();
     boolean quick = options.quick();
-    Path dir = options.dir();
-    dir = dir.toAbsolutePath(); // the aws CLI runs as a child process, and S3Proxy needs an absolute basedir
-    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s or more), data "
-        + "in %s, %d cores, java %s%n", repeats, warmup, dir.toAbsolutePath(),
+    Path dir = options.dir().toAbsolutePath(); // the aws CLI runs as a child process; S3Proxy needs it absolute
+    System.err.printf(Locale.ROOT, "ckpt4j bench: %d repeats (+1 warm-up; local shapes: warm-ups for %.0f s or "
+        + "more), data in %s, %d cores, java %s%n", repeats, warmup, dir,
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     Report report = new Report();
     if (only.contains("local")) {

@@ -30,8 +30,8 @@ final class Report {
     for (Row r : rows) {
       double ratio = r.higherIsBetter ? r.ours.median() / r.peer.median() : r.peer.median() / r.ours.median();
       String verdict = Double.isNaN(r.target) ? "" : ratio >= r.target ? "met" : "NOT MET";
-      out.printf(Locale.ROOT, "%-44s %-26s %-30s %-26s %7.2fx %7s %s%n", r.name, r.ours.summary(fmt(r.ours)) + " " + r.unit,
-          r.peerName, r.peer.summary(fmt(r.peer)) + " " + r.unit, ratio,
+      out.printf(Locale.ROOT, "%-44s %-26s %-30s %-26s %7.2fx %7s %s%n", r.name,
+          r.ours.summary(fmt(r.ours)) + " " + r.unit, r.peerName, r.peer.summary(fmt(r.peer)) + " " + r.unit, ratio,
           Double.isNaN(r.target) ? "-" : String.format(Locale.ROOT, "%.2fx", r.target), verdict);
     }
     for (String n : notes) {
