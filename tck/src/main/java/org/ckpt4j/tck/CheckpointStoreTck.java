@@ -357,8 +357,9 @@ public abstract class CheckpointStoreTck {
 
   /**
    * R4.2: every stored object in turn gets a random bit flipped, then is truncated (raw access): reading the
-   * checkpoint, by {@code openBlob}, by {@code readBlobs} and by {@code readInto} each, raises {@link org.ckpt4j.spi.CorruptCheckpointException} (always, for objects holding blob
-   * bytes; a deleted blob too) or returns exactly the committed data; never wrong data, never an untyped error.
+   * checkpoint, by {@code openBlob}, by {@code readBlobs} and by {@code readInto} each, raises
+   * {@link org.ckpt4j.spi.CorruptCheckpointException} (always, for objects holding blob bytes; a deleted blob
+   * too) or returns exactly the committed data; never wrong data, never an untyped error.
    * If this fails, check that every read is verified against the size and CRC32 recorded at commit.
    */
   @Test

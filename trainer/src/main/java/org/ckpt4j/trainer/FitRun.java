@@ -550,8 +550,9 @@ final class FitRun {
 
   private static Map<String, INDArray> readTensors(Checkpoint cp, URI uri, Map<String, TensorSpec> wanted)
       throws IOException {
+    Map<String, Long> sizes = cp.blobs();
     for (String name : wanted.keySet()) {
-      if (!cp.blobs().containsKey(name)) {
+      if (!sizes.containsKey(name)) {
         throw new CorruptCheckpointException(uri, name, "missing from checkpoint #" + cp.sequence());
       }
     }
@@ -568,7 +569,7 @@ final class FitRun {
         int header = Npy.headerLength(spec.type(), spec.shape());
         long elements = java.util.Arrays.stream(spec.shape()).reduce(1, Math::multiplyExact);
         long bytes = elements * spec.type().width();
-        if (bytes > 0 && cp.blobs().get(e.getKey()) == header + bytes) {
+        if (bytes > 0 && sizes.get(e.getKey()) == header + bytes) {
           INDArray arr = Nd4j.create(spec.type(), spec.shape(), 'c');
           arrays.put(e.getKey(), arr);
           targets.put(e.getKey(), List.of(ByteBuffer.allocate(header), Npy.dataView(arr)));

@@ -304,6 +304,14 @@ class LocalStoreTest {
           .isInstanceOf(java.util.NoSuchElementException.class).hasMessageContaining("nope");
       assertThatThrownBy(() -> cp.readInto(Map.of("b2", List.of(ByteBuffer.allocate(1000).asReadOnlyBuffer()))))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("read-only");
+      // refused before anything is read: a good blob's buffer in the same call is left as it was
+      ByteBuffer untouched = ByteBuffer.allocate(1000);
+      Map<String, List<ByteBuffer>> mixed = new java.util.LinkedHashMap<>();
+      mixed.put("b2", List.of(untouched));
+      mixed.put("nope", List.of(ByteBuffer.allocate(1)));
+      assertThatThrownBy(() -> cp.readInto(mixed)).isInstanceOf(java.util.NoSuchElementException.class);
+      assertThat(untouched.position()).isZero();
+      assertThat(untouched.array()).isEqualTo(new byte[1000]);
 
       Path pack;
       try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
