@@ -7,5 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 mvn -B -q -pl bench -am package -DskipTests
-exec java -Xmx8g -Dorg.bytedeco.javacpp.cachedir="$PWD/target/javacpp-cache" \
+# ND4J's off-heap memory is freed only when the GC finds its arrays unreachable, and JavaCPP's default limits
+# are 4x -Xmx (32 GiB here): without these, the garbage of the dl4j section (GiBs of off-heap per model) filled
+# the 24 GiB machine in the async section that follows. Off-heap up to 8 GiB, the process up to 18 GiB.
+exec java -Xmx8g -Dorg.bytedeco.javacpp.maxbytes=8G -Dorg.bytedeco.javacpp.maxphysicalbytes=18G \
+  -Dorg.bytedeco.javacpp.cachedir="$PWD/target/javacpp-cache" \
   -cp "bench/target/classes:bench/target/lib/*" org.ckpt4j.bench.Bench "$@"

@@ -16,7 +16,9 @@ import org.ckpt4j.spi.StoreOptions;
 /**
  * How local save time grows: with checkpoint size (one blob), with the number of blobs at a fixed total size
  * (the per-blob overhead is the slope), and with the number of checkpoints ever written to one backup dir
- * (must stay flat: nothing in the protocol may grow with history).
+ * (must stay flat: nothing in the protocol may grow with history), and how opening a backup dir and finding its
+ * latest checkpoint grow with the restarts since the last commit (each open adds a claim record and each close a
+ * release record, kept until the next commit: this grows, and the table says by how much).
  */
 final class GrowthBench {
   private GrowthBench() {}
@@ -59,15 +61,51 @@ final class GrowthBench {
       }
       store.delete();
     }
+    double[] history = tenthMedians(times, commits / 10);
+    out.printf("  commits 1-%d: median %.2f ms; commits %d-%d: median %.2f ms; ratio late/early %.2f%n",
+        commits / 10, history[0], commits - commits / 10 + 1, commits, history[1], history[1] / history[0]);
+
+    int restarts = quick ? 50 : 200;
+    out.println("growth with restarts since the last commit (" + restarts + " x open, latest(), close; no commit):");
+    double[] opens = new double[restarts];
+    double[] latests = new double[restarts];
+    Path restartDir = dir.resolve("restarts");
+    StoreOptions options = StoreOptions.forOwner("bench-restarts").build();
+    try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
+      saveMillis(store, small);
+    }
+    for (int i = 0; i < restarts; i++) {
+      long t0 = System.nanoTime();
+      try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
+        long t1 = System.nanoTime();
+        if (store.latest().isEmpty()) {
+          throw new IllegalStateException(restartDir + ": the committed checkpoint was not found after restart "
+              + (i + 1));
+        }
+        opens[i] = (t1 - t0) / 1e6;
+        latests[i] = (System.nanoTime() - t1) / 1e6;
+      }
+    }
+    try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
+      store.delete();
+    }
+    int tenth = restarts / 10;
+    double[][] ends = {tenthMedians(opens, tenth), tenthMedians(latests, tenth)};
+    out.printf("  open:     restarts 1-%d: median %.2f ms; restarts %d-%d: median %.2f ms; ratio late/early %.2f%n",
+        tenth, ends[0][0], restarts - tenth + 1, restarts, ends[0][1], ends[0][1] / ends[0][0]);
+    out.printf("  latest(): restarts 1-%d: median %.2f ms; restarts %d-%d: median %.2f ms; ratio late/early %.2f%n",
+        tenth, ends[1][0], restarts - tenth + 1, restarts, ends[1][1], ends[1][1] / ends[1][0]);
+  }
+
+  /** The medians of the first and of the last {@code n} values. */
+  private static double[] tenthMedians(double[] values, int n) {
     Stats early = new Stats();
     Stats late = new Stats();
-    for (int i = 0; i < commits / 10; i++) {
-      early.add(times[i]);
-      late.add(times[commits - 1 - i]);
+    for (int i = 0; i < n; i++) {
+      early.add(values[i]);
+      late.add(values[values.length - 1 - i]);
     }
-    out.printf("  commits 1-%d: median %.2f ms; commits %d-%d: median %.2f ms; ratio late/early %.2f%n",
-        commits / 10, early.median(), commits - commits / 10 + 1, commits, late.median(),
-        late.median() / early.median());
+    return new double[] {early.median(), late.median()};
   }
 
   private static double medianSaveMillis(Path dir, List<ByteBuffer> tensors, int repeats) throws IOException {
