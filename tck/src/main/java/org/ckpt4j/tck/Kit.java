@@ -23,6 +23,13 @@ import org.junit.jupiter.api.Assumptions;
 /** What the rules share for one test class: the fixture, the knobs, the random source, helpers, counters. */
 final class Kit {
   static final String OWNER = "tck-owner-" + Long.toHexString(new SplittableRandom().nextLong());
+  /**
+   * The lease timeout of a second store or run that must be refused because the first is live (R6.3): it judges
+   * the holder's liveness by its own lease timeout, and with the fixture's short one (400 ms by default) a holder
+   * whose heartbeat a busy machine held up that long may be taken over, as the protocol allows. A live holder's
+   * next heartbeat, or its release, refuses the second one at once.
+   */
+  static final java.time.Duration LIVENESS_TIMEOUT = java.time.Duration.ofSeconds(30);
 
   final TckFixture fixture;
   final TckSettings settings;

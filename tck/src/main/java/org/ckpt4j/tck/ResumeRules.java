@@ -27,8 +27,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ResumeRules {
   static final int EPOCHS = 4;
-  /** How long the second run of {@link #expectSecondRunRefused} waits for the child to prove alive. */
-  static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(30);
   static final int BATCH = 8;
   static final int SAMPLES = 96;
   static final int BATCHES = EPOCHS * SAMPLES / BATCH;
@@ -185,15 +183,13 @@ final class ResumeRules {
   }
 
   /**
-   * R6.3 for training runs: a second fit on a backup dir that a live run (the child) uses is refused. The
-   * second run judges the child's liveness by its own lease timeout: with the fixture's short one (400 ms by
-   * default), a child whose heartbeat was held up that long on a busy 2-core machine counted as dead and was
-   * taken over, which the protocol allows; with {@link #LIVENESS_TIMEOUT} the check is about refusal, not about
-   * the scheduler (a live child's next heartbeat, or its release when it finishes, refuses at once).
+   * R6.3 for training runs: a second fit on a backup dir that a live run (the child) uses is refused. The second
+   * run waits up to {@link Kit#LIVENESS_TIMEOUT} for the child to prove alive (with the fixture's 400 ms, a child
+   * held up by a busy 2-core machine was once taken for dead and taken over).
    */
   private void expectSecondRunRefused(URI dir) throws IOException {
     try {
-      fit(backup(dir, LIVENESS_TIMEOUT, kit.fixture.properties()).build(), null);
+      fit(backup(dir, Kit.LIVENESS_TIMEOUT, kit.fixture.properties()).build(), null);
       throw new AssertionError("R6.3: a second training run on a backup dir in use by a live run (a child JVM) "
           + "completed instead of being refused with SharedBackupDirException; " + kit.reproduce());
     } catch (org.ckpt4j.spi.SharedBackupDirException expected) {
