@@ -18,7 +18,7 @@ import org.ckpt4j.spi.StoreOptions;
  * (the per-blob overhead is the slope), and with the number of checkpoints ever written to one backup dir
  * (must stay flat: nothing in the protocol may grow with history), and how opening a backup dir and finding its
  * latest checkpoint grow with the restarts since the last commit (each open adds a claim record and each close a
- * release record, kept until the next commit: this grows, and the table says by how much).
+ * release record; the next open prunes them and readers jump over them, so this must stay flat too).
  */
 final class GrowthBench {
   private GrowthBench() {}
@@ -74,6 +74,7 @@ final class GrowthBench {
     try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
       saveMillis(store, small);
     }
+    long[] logRecords = new long[restarts];
     for (int i = 0; i < restarts; i++) {
       long t0 = System.nanoTime();
       try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
@@ -85,6 +86,9 @@ final class GrowthBench {
         opens[i] = (t1 - t0) / 1e6;
         latests[i] = (System.nanoTime() - t1) / 1e6;
       }
+      try (java.util.stream.Stream<Path> log = java.nio.file.Files.list(restartDir.resolve("log"))) {
+        logRecords[i] = log.count();
+      }
     }
     try (CheckpointStore store = CheckpointStores.open(restartDir.toString(), options)) {
       store.delete();
@@ -95,6 +99,8 @@ final class GrowthBench {
         tenth, ends[0][0], restarts - tenth + 1, restarts, ends[0][1], ends[0][1] / ends[0][0]);
     out.printf("  latest(): restarts 1-%d: median %.2f ms; restarts %d-%d: median %.2f ms; ratio late/early %.2f%n",
         tenth, ends[1][0], restarts - tenth + 1, restarts, ends[1][1], ends[1][1] / ends[1][0]);
+    out.printf("  log records after restart 1: %d; after restart %d: %d%n", logRecords[0], restarts,
+        logRecords[restarts - 1]);
   }
 
   /** The medians of the first and of the last {@code n} values. */

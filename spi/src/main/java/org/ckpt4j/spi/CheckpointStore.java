@@ -29,7 +29,8 @@ import java.util.Set;
  *       {@link SupersededCheckpointException}.</li>
  *   <li><b>R3 Interrupted writes.</b> An exception, a thread interrupt, a writer abandoned without
  *       {@code close}, or a killed process during a write leaves the previous checkpoint as latest, intact.
- *       Leftovers of the failed write are removed by the next open (read-write) or commit.</li>
+ *       Leftovers of the failed write are removed by the next open (read-write) or commit. Restarts without
+ *       a commit leave no trail: the storage holds as much after many as after one.</li>
  *   <li><b>R4 Latest pointer.</b> {@link #latest()} returns the newest committed checkpoint or empty. Every blob
  *       is verified against the size and CRC32 recorded at commit when it is read; a corrupt, truncated or
  *       missing blob or commit record raises {@link CorruptCheckpointException}, never silently returned data.

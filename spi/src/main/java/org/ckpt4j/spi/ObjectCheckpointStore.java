@@ -72,7 +72,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
   private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
-  /** How often a reader lists the log again when records it listed were pruned meanwhile. */
   /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
   /** How long a reader keeps relisting a log that changes under it before it reports an error. */
@@ -83,9 +82,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final StoreOptions options;
   private final URI uri;
   private volatile String storeId;
-  private final String token = newNonce() + newNonce();
+  private final String token;
   private final String holder;
   private final long epoch;
+  /**
+   * The slot every record this store writes names as its {@code base}: the newest commit record (or record
+   * failing verification, which may be one) below it; 0 if there is none. A reader jumps from a record to its
+   * base, so the claim and release records of restarts without a commit cost it nothing, and a slot between
+   * the two (pruned at open, perhaps recreated by a paused writer) is never read. Guarded by this.
+   */
+  private long base;
   private final ScheduledExecutorService heartbeat;
 
   // guarded by this
@@ -100,8 +106,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead) {
+      long knownHead, long base) {
     this.objects = objects;
+    this.token = newNonce() + newNonce();
+    this.base = base;
     this.packRoll = objects.packSize(); // checked at open
     this.options = options;
     this.uri = objects.uri();
@@ -120,6 +128,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.storeId = claimed.storeId;
     this.epoch = claimed.epoch;
     this.knownHead = claimed.knownHead;
+    this.base = claimed.base;
+    this.token = claimed.token;
     this.heartbeat = heartbeat;
     this.holder = claimed.holder;
   }
@@ -149,7 +159,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } else if (!keys.isEmpty()) {
       throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
     }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0);
+    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0);
   }
 
   private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options) throws IOException {
@@ -288,10 +298,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
         awaitSilence(objects, options, storeId, holderEpoch);
       }
     }
+    List<Map<String, Object>> newest = retained(objects, storeId, slots, 1);
+    long base = newest.isEmpty() ? 0 : (Long) newest.get(0).get("seq");
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
-      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq);
+      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base);
       Map<String, Object> rec = candidate.record("claim", seq);
       rec.put("holder", candidate.holder);
       if (candidate.createSlot(seq, rec, null)) {
@@ -367,6 +379,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     rec.put("epoch", epoch);
     rec.put("token", token);
     rec.put("storeId", storeId);
+    rec.put("base", base);
     rec.put("time", Instant.now().toString());
     return rec;
   }
@@ -600,7 +613,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     // Skip the latest slot (a commit, or a record that fails verification), then take the next commit.
     List<Long> seqs = slots(objects, LOG_DIR);
     boolean skippedLatest = false;
-    for (int k = seqs.size() - 1; k >= 0; k--) {
+    for (int k = seqs.size() - 1; k >= 0; ) {
       Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
       boolean unreadable = rec == null && objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent();
       if (rec != null && "delete".equals(rec.get("type"))) {
@@ -612,6 +625,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       } else if (commit) {
         return Optional.of(toCheckpoint(rec));
       }
+      k = below(seqs, k, rec);
     }
     return Optional.empty();
   }
@@ -629,7 +643,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       found.clear();
       boolean vanished = false;
       List<Long> seqs = slots(objects, LOG_DIR);
-      for (int k = seqs.size() - 1; k >= 0 && found.size() < max; k--) {
+      for (int k = seqs.size() - 1; k >= 0 && found.size() < max; ) {
         Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
         if (rec == null) {
           vanished = true;
@@ -641,6 +655,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         if ("commit".equals(rec.get("type"))) {
           found.add(rec);
         }
+        k = below(seqs, k, rec);
       }
       if (!vanished) {
         return found;
@@ -1655,6 +1670,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         }
       }
       knownHead = seq;
+      base = seq;
       writer.markCommitted();
       openWriter = null;
       List<Map<String, Object>> kept = new ArrayList<>(List.of(committed));
@@ -1678,10 +1694,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   /** The commit records to keep: the latest, and with keepPrevious the one before it. */
   private List<Map<String, Object>> retainedCommits() throws IOException {
+    return retained(objects, storeId, slots(objects, LOG_DIR), options.keepPrevious() ? 2 : 1);
+  }
+
+  /**
+   * The newest {@code want} commit records of the log {@code seqs}, newest first; a record that fails
+   * verification may be a commit, so it counts, as a placeholder holding only its {@code seq}.
+   */
+  private static List<Map<String, Object>> retained(ObjectStore objects, String storeId, List<Long> seqs,
+      int want) throws IOException {
     List<Map<String, Object>> kept = new ArrayList<>();
-    List<Long> seqs = slots(objects, LOG_DIR);
-    int want = options.keepPrevious() ? 2 : 1;
-    for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; k--) {
+    for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; ) {
       Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
       if (rec == null) {
         if (objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent()) {
@@ -1695,19 +1718,40 @@ final class ObjectCheckpointStore implements CheckpointStore {
       } else if ("commit".equals(rec.get("type"))) {
         kept.add(rec);
       }
+      k = below(seqs, k, rec);
     }
     return kept;
   }
 
   /**
-   * Removes log records (of {@code logSeqs}) older than the oldest kept commit and than
-   * {@code keepRecordsFrom}, unreferenced data and, with {@code leases}, the leases of earlier claims.
+   * Where a reader of the log {@code seqs} (sorted) goes after the record at index {@code k}: to the record's
+   * base when it names one, or nowhere (-1) when its base is 0 or not listed (pruned by a later commit: no
+   * older record counts); to the next lower slot when the record names no base (a record written before
+   * bases, one that failed verification or vanished). The slots skipped hold only claim and release records,
+   * or a slot a paused writer recreated after it was pruned, which it deletes again once it lists the log.
    */
-  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean leases, long keepRecordsFrom)
+  private static int below(List<Long> seqs, int k, Map<String, Object> rec) {
+    Object base = rec == null ? null : rec.get("base");
+    if (!(base instanceof Long) || (Long) base >= seqs.get(k)) {
+      return k - 1;
+    }
+    int at = Collections.binarySearch(seqs, (Long) base);
+    return at >= 0 ? at : -1;
+  }
+
+  /**
+   * Removes log records (of {@code logSeqs}) older than the oldest kept commit and than
+   * {@code keepRecordsFrom}, unreferenced data and, {@code atOpen}, the leases of earlier claims and every
+   * record below this store's claim that is not kept: the claim and release records of earlier opens, which
+   * readers jump over (so restarts without a commit do not lengthen the log).
+   */
+  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
       throws IOException {
     long oldestKept = knownHead;
     Set<String> keptIds = new java.util.HashSet<>();
+    Set<Long> keptSeqs = new java.util.HashSet<>();
     for (Map<String, Object> rec : kept) {
+      keptSeqs.add((Long) rec.get("seq"));
       oldestKept = Math.min(oldestKept, (Long) rec.get("seq"));
       if (rec.get("id") != null) {
         keptIds.add((String) rec.get("id"));
@@ -1717,7 +1761,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     // Records first (small), then data: a backend may free large data in the background, and small deletes
     // queued behind that would wait for it.
     for (long seq : logSeqs) {
-      if (seq < oldestKept && seq < keepRecordsFrom && seq != epoch) {
+      boolean old = seq < oldestKept && seq < keepRecordsFrom;
+      boolean skipped = atOpen && seq < epoch && !keptSeqs.contains(seq);
+      if ((old || skipped) && seq != epoch) {
         objects.delete(slotKey(LOG_DIR, seq));
       }
     }
@@ -1730,7 +1776,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         }
       }
     }
-    for (long seq : leases ? slots(objects, LEASE_DIR) : List.<Long>of()) {
+    for (long seq : atOpen ? slots(objects, LEASE_DIR) : List.<Long>of()) {
       if (seq < epoch) {
         objects.delete(slotKey(LEASE_DIR, seq));
       }

@@ -536,6 +536,139 @@ class ObjectCheckpointStoreTest {
     first.close();
   }
 
+  /** Counts the log records read through it. */
+  private static final class CountingReads extends ForwardingObjectStore {
+    final AtomicInteger logGets = new AtomicInteger();
+
+    CountingReads(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public java.util.Optional<byte[]> get(String key) throws IOException {
+      if (key.startsWith("log/")) {
+        logGets.incrementAndGet();
+      }
+      return super.get(key);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void restarts_doNotLengthenTheLog_andLatestReadsTheHeadAndItsBase() throws IOException {
+    try (CheckpointStore store = open("run-a", true)) {
+      write(store, Map.of("a", "one"));
+      write(store, Map.of("a", "two"));
+    }
+    for (int i = 0; i < 30; i++) {
+      open("run-a", true).close();
+    }
+    // the two kept commits, then the last claim and its release
+    assertThat(objects.list("log/")).hasSize(4);
+    assertThat(objects.list("lease/")).isEmpty();
+    CountingReads counting = new CountingReads(objects);
+    try (CheckpointStore reader = CheckpointStores.overObjects(counting, StoreOptions.readOnly().build())) {
+      Checkpoint latest = reader.latest().orElseThrow();
+      assertThat(counting.logGets).as("log records read by latest()").hasValue(2);
+      assertThat(read(latest, "a")).isEqualTo("two");
+      assertThat(read(reader.previous().orElseThrow(), "a")).isEqualTo("one");
+    }
+  }
+
+  @Test
+  void baseNoLongerListed_endsTheWalk() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+      write(store, Map.of("a", "two"));
+    }
+    open("run-a", false).close(); // prunes the record of "one", which "two" names as its base
+    try (CheckpointStore reader = CheckpointStores.overObjects(new CountingReads(objects),
+        StoreOptions.readOnly().build())) {
+      assertThat(read(reader.latest().orElseThrow(), "a")).isEqualTo("two");
+      assertThat(reader.previous()).isEmpty();
+    }
+  }
+
+  /**
+   * A writer paused (its heartbeat silent) while two stores opened after it, the second pruning the first one's
+   * claim and release: its commit recreates that pruned slot. Readers jump over it from the newer claim to the
+   * commit it names; the writer then lists the log, finds the newer claim, deletes its record and is fenced.
+   */
+  @Test
+  void pausedWriterRecreatingAPrunedSlot_isNeverLatest_andIsFenced() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+    }
+    AtomicBoolean heartbeatsFail = new AtomicBoolean();
+    List<String> seenMeanwhile = new java.util.ArrayList<>();
+    List<String> recreated = new java.util.ArrayList<>();
+    ObjectStore paused = new ForwardingObjectStore(objects) {
+      private boolean onLeaseThread() {
+        return heartbeatsFail.get() && Thread.currentThread().getName().startsWith("ckpt4j-lease");
+      }
+
+      @Override
+      public List<String> list(String prefix) throws IOException {
+        if (onLeaseThread()) {
+          throw new IOException("paused");
+        }
+        return super.list(prefix);
+      }
+
+      @Override
+      public void put(String key, byte[] content) throws IOException {
+        if (onLeaseThread()) {
+          throw new IOException("paused");
+        }
+        super.put(key, content);
+      }
+
+      @Override
+      public boolean putIfAbsent(String key, byte[] content) throws IOException {
+        boolean created = super.putIfAbsent(key, content);
+        if (created && key.startsWith("log/")) {
+          recreated.add(key);
+          try (CheckpointStore reader = CheckpointStores.overObjects(new CountingReads(objects),
+              StoreOptions.readOnly().build())) {
+            seenMeanwhile.add(read(reader.latest().orElseThrow(), "a"));
+          }
+        }
+        return created;
+      }
+
+      @Override
+      public void close() {}
+    };
+    CheckpointStore stale = CheckpointStores.overObjects(paused,
+        StoreOptions.forOwner("run-a").leaseTimeout(LEASE).build());
+    recreated.clear();
+    seenMeanwhile.clear();
+    heartbeatsFail.set(true);
+    CheckpointWriter w = stale.begin();
+    try (WritableByteChannel ch = w.newBlob("a")) {
+      ch.write(ByteBuffer.wrap("stale".getBytes(StandardCharsets.UTF_8)));
+    }
+    open("run-a", false).close(); // takes over once the stale store's lease is silent
+    List<String> before = objects.list("log/");
+    try (CheckpointStore holder = open("run-a", false)) {
+      List<String> pruned = new java.util.ArrayList<>(before);
+      pruned.removeAll(objects.list("log/"));
+      assertThat(pruned).as("claim and release records pruned by the open").hasSize(2);
+      assertThatThrownBy(() -> w.commit(Map.of())).isInstanceOf(FencedWriterException.class);
+      assertThat(recreated).as("the stale commit's slot").hasSize(1);
+      assertThat(pruned).contains(recreated.get(0));
+      assertThat(seenMeanwhile).as("latest() while the stale record existed").containsExactly("one");
+      assertThat(objects.list("log/")).doesNotContain(recreated.get(0));
+      assertThat(read(holder.latest().orElseThrow(), "a")).isEqualTo("one");
+      write(holder, Map.of("a", "two"));
+      assertThat(objects.list("data/")).hasSize(1);
+    }
+    w.close();
+    stale.close();
+  }
+
   @Test
   void lostResponseAfterSuccess_commitStillSucceedsOnce() throws IOException {
     AtomicInteger puts = new AtomicInteger();

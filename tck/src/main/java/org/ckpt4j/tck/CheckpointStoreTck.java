@@ -333,6 +333,17 @@ public abstract class CheckpointStoreTck {
     new InterruptionRules(kit).leftoversRemovedByNextOpenAndCommit();
   }
 
+  /**
+   * R3.3: restarts leave no trail (raw access): after a commit, the store is opened and closed
+   * {@value InterruptionRules#RESTARTS} times; the storage then holds as many objects as after the first
+   * reopen, and {@code latest()} is still the commit, whole. If this fails, check that an open prunes the
+   * claim and release records of earlier opens (docs/contract.md, "Bases"), and leases of earlier claims.
+   */
+  @Test
+  public void required_R3_3_restartsLeaveNoTrail() throws Exception {
+    new InterruptionRules(kit).restartsLeaveNoTrail();
+  }
+
   // ========================================================================================== R4 Latest
 
   /** R4.1: a fresh backup dir has no checkpoint; latest() is the newest commit, with increasing sequences. */

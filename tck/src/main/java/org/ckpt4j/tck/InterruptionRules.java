@@ -7,7 +7,9 @@ import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.StoreOptions;
@@ -354,6 +356,36 @@ final class InterruptionRules {
       next.commit(s);
     }
     assertNoLeftovers(dir, next, "R3.2 after a writer died mid-blob and the next store committed");
+  }
+
+  /** How often {@link #restartsLeaveNoTrail} reopens the store. */
+  static final int RESTARTS = 20;
+
+  void restartsLeaveNoTrail() throws Exception {
+    kit.assumeRawAccess();
+    URI dir = kit.newDir();
+    Content kept = kit.smallContent("kept");
+    try (CheckpointStore s = kit.open(dir)) {
+      kept.commit(s);
+    }
+    Set<String> afterFirst = null;
+    for (int i = 1; i <= RESTARTS; i++) {
+      try (CheckpointStore s = kit.open(dir)) {
+        if (i == RESTARTS) {
+          kit.assertLatestIsOneOf(s, "R3.3 after " + RESTARTS + " restarts without a commit", kept);
+        }
+      }
+      Set<String> now = kit.snapshot(dir).keySet();
+      if (afterFirst == null) {
+        afterFirst = now;
+      } else if (now.size() > afterFirst.size()) {
+        Set<String> added = new TreeSet<>(now);
+        added.removeAll(afterFirst);
+        throw new AssertionError("R3.3: after " + i + " restarts without a commit the storage holds " + now.size()
+            + " objects, after the first " + afterFirst.size() + ": restarts leave a trail (added: " + added
+            + "); " + kit.reproduce());
+      }
+    }
   }
 
   static UncheckedIOException unchecked(IOException e) {

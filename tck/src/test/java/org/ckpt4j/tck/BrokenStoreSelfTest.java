@@ -104,6 +104,13 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class RestartsLeaveATrail extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.RESTARTS_LEAVE_A_TRAIL;
+    }
+  }
+
   static final class RangedReadsInexact extends BrokenCase {
     @Override
     Flaw flaw() {
@@ -130,7 +137,8 @@ class BrokenStoreSelfTest {
         Arguments.of(RangedReadsInexact.class, "required_R4_4_rangedReadsExact",
             "open(key, 0, 10) returned"),
         Arguments.of(ForgetsLeftovers.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
-            "leftovers of failed writes were not removed"));
+            "leftovers of failed writes were not removed"),
+        Arguments.of(RestartsLeaveATrail.class, "required_R3_3_restartsLeaveNoTrail", "restarts leave a trail"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

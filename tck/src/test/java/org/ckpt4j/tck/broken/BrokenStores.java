@@ -93,7 +93,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
       case NO_FENCING:
         return CheckpointStores.overObjects(new BlindObjects(objects), options);
       case FORGETS_LEFTOVERS:
-        return CheckpointStores.overObjects(new NeverDeletesData(objects), options);
+        return CheckpointStores.overObjects(new NeverDeletes(objects, "data/"), options);
+      case RESTARTS_LEAVE_A_TRAIL:
+        return CheckpointStores.overObjects(new NeverDeletes(objects, "log/"), options);
       case IGNORES_IDENTITY:
         try {
           return CheckpointStores.overObjects(objects, options);
@@ -162,21 +164,31 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
   }
 
-  /** FORGETS_LEFTOVERS: deletes of blob data and purges of incomplete uploads do nothing. */
-  static final class NeverDeletesData extends ForwardingObjectStore {
-    NeverDeletesData(ObjectStore delegate) {
+  /**
+   * FORGETS_LEFTOVERS: deletes of blob data ({@code data/}) and purges of incomplete uploads do nothing;
+   * RESTARTS_LEAVE_A_TRAIL: deletes of log records ({@code log/}) do nothing.
+   */
+  static final class NeverDeletes extends ForwardingObjectStore {
+    private final String prefix;
+
+    NeverDeletes(ObjectStore delegate, String prefix) {
       super(delegate);
+      this.prefix = prefix;
     }
 
     @Override
     public void delete(String key) throws IOException {
-      if (!key.startsWith("data/")) {
+      if (!key.startsWith(prefix)) {
         super.delete(key);
       }
     }
 
     @Override
-    public void purgeIncomplete(Predicate<String> ours) {}
+    public void purgeIncomplete(Predicate<String> ours) throws IOException {
+      if (!prefix.equals("data/")) {
+        super.purgeIncomplete(ours);
+      }
+    }
   }
 
   /** Flaws at the CheckpointStore level, around the correct store. */

@@ -16,6 +16,8 @@ public enum Flaw {
   PARTIAL_BLOBS_VISIBLE,
   /** Never deletes blob data or incomplete uploads (R3.2, R2.4). */
   FORGETS_LEFTOVERS,
+  /** Never deletes log records, so every open and close adds two that stay (R3.3). */
+  RESTARTS_LEAVE_A_TRAIL,
   /** The backend's ranged read ignores the length and reads on to the object's end (R4.4). */
   RANGED_READS_INEXACT
 }
