@@ -98,6 +98,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private volatile long knownHead;
   /** The newest commit record this store knows (its own, or the latest at open); kept for pruning. */
   private Map<String, Object> lastCommitted;
+  /** What {@link #latest()} returns while no slot above this store's newest record exists; null if unknown. */
+  private volatile OwnHead ownHead;
   private Writer openWriter;
   private volatile boolean closed;
   private volatile boolean fenced;
@@ -204,6 +206,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
       store.writeLease();
       List<Map<String, Object>> kept = store.retainedCommits();
       store.lastCommitted = kept.isEmpty() || kept.get(0).get("id") == null ? null : kept.get(0);
+      if (store.lastCommitted != null && store.lastCommitted.get("seq").equals(store.base)) {
+        store.ownHead = new OwnHead(store.epoch, store.toCheckpoint(store.lastCommitted));
+      }
       store.prune(kept, slots(objects, LOG_DIR), true, Long.MAX_VALUE);
       String id = storeId;
       objects.purgeIncomplete(k -> isOursByName(id, k));
@@ -595,8 +600,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return objects.capabilities();
   }
 
+  /**
+   * The record in slot {@code seq} is this store's own, and {@code latest} the checkpoint of the commit record
+   * its base names, verified when this store wrote or read it: while the log lists no higher slot, that is the
+   * latest checkpoint, and {@link #latest()} need not read a record again (a checkpoint is immutable).
+   */
+  private record OwnHead(long seq, Checkpoint latest) {}
+
   @Override
   public Optional<Checkpoint> latest() throws IOException {
+    OwnHead own = ownHead;
+    if (own != null && !fenced) {
+      ensureOpen();
+      List<Long> seqs = slots(objects, LOG_DIR);
+      if (!seqs.isEmpty() && seqs.get(seqs.size() - 1) == own.seq()) {
+        return Optional.of(own.latest());
+      }
+    }
     List<Map<String, Object>> commits = commits(1);
     return commits.isEmpty() ? Optional.empty() : Optional.of(toCheckpoint(commits.get(0)));
   }
@@ -1688,7 +1708,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
         // The checkpoint is committed; leftovers are removed by the next commit or open.
         LOG.warn("{}: could not remove superseded data ({}); the next commit retries", uri, e.toString());
       }
-      return toCheckpoint(committed);
+      Checkpoint checkpoint = toCheckpoint(committed);
+      ownHead = new OwnHead(seq, checkpoint);
+      return checkpoint;
     }
   }
 

@@ -42,6 +42,11 @@ class ObjectCheckpointStoreTest {
         StoreOptions.forOwner(owner).keepPrevious(keepPrevious).leaseTimeout(LEASE).build());
   }
 
+  /** A read-only store over the same objects (a writer does not read its own records again). */
+  private CheckpointStore reader() throws IOException {
+    return CheckpointStores.overObjects(new CountingReads(objects), StoreOptions.readOnly().build());
+  }
+
   /** A store over objects that prefer packs of {@code packSize} bytes. */
   private CheckpointStore openWithPackSize(long packSize) throws IOException {
     ObjectStore sized = new ForwardingObjectStore(objects) {
@@ -360,7 +365,9 @@ class ObjectCheckpointStoreTest {
       String pack = objects.list("data/").get(0);
       objects.put(pack.substring(0, pack.lastIndexOf('/') + 1) + "w.npy", objects.get(pack).orElseThrow());
       objects.delete(pack);
-      assertThat(read(store.latest().orElseThrow(), "w.npy")).isEqualTo("weights");
+      try (CheckpointStore reader = reader()) {
+        assertThat(read(reader.latest().orElseThrow(), "w.npy")).isEqualTo("weights");
+      }
     }
   }
 
@@ -375,8 +382,10 @@ class ObjectCheckpointStoreTest {
       List<Object> blobs = (List<Object>) rec.get("blobs");
       blobs.add(blobs.get(0));
       objects.put(seqKey, ObjectCheckpointStore.sealed(rec));
-      assertThatThrownBy(store::latest).isInstanceOf(CorruptCheckpointException.class)
-          .hasMessageContaining(seqKey).hasMessageContaining("blob w.npy is listed twice");
+      try (CheckpointStore reader = reader()) {
+        assertThatThrownBy(reader::latest).isInstanceOf(CorruptCheckpointException.class)
+            .hasMessageContaining(seqKey).hasMessageContaining("blob w.npy is listed twice");
+      }
     }
   }
 
@@ -456,9 +465,36 @@ class ObjectCheckpointStoreTest {
       byte[] raw = objects.get(last).orElseThrow();
       raw[raw.length / 2] ^= 1;
       objects.put(last, raw);
-      assertThatThrownBy(store::latest).isInstanceOf(CorruptCheckpointException.class);
-      assertThat(read(store.previous().orElseThrow(), "a")).isEqualTo("two");
+      // the writer verified its own record when it wrote it and does not read it again; a reader does
+      assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("three");
+      try (CheckpointStore reader = CheckpointStores.overObjects(new CountingReads(objects),
+          StoreOptions.readOnly().keepPrevious(true).build())) {
+        assertThatThrownBy(reader::latest).isInstanceOf(CorruptCheckpointException.class);
+        assertThat(read(reader.previous().orElseThrow(), "a")).isEqualTo("two");
+      }
     }
+  }
+
+  @Test
+  void writersLatest_readsNoRecordWhileNothingFollowsItsOwn_andSeesATakeover() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("a", "one"));
+    }
+    CountingReads counting = new CountingReads(objects);
+    // a heartbeat every 15 minutes: to a store with the short lease below, this one looks silent
+    CheckpointStore writer = CheckpointStores.overObjects(counting,
+        StoreOptions.forOwner("run-a").leaseTimeout(Duration.ofHours(1)).build());
+    counting.logGets.set(0);
+    assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("one");
+    write(writer, Map.of("a", "two"));
+    assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("two");
+    assertThat(counting.logGets).as("log records read by latest(), commit, latest() after open").hasValue(0);
+    try (CheckpointStore taker = open("run-a", false)) {
+      write(taker, Map.of("a", "three"));
+      assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("three");
+    }
+    assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("three");
+    writer.close();
   }
 
   @Test
