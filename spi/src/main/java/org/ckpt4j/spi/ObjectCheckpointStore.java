@@ -1823,11 +1823,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       // A tombstone first: if this process dies midway, the next open sees an empty store and prunes the rest.
       long seq = knownHead + 1;
+      ownHead = null;
       if (!createSlot(seq, record("delete", seq), null)) {
         fenced = true;
         throw fencedError();
       }
       knownHead = seq;
+      // Nothing older counts now: a record after the tombstone (the release, should the deletes below fail
+      // and the store be closed) must not lead a reader past it.
+      base = 0;
       stopHeartbeat();
       List<String> keys = objects.list("");
       List<String> records = new ArrayList<>();

@@ -784,6 +784,14 @@ class ObjectCheckpointStoreTest {
     write(store, Map.of("a", "one"));
     dying.set(true);
     assertThatThrownBy(store::delete).hasMessageContaining("killed");
+    // the process lives on: the store it failed to delete reports no checkpoint, and closing it releases the
+    // claim with a record after the tombstone, which must not lead readers past it
+    assertThat(store.latest()).isEmpty();
+    store.close();
+    try (CheckpointStore reader = reader()) {
+      assertThat(reader.latest()).isEmpty();
+      assertThat(reader.previous()).isEmpty();
+    }
     try (CheckpointStore again = open("run-a", false)) {
       assertThat(again.latest()).isEmpty();
       assertThat(objects.list("data/")).isEmpty();
