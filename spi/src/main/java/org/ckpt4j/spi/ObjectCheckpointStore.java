@@ -1829,33 +1829,50 @@ final class ObjectCheckpointStore implements CheckpointStore {
         throw fencedError();
       }
       knownHead = seq;
-      // Nothing older counts now: a record after the tombstone (the release, should the deletes below fail
-      // and the store be closed) must not lead a reader past it.
-      base = 0;
+      base = 0; // nothing older counts now
       stopHeartbeat();
-      List<String> keys = objects.list("");
-      List<String> records = new ArrayList<>();
-      for (String key : keys) {
-        if (key.equals(MARKER)) {
-          continue;
+      try {
+        removeAll();
+      } catch (IOException | RuntimeException e) {
+        // Past the tombstone the store is gone whatever failed, and writes nothing more: a release record
+        // would be written after the tombstone, or into a backup dir whose marker is already removed.
+        LOG.warn("{}: delete() failed midway ({}); the backup dir reads as empty, and the next read-write open "
+            + "removes what is left", uri, e.toString());
+        try {
+          objects.close();
+        } catch (IOException closeFailure) {
+          e.addSuppressed(closeFailure);
         }
-        if (SLOT.matcher(key).matches()) {
-          if (isOurs(objects, storeId, key)) {
-            records.add(key);
-          }
-        } else if (isOursByName(storeId, key)) {
-          objects.delete(key);
-        }
+        throw e;
+      } finally {
+        closed = true;
       }
-      objects.purgeIncomplete(k -> isOursByName(storeId, k));
-      // Records last, the tombstone (newest slot) last of them, the marker at the very end.
-      for (String key : records) {
-        objects.delete(key);
-      }
-      objects.delete(MARKER);
-      closed = true;
     }
     objects.close();
+  }
+
+  /** The removal behind a delete's tombstone: data, incomplete uploads, records (the tombstone last), marker. */
+  private void removeAll() throws IOException {
+    List<String> keys = objects.list("");
+    List<String> records = new ArrayList<>();
+    for (String key : keys) {
+      if (key.equals(MARKER)) {
+        continue;
+      }
+      if (SLOT.matcher(key).matches()) {
+        if (isOurs(objects, storeId, key)) {
+          records.add(key);
+        }
+      } else if (isOursByName(storeId, key)) {
+        objects.delete(key);
+      }
+    }
+    objects.purgeIncomplete(k -> isOursByName(storeId, k));
+    // Records last, the tombstone (newest slot) last of them, the marker at the very end.
+    for (String key : records) {
+      objects.delete(key);
+    }
+    objects.delete(MARKER);
   }
 
   @Override

@@ -784,10 +784,11 @@ class ObjectCheckpointStoreTest {
     write(store, Map.of("a", "one"));
     dying.set(true);
     assertThatThrownBy(store::delete).hasMessageContaining("killed");
-    // the process lives on: the store it failed to delete reports no checkpoint, and closing it releases the
-    // claim with a record after the tombstone, which must not lead readers past it
-    assertThat(store.latest()).isEmpty();
+    // the process lives on: past its tombstone the store is closed and writes nothing more (no release record)
+    assertThatThrownBy(store::latest).isInstanceOf(IllegalStateException.class);
+    List<String> left = objects.list("");
     store.close();
+    assertThat(objects.list("")).isEqualTo(left);
     try (CheckpointStore reader = reader()) {
       assertThat(reader.latest()).isEmpty();
       assertThat(reader.previous()).isEmpty();

@@ -431,6 +431,17 @@ public abstract class CheckpointStoreTck {
     }
   }
 
+  /**
+   * R5.4: a {@code delete()} of which any one call fails (before reaching storage, or with its response lost),
+   * followed by {@code close()}: readers find the backup dir untouched or without a checkpoint, never a
+   * half-deleted checkpoint, and the next store removes the rest. If this fails, check that the delete records
+   * its intent (a tombstone) before removing anything and that nothing written afterwards hides it.
+   */
+  @Test
+  public void required_R5_4_interruptedDeleteLeavesNoHalfDeletedCheckpoint() throws Exception {
+    new InterruptionRules(kit).everyCallOfADeleteFailsInTurn();
+  }
+
   // ========================================================================================== R6 Ownership
 
   /**

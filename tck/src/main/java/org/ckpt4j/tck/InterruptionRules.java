@@ -7,9 +7,11 @@ import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.StoreOptions;
@@ -356,6 +358,77 @@ final class InterruptionRules {
       next.commit(s);
     }
     assertNoLeftovers(dir, next, "R3.2 after a writer died mid-blob and the next store committed");
+  }
+
+  /**
+   * R5.4: every call of a {@code delete()} fails in turn (before reaching storage, then with its response lost);
+   * the process lives on and closes the store. Readers then find the backup dir either untouched (the delete
+   * failed before it started removing) or without a checkpoint, never a half-deleted one; the next read-write
+   * open removes what is left.
+   */
+  void everyCallOfADeleteFailsInTurn() throws Exception {
+    kit.assumeObjectFaults();
+    StoreOptions opts = kit.rw(Kit.OWNER).keepPrevious(true).build();
+    Content a = kit.smallContent("a");
+    Content b = kit.smallContent("b");
+    long calls;
+    try (FaultyObjectStore f = kit.faulty(kit.newDir(), opts); CheckpointStore s = kit.openOver(f, opts)) {
+      a.commit(s);
+      b.commit(s);
+      f.countCallsOf(Thread.currentThread());
+      f.failCall(Long.MAX_VALUE, TransportFaults.Kind.FAIL_BEFORE);
+      s.delete();
+      calls = f.calls();
+    }
+    for (TransportFaults.Kind how : TransportFaults.Kind.values()) {
+      for (long n = 1; n <= calls; n++) {
+        URI dir = kit.newDir();
+        String step = "call #" + n + " of the " + calls + " of a delete() fails (" + how + ")";
+        FaultyObjectStore f = kit.faulty(dir, opts);
+        CheckpointStore s = kit.openOver(f, opts);
+        a.commit(s);
+        b.commit(s);
+        f.countCallsOf(Thread.currentThread());
+        f.failCall(n, how);
+        kit.faultTrials.incrementAndGet();
+        boolean returned = false;
+        try {
+          s.delete();
+          returned = true;
+        } catch (IOException e) {
+          step += ", at " + f.lastFault();
+        }
+        f.disarm();
+        s.close();
+        try (CheckpointStore r = kit.open(dir, kit.ro().keepPrevious(true).build())) {
+          Optional<Checkpoint> latest = r.latest();
+          if (latest.isPresent()) {
+            if (returned) {
+              throw new AssertionError("R5.1: after " + step + ", delete() returned, but latest() is #"
+                  + latest.get().sequence() + "; " + kit.reproduce());
+            }
+            try {
+              b.verify(latest.get());
+              Checkpoint previous = r.previous().orElseThrow(() -> new AssertionError("previous() is empty"));
+              a.verify(previous);
+            } catch (IOException | AssertionError e) {
+              throw new AssertionError("R5.4: after " + step + " and close(), latest() still returns checkpoint #"
+                  + latest.get().sequence() + " but it is no longer whole: " + e + ". A delete must make the "
+                  + "backup dir read as empty before it removes anything (a tombstone), and no record written "
+                  + "after that (the release at close) may lead readers past it; " + kit.reproduce(), e);
+            }
+          } else if (r.previous().isPresent()) {
+            throw new AssertionError("R5.4: after " + step + ", latest() is empty but previous() is #"
+                + r.previous().get().sequence() + "; " + kit.reproduce());
+          }
+        }
+        Content c = kit.smallContent("c");
+        try (CheckpointStore again = kit.open(dir, opts)) {
+          c.commit(again);
+        }
+        assertNoLeftovers(dir, c, "R5.4 after " + step + " and a commit by the next store");
+      }
+    }
   }
 
   /** How often {@link #restartsLeaveNoTrail} reopens the store. */
