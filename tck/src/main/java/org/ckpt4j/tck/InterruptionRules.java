@@ -423,7 +423,7 @@ final class InterruptionRules {
           }
         }
         Content c = kit.smallContent("c");
-        try (CheckpointStore again = kit.open(dir, opts)) {
+        try (CheckpointStore again = kit.open(dir, kit.rw(Kit.OWNER).build())) { // keeps c alone
           c.commit(again);
         }
         assertNoLeftovers(dir, c, "R5.4 after " + step + " and a commit by the next store");
