@@ -610,14 +610,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
   @Override
   public Optional<Checkpoint> latest() throws IOException {
     OwnHead own = ownHead;
+    List<Long> listed = null;
     if (own != null && !fenced) {
       ensureOpen();
-      List<Long> seqs = slots(objects, LOG_DIR);
-      if (!seqs.isEmpty() && seqs.get(seqs.size() - 1) == own.seq()) {
+      listed = slots(objects, LOG_DIR);
+      if (!listed.isEmpty() && listed.get(listed.size() - 1) == own.seq()) {
         return Optional.of(own.latest());
       }
     }
-    List<Map<String, Object>> commits = commits(1);
+    List<Map<String, Object>> commits = commits(1, listed);
     return commits.isEmpty() ? Optional.empty() : Optional.of(toCheckpoint(commits.get(0)));
   }
 
@@ -650,8 +651,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return Optional.empty();
   }
 
-  /** The newest {@code max} commit records, newest first. @throws CorruptCheckpointException on the way */
-  private List<Map<String, Object>> commits(int max) throws IOException {
+  /**
+   * The newest {@code max} commit records, newest first, walking {@code listed} (the log's slots, or null to list
+   * them) first. @throws CorruptCheckpointException on the way
+   */
+  private List<Map<String, Object>> commits(int max, List<Long> listed) throws IOException {
     ensureOpen();
     List<Map<String, Object>> found = new ArrayList<>();
     if (!resolveStoreId()) {
@@ -662,7 +666,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     for (int attempt = 0; ; attempt++) {
       found.clear();
       boolean vanished = false;
-      List<Long> seqs = slots(objects, LOG_DIR);
+      List<Long> seqs = attempt == 0 && listed != null ? listed : slots(objects, LOG_DIR);
       for (int k = seqs.size() - 1; k >= 0 && found.size() < max; ) {
         Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
         if (rec == null) {

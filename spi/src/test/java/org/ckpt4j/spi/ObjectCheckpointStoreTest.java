@@ -491,7 +491,10 @@ class ObjectCheckpointStoreTest {
     assertThat(counting.logGets).as("log records read by latest(), commit, latest() after open").hasValue(0);
     try (CheckpointStore taker = open("run-a", false)) {
       write(taker, Map.of("a", "three"));
-      assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("three");
+      counting.logLists.set(0);
+      Checkpoint afterTakeover = writer.latest().orElseThrow();
+      assertThat(counting.logLists).as("listings of the log by latest() after a takeover").hasValue(1);
+      assertThat(read(afterTakeover, "a")).isEqualTo("three");
     }
     assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("three");
     writer.close();
@@ -572,9 +575,10 @@ class ObjectCheckpointStoreTest {
     first.close();
   }
 
-  /** Counts the log records read through it. */
+  /** Counts the log records read, and the listings of the log, through it. */
   private static final class CountingReads extends ForwardingObjectStore {
     final AtomicInteger logGets = new AtomicInteger();
+    final AtomicInteger logLists = new AtomicInteger();
 
     CountingReads(ObjectStore delegate) {
       super(delegate);
@@ -586,6 +590,14 @@ class ObjectCheckpointStoreTest {
         logGets.incrementAndGet();
       }
       return super.get(key);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      if (prefix.startsWith("log/")) {
+        logLists.incrementAndGet();
+      }
+      return super.list(prefix);
     }
 
     @Override
