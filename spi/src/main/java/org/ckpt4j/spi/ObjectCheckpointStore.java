@@ -195,21 +195,21 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!strangers.isEmpty()) {
       throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
     }
-    ObjectCheckpointStore claimed = claim(objects, options, storeId);
+    Claim claimed = claim(objects, options, storeId);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
       t.setDaemon(true);
       return t;
     });
-    ObjectCheckpointStore store = new ObjectCheckpointStore(claimed, hb);
+    ObjectCheckpointStore store = new ObjectCheckpointStore(claimed.store(), hb);
     try {
       store.writeLease();
-      List<Map<String, Object>> kept = store.retainedCommits();
+      List<Map<String, Object>> kept = claimed.kept();
       store.lastCommitted = kept.isEmpty() || kept.get(0).get("id") == null ? null : kept.get(0);
       if (store.lastCommitted != null && store.lastCommitted.get("seq").equals(store.base)) {
         store.ownHead = new OwnHead(store.epoch, store.toCheckpoint(store.lastCommitted));
       }
-      store.prune(kept, slots(objects, LOG_DIR), true, Long.MAX_VALUE);
+      store.prune(kept, claimed.log(), true, Long.MAX_VALUE);
       String id = storeId;
       objects.purgeIncomplete(k -> isOursByName(id, k));
     } catch (IOException | RuntimeException e) {
@@ -281,11 +281,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   /**
+   * A claim taken: the store that holds it (not yet heartbeating), the commit records to keep (found by the walk
+   * that gave the claim its base; no slot was added below the claim since, or it would not have been taken) and
+   * the log as listed right after the claim.
+   */
+  private record Claim(ObjectCheckpointStore store, List<Map<String, Object>> kept, List<Long> log) {}
+
+  /**
    * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
    * record in the next log slot.
    */
-  private static ObjectCheckpointStore claim(ObjectStore objects, StoreOptions options, String storeId)
-      throws IOException {
+  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId) throws IOException {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
@@ -303,8 +309,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
         awaitSilence(objects, options, storeId, holderEpoch);
       }
     }
-    List<Map<String, Object>> newest = retained(objects, storeId, slots, 1);
-    long base = newest.isEmpty() ? 0 : (Long) newest.get(0).get("seq");
+    List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
+    long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
@@ -331,7 +337,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
           "unknown");
     }
     LOG.debug("{}: claimed as #{}", uri, seq);
-    return candidate;
+    return new Claim(candidate, kept, after);
   }
 
   /**
@@ -1716,11 +1722,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
       ownHead = new OwnHead(seq, checkpoint);
       return checkpoint;
     }
-  }
-
-  /** The commit records to keep: the latest, and with keepPrevious the one before it. */
-  private List<Map<String, Object>> retainedCommits() throws IOException {
-    return retained(objects, storeId, slots(objects, LOG_DIR), options.keepPrevious() ? 2 : 1);
   }
 
   /**
