@@ -43,10 +43,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
  *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
  *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
- *       checkpoint: blob names, sizes, CRC32, where each blob is stored, metadata) and {@code release} (a
- *       store closed). The highest
- *       commit record is the latest checkpoint. Creating a slot is the only atomic step, so exactly one writer
- *       wins each slot; a writer that finds another store's record in its slot is fenced.</li>
+ *       checkpoint: blob names, sizes, CRC32, where each blob is stored, metadata), {@code release} (a
+ *       store closed) and {@code delete} (a tombstone: nothing below it counts). Every record names its
+ *       {@code base}, the newest commit below it (0 if none); a reader walks down from the highest slot, jumping
+ *       from each record to its base, and the first commit it reaches is the latest checkpoint. Creating a slot
+ *       is the only atomic step, so exactly one writer wins each slot; a writer that finds another store's
+ *       record in its slot is fenced.</li>
  *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
  *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
  *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
