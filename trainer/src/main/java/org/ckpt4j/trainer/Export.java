@@ -8,7 +8,10 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.ckpt4j.spi.Checkpoint;
@@ -29,7 +32,8 @@ final class Export {
       "",
       "Writes the latest backup in --backup-dir (with --previous: the one before it, kept by --keep-previous)",
       "into DIR as plain files: manifest.json and one NumPy .npy per tensor. DIR must not hold any of those",
-      "files yet. Every blob is verified (size and CRC32) on the way.");
+      "files yet. Every blob is verified (size and CRC32) on the way: a file gets its name only once its blob",
+      "verified, and a failed export removes every file and directory it created.");
 
   private Export() {}
 
@@ -94,22 +98,63 @@ final class Export {
     }
   }
 
-  private static long write(Checkpoint cp, Path to) throws IOException {
-    long total = 0;
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-    for (String name : cp.blobs().keySet()) {
-      Path file = to.resolve(name);
-      Files.createDirectories(file.getParent() == null ? to : file.getParent());
-      try (ReadableByteChannel in = cp.openBlob(name);
-          FileChannel outCh = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        while (in.read(buf.clear()) >= 0) {
-          buf.flip();
-          while (buf.hasRemaining()) {
-            total += outCh.write(buf);
+  /**
+   * Writes every blob into a temporary file beside its final name, moved into place only once the whole blob
+   * was read and verified (the store checks size and CRC32 when the channel reaches its end). On any failure
+   * every file and directory this call created is removed again: the output folder is as it was.
+   */
+  static long write(Checkpoint cp, Path to) throws IOException {
+    List<Path> created = new ArrayList<>(); // files and directories, in the order created
+    boolean done = false;
+    try {
+      for (String name : cp.blobs().keySet()) {
+        Path file = to.resolve(name);
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+          throw new FileAlreadyExistsException(file.toString());
+        }
+      }
+      long total = 0;
+      ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+      for (String name : cp.blobs().keySet()) {
+        Path file = to.resolve(name);
+        createDirectories(file.getParent() == null ? to : file.getParent(), created);
+        Path tmp = file.resolveSibling(file.getFileName() + TMP_SUFFIX);
+        try (ReadableByteChannel in = cp.openBlob(name);
+            FileChannel outCh = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          created.add(tmp);
+          while (in.read(buf.clear()) >= 0) {
+            buf.flip();
+            while (buf.hasRemaining()) {
+              total += outCh.write(buf);
+            }
           }
+        }
+        Files.move(tmp, file); // verified: the channel reached its end; fails if the name was taken meanwhile
+        created.set(created.indexOf(tmp), file);
+      }
+      done = true;
+      return total;
+    } finally {
+      if (!done) {
+        for (int k = created.size() - 1; k >= 0; k--) {
+          Files.deleteIfExists(created.get(k));
         }
       }
     }
-    return total;
+  }
+
+  /** The suffix of a file being exported, before its blob is verified. */
+  static final String TMP_SUFFIX = ".ckpt4j-export-tmp";
+
+  private static void createDirectories(Path dir, List<Path> created) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      createDirectories(parent, created);
+    }
+    Files.createDirectory(dir);
+    created.add(dir);
   }
 }

@@ -120,7 +120,7 @@ class BackupAndRestoreTest {
     assertThat(latest(dir).orElseThrow().id()).isEqualTo(before.id());
   }
 
-  private static void corrupt(String dir, String blob) throws IOException {
+  static void corrupt(String dir, String blob) throws IOException {
     Checkpoint cp = latest(dir).orElseThrow();
     InMemoryObjectStore objects = InMemoryStoreProvider.objects(URI.create(dir));
     byte[] bytes = readBlob(cp, blob);
