@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.LinkOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +25,8 @@ import org.ckpt4j.spi.StoreOptions;
  * The {@code export} command: copies the blobs of a backup (verified: sizes and CRC32) into a directory as plain
  * files, {@code manifest.json} and one {@code .npy} per tensor, which {@code numpy.load} reads. The store packs a
  * checkpoint's blobs into a few objects, so this is how to get at one tensor with other tools. Read-only: it
- * neither claims nor changes the backup dir, and works while training runs.
+ * neither claims nor changes the backup dir, and works while training runs: a commit that removes the checkpoint
+ * being exported makes it start over on the new latest ({@link Retry}).
  */
 final class Export {
   static final String USAGE = String.join("\n",
@@ -74,17 +76,20 @@ final class Export {
       return Main.EXIT_USAGE;
     }
     try (CheckpointStore store = CheckpointStores.open(backupDir, StoreOptions.readOnly().build())) {
-      Optional<Checkpoint> cp = previous ? store.previous() : store.latest();
-      if (cp.isEmpty()) {
+      Path target = to;
+      Optional<String> done = Retry.onLatest(store, previous, cp -> {
+        long bytes = write(cp, target);
+        Map<String, String> meta = cp.metadata();
+        return "exported backup #" + cp.sequence() + " (epoch " + meta.getOrDefault("epoch", "?") + ", batch "
+            + meta.getOrDefault("batch", "?") + "): " + cp.blobs().size() + " files, " + bytes + " bytes, to "
+            + target.toAbsolutePath();
+      });
+      if (done.isEmpty()) {
         err.println("error: --backup-dir " + backupDir + " holds no " + (previous ? "previous " : "") + "backup"
             + (previous ? " (one is kept only when training runs with --keep-previous)" : ""));
         return 1;
       }
-      long bytes = write(cp.get(), to);
-      Map<String, String> meta = cp.get().metadata();
-      out.println("exported backup #" + cp.get().sequence() + " (epoch " + meta.getOrDefault("epoch", "?")
-          + ", batch " + meta.getOrDefault("batch", "?") + "): " + cp.get().blobs().size() + " files, " + bytes
-          + " bytes, to " + to.toAbsolutePath());
+      out.println(done.get());
       return 0;
     } catch (FileAlreadyExistsException e) {
       err.println("error: --to " + to + ": " + e.getFile() + " exists; export into an empty directory");
@@ -99,9 +104,11 @@ final class Export {
   }
 
   /**
-   * Writes every blob into a temporary file beside its final name, moved into place only once the whole blob
-   * was read and verified (the store checks size and CRC32 when the channel reaches its end). On any failure
-   * every file and directory this call created is removed again: the output folder is as it was.
+   * Writes every blob into a temporary file beside its final name, all in one read of the checkpoint
+   * ({@link Checkpoint#readBlobs}: one stream per pack object, so that a commit racing with the export rarely
+   * removes the data in between), and moves the files into place only once every blob was read and verified
+   * (the store checks sizes and CRC32s as the stream goes). On any failure every file and directory this call
+   * created is removed again: the output folder is as it was.
    */
   static long write(Checkpoint cp, Path to) throws IOException {
     List<Path> created = new ArrayList<>(); // files and directories, in the order created
@@ -113,27 +120,30 @@ final class Export {
           throw new FileAlreadyExistsException(file.toString());
         }
       }
-      long total = 0;
+      long[] total = {0};
       ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-      for (String name : cp.blobs().keySet()) {
+      Map<Path, Path> moves = new LinkedHashMap<>();
+      cp.readBlobs(cp.blobs().keySet(), (name, in) -> {
         Path file = to.resolve(name);
         createDirectories(file.getParent() == null ? to : file.getParent(), created);
         Path tmp = file.resolveSibling(file.getFileName() + TMP_SUFFIX);
-        try (ReadableByteChannel in = cp.openBlob(name);
-            FileChannel outCh = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel outCh = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
           created.add(tmp);
           while (in.read(buf.clear()) >= 0) {
             buf.flip();
             while (buf.hasRemaining()) {
-              total += outCh.write(buf);
+              total[0] += outCh.write(buf);
             }
           }
         }
-        Files.move(tmp, file); // verified: the channel reached its end; fails if the name was taken meanwhile
-        created.set(created.indexOf(tmp), file);
+        moves.put(tmp, file);
+      });
+      for (Map.Entry<Path, Path> m : moves.entrySet()) { // every blob verified: readBlobs returned
+        Files.move(m.getKey(), m.getValue()); // fails if the name was taken meanwhile
+        created.set(created.indexOf(m.getKey()), m.getValue());
       }
       done = true;
-      return total;
+      return total[0];
     } finally {
       if (!done) {
         for (int k = created.size() - 1; k >= 0; k--) {
