@@ -99,6 +99,11 @@ public final class Main {
         out.println("resumed from backup #" + backup.restoredFrom.sequence() + " in " + o.backupDir + " at epoch "
             + backup.restoredFrom.metadata().get("epoch") + ", batch " + backup.restoredFrom.metadata().get("batch"));
       }
+      if (backup.keptUntrained()) {
+        out.println("nothing trained: the backup in " + o.backupDir + " already has " + backup.restoredFrom.metadata()
+            .get("epoch") + " epochs done and --epochs is " + o.epochs + "; the backup is kept (not deleted). Rerun "
+            + "with a larger --epochs to continue training");
+      }
       out.println("epochs_run=" + h.epochs().size() + " weights_sha256=" + model.weightsSha256());
       return 0;
     } catch (SimulatedCrash e) {

@@ -102,6 +102,21 @@ class MainTest {
   }
 
   @Test
+  void epochsAtOrBelowTheBackups_keepTheBackupAndSaySo() throws Exception {
+    String dir = Fixtures.memDir("cli-typo");
+    assertThat(new Run(fit(dir, "--interrupt-at-epoch", "4", "--quiet")).code).isEqualTo(Main.EXIT_INTERRUPTED);
+    Run typo = new Run(fit(dir, "--epochs", "3", "--quiet"));
+    assertThat(typo.code).isZero();
+    assertThat(typo.out).contains("nothing trained").contains("kept");
+    assertThat(typo.result().group(1)).isEqualTo("0");
+    try (org.ckpt4j.spi.CheckpointStore s = org.ckpt4j.spi.CheckpointStores.open(dir,
+        org.ckpt4j.spi.StoreOptions.readOnly().build())) {
+      assertThat(s.latest()).isPresent();
+    }
+    assertThat(new Run(fit(dir, "--quiet")).result().group(1)).isEqualTo("6");
+  }
+
+  @Test
   void badArguments_exitWithUsageErrorsNamingTheArgument() {
     assertThat(new Run("fit", "--epochs", "ten")).satisfies(r -> {
       assertThat(r.code).isEqualTo(Main.EXIT_USAGE);
