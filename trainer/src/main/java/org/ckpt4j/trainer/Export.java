@@ -30,7 +30,7 @@ import org.ckpt4j.spi.StoreOptions;
  */
 final class Export {
   static final String USAGE = String.join("\n",
-      "usage: java -jar trainer/target/ckpt4j-trainer.jar export --backup-dir URI --to DIR [--previous]",
+      "usage: %COMMAND% export --backup-dir URI --to DIR [--previous]",
       "",
       "Writes the latest backup in --backup-dir (with --previous: the one before it, kept by --keep-previous)",
       "into DIR as plain files: manifest.json and one NumPy .npy per tensor. DIR must not hold any of those",
@@ -48,7 +48,7 @@ final class Export {
         String a = argv[k];
         switch (a) {
           case "--help": case "-h":
-            out.println(USAGE);
+            out.println(USAGE.replace("%COMMAND%", Main.name()));
             return 0;
           case "--previous":
             previous = true;
