@@ -47,7 +47,7 @@ class BenchTest {
     assertRefused("--warmup (-1.0) must be a number of seconds, 0 or more", "--warmup", "-1");
     assertRefused("--warmup (NaN) must be", "--warmup", "NaN");
     assertRefused("--warmup (Infinity) must be", "--warmup", "Infinity");
-    assertRefused("--only: unknown section \"locl\"; the sections are local,dl4j,async,s3,growth", "--only",
+    assertRefused("--only: unknown section \"locl\"; the sections are local,python,dl4j,async,s3,growth", "--only",
         "locl");
     assertRefused("--only: unknown section \"\"", "--only", "local,");
     assertRefused("--dir needs a value; see --help", "--dir");
