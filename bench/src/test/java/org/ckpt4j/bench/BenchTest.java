@@ -19,7 +19,7 @@ class BenchTest {
     Bench.Options o = Bench.parse(new String[0]);
     assertThat(o.repeats()).isEqualTo(5);
     assertThat(o.warmup()).isEqualTo(5.0);
-    assertThat(o.only()).containsExactly("local", "dl4j", "async", "s3", "growth");
+    assertThat(o.only()).containsExactly("local", "python", "dl4j", "async", "s3", "growth");
     assertThat(o.dir()).isEqualTo(Path.of("target", "bench-data"));
     assertThat(o.quick()).isFalse();
     assertThat(o.help()).isFalse();
