@@ -12,6 +12,7 @@ import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.StoreOptions;
 import org.slf4j.Logger;
@@ -173,7 +174,8 @@ public final class BackupAndRestore implements Callback {
       savedAtEpoch = run.epoch;
       restoredStep = run.globalStep;
       restoredEpoch = run.epoch;
-      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})", store.uri(),
+      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})",
+          Redaction.redact(store.uri()),
           restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
           run.globalStep);
     }
@@ -199,7 +201,8 @@ public final class BackupAndRestore implements Callback {
           + e.getMessage() + ") and the store holds no previous one; refusing to start over on top of it. "
           + "Delete the backup dir to start from scratch", e);
     }
-    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}", uri,
+    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}",
+        Redaction.redact(uri),
         e.getMessage(), previous.get().sequence());
     run.restore(previous.get(), uri);
     restoredFrom = previous.get();
@@ -260,10 +263,11 @@ public final class BackupAndRestore implements Callback {
       // a resumed fit asked for no more epochs than the backup holds (a typo of --epochs?): deleting would lose
       // the trained state for nothing
       LOG.warn("{}: the backup has {} epochs done, and this fit asked for {}: nothing was trained, and the backup "
-          + "is kept (not deleted). Ask for more epochs to continue training", store.uri(), run.epoch, run.epochs);
+          + "is kept (not deleted). Ask for more epochs to continue training", Redaction.redact(store.uri()),
+          run.epoch, run.epochs);
     } else if (deleteCheckpoint) {
       store.delete();
-      LOG.info("{}: training complete; backup deleted", store.uri());
+      LOG.info("{}: training complete; backup deleted", Redaction.redact(store.uri()));
     } else if (saveFreq != SaveFreq.NEVER && (savedAtStep != run.globalStep || savedAtEpoch != run.epoch)) {
       save(run);
     }
@@ -280,7 +284,8 @@ public final class BackupAndRestore implements Callback {
       try {
         c.close();
       } catch (IOException | RuntimeException e) {
-        LOG.warn("{}: the last background save failed: {}", store == null ? location : store.uri(),
+        LOG.warn("{}: the last background save failed: {}", Redaction.redact(store == null ? location
+            : store.uri().toString()),
             e.toString());
       }
     }
@@ -306,7 +311,8 @@ public final class BackupAndRestore implements Callback {
       set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata));
     } else {
       Checkpoint cp = snapshot.writeTo(store);
-      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch,
+      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", Redaction.redact(store.uri()), cp.sequence(),
+          run.epoch,
           run.batch);
     }
     savedAtStep = run.globalStep;

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.Redaction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -455,7 +456,8 @@ final class FitRun {
     for (StatefulCallback c : stateful) {
       Manifest.CallbackEntry entry = m.callbacks.get(c.stateKey());
       if (entry == null) {
-        LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", uri, c.stateKey());
+        LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", Redaction.redact(uri),
+            c.stateKey());
         continue;
       }
       for (String n : entry.tensors()) {
@@ -490,14 +492,15 @@ final class FitRun {
     }
     for (String key : m.callbacks.keySet()) {
       if (stateful.stream().noneMatch(c -> c.stateKey().equals(key))) {
-        LOG.warn("{}: the checkpoint holds state of callback \"{}\", which this fit does not have", uri, key);
+        LOG.warn("{}: the checkpoint holds state of callback \"{}\", which this fit does not have",
+            Redaction.redact(uri), key);
       }
     }
     List<String> envDiff = NumericEnvironment.differences(m.numericEnvironment, NumericEnvironment.current());
     if (!envDiff.isEmpty()) {
       LOG.warn("{}: resuming under a different numeric environment than the checkpoint was written in ({}); "
           + "results may differ in the last bits from an uninterrupted run. Set the same environment variables "
-          + "(e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell) for bit-exact resume", uri, envDiff);
+          + "(e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell) for bit-exact resume", Redaction.redact(uri), envDiff);
     }
     // everything was read and verified: apply, the callbacks first (their own checks of their state may refuse)
     for (Map.Entry<StatefulCallback, CallbackState> e : states.entrySet()) {

@@ -78,7 +78,9 @@ public final class Main {
   }
 
   /** Runs the command; returns the exit code. */
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  static int run(String[] args, PrintStream rawOut, PrintStream rawErr) {
+    PrintStream out = RedactingPrintStream.wrap(rawOut);
+    PrintStream err = RedactingPrintStream.wrap(rawErr);
     quietLogs();
     if (args.length > 0 && args[0].equals("export")) {
       return Export.run(args, out, err);
@@ -178,6 +180,10 @@ public final class Main {
       words.add(shellQuote(a));
     }
     err.println("  " + command() + " " + String.join(" ", words));
+    if (!org.ckpt4j.spi.Redaction.redact(o.backupDir).equals(o.backupDir)) {
+      err.println("(credentials in --backup-dir are shown as ***: put them back, or better, give them to the "
+          + "backend through its usual environment variables or files)");
+    }
   }
 
   /**

@@ -148,6 +148,24 @@ class MainTest {
   }
 
   @Test
+  void credentialsInTheBackupDir_areNeverPrinted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+    String secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRET";
+    List<String[]> runs = List.of(
+        fit("s3://AKIAKEYID:" + secret + "@bucket/p", "--epochs", "1", "--quiet"), // no s3 backend here
+        fit("s3://AKIAKEYID:" + secret + "@bad bucket/p"), // malformed
+        fit("nosuch://AKIAKEYID:" + secret + "@bucket/p?token=" + secret, "--quiet"),
+        new String[] {"export", "--backup-dir", "s3://AKIAKEYID:" + secret + "@bucket/p", "--to",
+            tmp.resolve("out").toString()},
+        fit("s3://AKIAKEYID:" + secret + "@bucket/p", "--samples", "0"));
+    for (String[] args : runs) {
+      Run r = new Run(args);
+      assertThat(r.code).as(String.join(" ", args)).isNotZero();
+      assertThat(r.out + r.err).as(String.join(" ", args)).doesNotContain(secret).doesNotContain("SECRET")
+          .doesNotContain("AKIAKEYID");
+    }
+  }
+
+  @Test
   void epochsAtOrBelowTheBackups_keepTheBackupAndSaySo() throws Exception {
     String dir = Fixtures.memDir("cli-typo");
     assertThat(new Run(fit(dir, "--interrupt-at-epoch", "4", "--quiet")).code).isEqualTo(Main.EXIT_INTERRUPTED);
