@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
 import java.io.IOException;
 import java.util.Optional;

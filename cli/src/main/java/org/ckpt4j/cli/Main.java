@@ -1,19 +1,28 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.io.IOException;
+import java.util.SplittableRandom;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.StoreOptions;
-import java.util.SplittableRandom;
-import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.trainer.Activation;
+import org.ckpt4j.trainer.BackupAndRestore;
+import org.ckpt4j.trainer.Callback;
+import org.ckpt4j.trainer.History;
+import org.ckpt4j.trainer.Loss;
+import org.ckpt4j.trainer.NonFiniteLossException;
+import org.ckpt4j.trainer.Optimizer;
+import org.ckpt4j.trainer.RunMismatchException;
+import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -97,7 +106,7 @@ public final class Main {
       out.println(USAGE.replace("%COMMAND%", name()));
       return 0;
     }
-    if (!NumericEnvironment.pinned()) {
+    if (System.getenv("OMP_NUM_THREADS") == null || System.getenv("OPENBLAS_CORETYPE") == null) {
       err.println("warning: OMP_NUM_THREADS and OPENBLAS_CORETYPE are not both set; results are reproducible only "
           + "with the same thread count and BLAS kernel (e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell)");
     }
@@ -116,12 +125,13 @@ public final class Main {
         callbacks.add(new Interrupt(o.interruptAtEpoch, o.interruptAtBatch));
       }
       History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, o.quiet ? null : out);
-      if (backup.restoredFrom != null) {
-        out.println("resumed from backup #" + backup.restoredFrom.sequence() + " in " + o.backupDir + " at epoch "
-            + backup.restoredFrom.metadata().get("epoch") + ", batch " + backup.restoredFrom.metadata().get("batch"));
+      Checkpoint restored = backup.restoredCheckpoint().orElse(null);
+      if (restored != null) {
+        out.println("resumed from backup #" + restored.sequence() + " in " + o.backupDir + " at epoch "
+            + restored.metadata().get("epoch") + ", batch " + restored.metadata().get("batch"));
       }
       if (backup.keptUntrained()) {
-        out.println("nothing trained: the backup in " + o.backupDir + " already has " + backup.restoredFrom.metadata()
+        out.println("nothing trained: the backup in " + o.backupDir + " already has " + restored.metadata()
             .get("epoch") + " epochs done and --epochs is " + o.epochs + "; the backup is kept (not deleted). Rerun "
             + "with a larger --epochs to continue training");
       }

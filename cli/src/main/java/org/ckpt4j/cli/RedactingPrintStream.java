@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

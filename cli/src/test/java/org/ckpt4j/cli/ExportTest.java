@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,9 +49,9 @@ class ExportTest {
   @Test
   void aCorruptBlob_leavesTheOutputFolderAsItWas_noUnverifiedBytes(@TempDir Path tmp) throws Exception {
     String dir = interruptedRun();
-    List<String> blobs = List.copyOf(Crafted.latest(dir).blobs().keySet());
+    List<String> blobs = List.copyOf(Fixtures.latestBlobs(dir).keySet());
     // a blob in the middle: the files before it were verified and moved into place, then must go again
-    BackupAndRestoreTest.corrupt(dir, blobs.get(blobs.size() / 2));
+    Fixtures.corrupt(dir, blobs.get(blobs.size() / 2));
     Path to = tmp.resolve("out");
     Files.createDirectories(to.resolve("model"));
     Files.writeString(to.resolve("notes.txt"), "mine");
@@ -69,7 +69,7 @@ class ExportTest {
   @Test
   void anExistingFile_isRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
     String dir = interruptedRun();
-    List<String> blobs = List.copyOf(Crafted.latest(dir).blobs().keySet());
+    List<String> blobs = List.copyOf(Fixtures.latestBlobs(dir).keySet());
     Path to = tmp.resolve("out");
     Path taken = to.resolve(blobs.get(blobs.size() - 1)); // the last one written
     Files.createDirectories(taken.getParent());
@@ -80,6 +80,6 @@ class ExportTest {
     Files.delete(taken);
     assertThat(export("export", "--backup-dir", dir, "--to", to.toString())).isZero();
     assertThat(tree(to).keySet()).noneMatch(n -> n.contains(Export.TMP_SUFFIX))
-        .containsAll(Crafted.latest(dir).blobs().keySet());
+        .containsAll(Fixtures.latestBlobs(dir).keySet());
   }
 }

@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.trainer.BackupAndRestore;
+import org.ckpt4j.trainer.Callback;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
