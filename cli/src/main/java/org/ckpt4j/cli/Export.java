@@ -30,7 +30,7 @@ import org.ckpt4j.spi.StoreOptions;
  */
 final class Export {
   static final String USAGE = String.join("\n",
-      "usage: %COMMAND% export --backup-dir URI --to DIR [--previous]",
+      "usage: %COMMAND% export --backup-dir URI --to DIR [--previous] [--store-property K=V ...]",
       "",
       "Writes the latest backup in --backup-dir (with --previous: the one before it, kept by --keep-previous)",
       "into DIR as plain files: manifest.json and one NumPy .npy per tensor. DIR must not hold any of those",
@@ -43,6 +43,7 @@ final class Export {
     String backupDir = null;
     Path to = null;
     boolean previous = false;
+    Map<String, String> properties = new java.util.LinkedHashMap<>();
     try {
       for (int k = 1; k < argv.length; k++) {
         String a = argv[k];
@@ -53,14 +54,16 @@ final class Export {
           case "--previous":
             previous = true;
             continue;
-          case "--backup-dir": case "--to":
+          case "--backup-dir": case "--to": case "--store-property":
             if (k + 1 >= argv.length) {
               throw new IllegalArgumentException(a + " needs a value");
             }
             if (a.equals("--to")) {
               to = Path.of(argv[++k]);
+            } else if (a.equals("--store-property")) {
+              Main.Options.storeProperty(properties, argv[++k]);
             } else {
-              backupDir = argv[++k];
+              backupDir = Main.Options.backupDir(argv[++k]);
             }
             continue;
           default:
@@ -75,7 +78,9 @@ final class Export {
       err.println("run with export --help for usage");
       return Main.EXIT_USAGE;
     }
-    try (CheckpointStore store = CheckpointStores.open(backupDir, StoreOptions.readOnly().build())) {
+    StoreOptions.Builder options = StoreOptions.readOnly();
+    properties.forEach(options::property);
+    try (CheckpointStore store = CheckpointStores.open(backupDir, options.build())) {
       Path target = to;
       Optional<String> done = Retry.onLatest(store, previous, cp -> {
         long bytes = write(cp, target);

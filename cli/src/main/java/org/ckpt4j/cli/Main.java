@@ -61,15 +61,21 @@ public final class Main {
       "  --no-delete               keep the backup when training completes",
       "  --async-save              write backups on a background thread while training goes on",
       "  --lease-timeout-ms N      how long a crashed run's claim blocks a restart (100..3600000, default 10000)",
-      "  --quiet                   no progress bar",
-      "  --help                    this text",
+      "  --store-property K=V      a backend setting (repeatable), e.g. s3.endpoint=http://127.0.0.1:9000,",
+      "                            s3.region=eu-west-1, gs.host=http://127.0.0.1:4443 (see the backends' READMEs)",
+      "  --quiet                   print only the last line (and errors)",
+      "  --help                    this text; --version: the version",
       "",
       "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
       "Prints 'epochs_run=N weights_sha256=HEX' at the end. Exit codes: 0 done, 1 failure, 2 bad arguments,",
       "3 interrupted (rerun without --interrupt-at-* to resume).",
       "",
       "%COMMAND%" + " export --backup-dir URI --to DIR [--previous]",
-      "  writes a backup's manifest.json and .npy files into DIR (see export --help).");
+      "  writes a backup's manifest.json and .npy files into DIR (see export --help).",
+      "%COMMAND%" + " inspect --backup-dir URI [--json]",
+      "  prints the latest and the kept previous checkpoint: position, tensors, callbacks, holder (read-only).",
+      "%COMMAND%" + " verify --backup-dir URI",
+      "  reads and verifies every blob of the latest and previous checkpoint; exit 0 if all are intact.");
 
   /** The ranges of the numeric options, checked before any work: {min, max}. */
   static final Map<String, long[]> RANGES = Map.of(
@@ -90,9 +96,16 @@ public final class Main {
   static int run(String[] args, PrintStream rawOut, PrintStream rawErr) {
     PrintStream out = RedactingPrintStream.wrap(rawOut);
     PrintStream err = RedactingPrintStream.wrap(rawErr);
-    quietLogs();
+    quietLogs(java.util.Arrays.asList(args).contains("--quiet"));
+    if (args.length > 0 && (args[0].equals("--version") || args[0].equals("version"))) {
+      out.println("ckpt4j " + version());
+      return 0;
+    }
     if (args.length > 0 && args[0].equals("export")) {
       return Export.run(args, out, err);
+    }
+    if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("verify"))) {
+      return Inspect.run(args, out, err);
     }
     Options o;
     try {
@@ -115,6 +128,7 @@ public final class Main {
     if (o.leaseTimeoutMs > 0) {
       bb.leaseTimeout(Duration.ofMillis(o.leaseTimeoutMs));
     }
+    o.storeProperties.forEach(bb::storeProperty);
     BackupAndRestore backup = bb.build();
     try {
       INDArray[] data = dataset(o.samples, o.seed);
@@ -126,19 +140,22 @@ public final class Main {
       }
       History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, o.quiet ? null : out);
       Checkpoint restored = backup.restoredCheckpoint().orElse(null);
-      if (restored != null) {
-        out.println("resumed from backup #" + restored.sequence() + " in " + o.backupDir + " at epoch "
-            + restored.metadata().get("epoch") + ", batch " + restored.metadata().get("batch"));
+      if (restored != null && !o.quiet) {
+        out.println("resumed from backup #" + restored.sequence() + " in " + o.backupDir + ": "
+            + restored.metadata().get("epoch") + " epochs and " + restored.metadata().get("batch")
+            + " batches done before it");
       }
       if (backup.keptUntrained()) {
         out.println("nothing trained: the backup in " + o.backupDir + " already has " + restored.metadata()
             .get("epoch") + " epochs done and --epochs is " + o.epochs + "; the backup is kept (not deleted). Rerun "
             + "with a larger --epochs to continue training");
       }
+      if (!o.noDelete && !backup.keptUntrained()) {
+        removeIfEmptyLocalDir(o.backupDir);
+      }
       out.println("epochs_run=" + h.epochs().size() + " weights_sha256=" + model.weightsSha256());
       return 0;
     } catch (SimulatedCrash e) {
-      err.println();
       err.println("interrupted: " + e.getMessage() + ".");
       printResumeHint(err, o, "--interrupt-at-epoch/--interrupt-at-batch");
       return EXIT_INTERRUPTED;
@@ -187,7 +204,8 @@ public final class Main {
     }
     List<String> words = new ArrayList<>();
     for (String a : o.withoutInterrupt(true)) {
-      words.add(shellQuote(a));
+      words.add(shellQuote(a.matches("(?i)[^=]*(secret|key|token|password|credential)[^=]*=.*")
+          ? a.substring(0, a.indexOf('=') + 1) + "***" : a));
     }
     err.println("  " + command() + " " + String.join(" ", words));
     if (!org.ckpt4j.spi.Redaction.redact(o.backupDir).equals(o.backupDir)) {
@@ -235,12 +253,40 @@ public final class Main {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
-  /** ND4J logs a dozen INFO lines at start-up: keep warnings only, and ckpt4j's own INFO. */
-  private static void quietLogs() {
+  /**
+   * ND4J logs a dozen INFO lines (its banner) at start-up: keep warnings only, and ckpt4j's own INFO unless
+   * {@code --quiet}, which leaves the last line and errors.
+   */
+  private static void quietLogs(boolean quiet) {
     setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    setIfAbsent("org.slf4j.simpleLogger.log.org.ckpt4j", "info");
+    setIfAbsent("org.slf4j.simpleLogger.log.org.ckpt4j", quiet ? "warn" : "info");
     setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
     setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+  }
+
+  /** A completed run deleted its backup: a local backup dir left empty goes too (nothing else is touched). */
+  static void removeIfEmptyLocalDir(String backupDir) {
+    try {
+      java.net.URI uri = CheckpointStores.toUri(backupDir);
+      if (!"file".equalsIgnoreCase(uri.getScheme())) {
+        return;
+      }
+      java.nio.file.Path dir = java.nio.file.Path.of(uri);
+      try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          return;
+        }
+      }
+      java.nio.file.Files.delete(dir);
+    } catch (IOException | RuntimeException e) {
+      // best effort: an empty dir left behind is harmless
+    }
+  }
+
+  /** This distribution's version (the jar's Implementation-Version). */
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "(unknown: not run from the ckpt4j-cli jar)" : v;
   }
 
   private static void setIfAbsent(String key, String value) {
@@ -313,16 +359,16 @@ public final class Main {
     @Override
     public void onEpochBegin(int epoch) {
       if (epoch == atEpoch) {
-        throw new SimulatedCrash("simulated crash at the start of epoch " + epoch + " (0-based, shown as Epoch "
-            + (epoch + 1) + " by the progress bar; --interrupt-at-epoch)");
+        throw new SimulatedCrash("simulated crash at the start of Epoch " + (epoch + 1) + " (--interrupt-at-epoch "
+            + epoch + " counts from 0)");
       }
     }
 
     @Override
     public void onBatchBegin(int epoch, int batch) {
       if (model.optimizerSteps() == atBatch) {
-        throw new SimulatedCrash("simulated crash before global batch " + atBatch + " (epoch " + epoch + ", batch "
-            + batch + ", --interrupt-at-batch)");
+        throw new SimulatedCrash("simulated crash before step " + (atBatch + 1) + " (Epoch " + (epoch + 1)
+            + ", after batch " + batch + "; --interrupt-at-batch " + atBatch + " counts from 0)");
       }
     }
   }
@@ -342,19 +388,20 @@ public final class Main {
     boolean asyncSave;
     boolean quiet;
     long leaseTimeoutMs = -1;
+    final Map<String, String> storeProperties = new java.util.LinkedHashMap<>();
     final List<String> args = new ArrayList<>();
 
     /** Returns null for --help. @throws IllegalArgumentException naming the bad argument */
     static Options parse(String[] argv) {
       Options o = new Options();
       if (argv.length == 0) {
-        throw new IllegalArgumentException("missing command: fit or export (or --help)");
+        throw new IllegalArgumentException("missing command: fit, export, inspect or verify (or --help, --version)");
       }
       if (argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
         return null;
       }
       if (!argv[0].equals("fit")) {
-        throw new IllegalArgumentException("unknown command \"" + argv[0] + "\": the commands are fit and export");
+        throw new IllegalArgumentException("unknown command \"" + argv[0] + "\": the commands are fit, export, inspect and verify");
       }
       o.args.add("fit");
       for (int k = 1; k < argv.length; k++) {
@@ -412,6 +459,7 @@ public final class Main {
         case "--interrupt-at-epoch": interruptAtEpoch = (int) number(name, value); break;
         case "--interrupt-at-batch": interruptAtBatch = number(name, value); break;
         case "--lease-timeout-ms": leaseTimeoutMs = number(name, value); break;
+        case "--store-property": storeProperty(storeProperties, value); break;
         default: throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -428,6 +476,15 @@ public final class Main {
       }
       throw new IllegalArgumentException(name + " \"" + abbreviate(value) + "\" must be a whole number in "
           + range[0] + ".." + range[1]);
+    }
+
+    /** Adds a {@code --store-property key=value}. @throws IllegalArgumentException naming the flag */
+    static void storeProperty(Map<String, String> into, String value) {
+      int eq = value.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("--store-property must be key=value, e.g. s3.endpoint=http://127.0.0.1:9000");
+      }
+      into.put(value.substring(0, eq).trim(), value.substring(eq + 1));
     }
 
     /**

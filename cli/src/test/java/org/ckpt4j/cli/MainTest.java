@@ -53,7 +53,7 @@ class MainTest {
     assertThat(interrupted.err).contains("gone with it").doesNotContain("fit --backup-dir");
     assertThat(RESULT.matcher(interrupted.out).find()).isFalse();
 
-    Run resumed = new Run(fit(dir, "--quiet"));
+    Run resumed = new Run(fit(dir));
     assertThat(resumed.code).as(resumed.err).isZero();
     assertThat(resumed.result().group(1)).isEqualTo("6");
     assertThat(resumed.out).contains("resumed from backup");
@@ -66,8 +66,8 @@ class MainTest {
     String mid = Fixtures.memDir("cli-mid");
     assertThat(new Run(fit(mid, "--save-freq", "3", "--interrupt-at-batch", "37", "--quiet")).code)
         .isEqualTo(Main.EXIT_INTERRUPTED);
-    Run midResumed = new Run(fit(mid, "--save-freq", "3", "--quiet"));
-    assertThat(midResumed.out).contains("at epoch 4, batch 4");
+    Run midResumed = new Run(fit(mid, "--save-freq", "3"));
+    assertThat(midResumed.out).contains("4 epochs and 4 batches done");
     assertThat(midResumed.result().group(2)).isEqualTo(uninterrupted.result().group(2));
   }
 

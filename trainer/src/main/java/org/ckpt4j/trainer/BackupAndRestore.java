@@ -174,10 +174,9 @@ public final class BackupAndRestore implements Callback {
       savedAtEpoch = run.epoch;
       restoredStep = run.globalStep;
       restoredEpoch = run.epoch;
-      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})",
-          Redaction.redact(store.uri()),
-          restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
-          run.globalStep);
+      LOG.info("{}: restored checkpoint #{}{}: {} epochs and {} batches done (step {}); resuming in epoch {}",
+          Redaction.redact(store.uri()), restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "",
+          run.epoch, run.batch, run.globalStep, run.epoch + 1);
     }
     if (asyncSave && saveFreq != SaveFreq.NEVER) {
       // prepared now, not at the first saves, so that no save stalls training for more than the others

@@ -175,6 +175,11 @@ final class FitRun {
         backup.end(this);
       }
       return history;
+    } catch (RuntimeException | IOException | Error e) {
+      if (progress != null) {
+        progress.interrupted();
+      }
+      throw e;
     } finally {
       if (backup != null) {
         backup.release();
@@ -218,7 +223,11 @@ final class FitRun {
         progress.batchEnd(batch, logs);
       }
       if (backup != null) {
+        int before = backup.savesWritten;
         backup.afterBatch(this);
+        if (progress != null && backup.savesWritten != before) {
+          progress.saved();
+        }
       }
     }
     Map<String, Double> logs = logs();
@@ -226,15 +235,19 @@ final class FitRun {
     for (Callback c : others) {
       c.onEpochEnd(epoch, logs);
     }
-    if (progress != null) {
-      progress.epochEnd(logs);
-    }
     epoch++;
     batch = 0;
     epochStarted = false;
     order = null;
     if (backup != null) {
+      int before = backup.savesWritten;
       backup.afterEpoch(this);
+      if (progress != null && backup.savesWritten != before) {
+        progress.saved();
+      }
+    }
+    if (progress != null) { // after the epoch's save, so that its line can say a backup was written
+      progress.epochEnd(logs);
     }
     return logs;
   }

@@ -5,7 +5,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Keras-style progress: {@code Epoch 3/10} then {@code 12/40 [=======>......] - loss: 0.1234}. On a terminal the
+ * Keras-style progress: {@code Epoch 3/10} (epochs 1-based, as people count them), then
+ * {@code 12/40 [=======>......] - ETA: 3s - loss: 0.1234} while the epoch runs and
+ * {@code 40/40 [==============================] - 2s 5ms/step - loss: 0.1234 - backup saved} when it ends: time of
+ * the epoch, time per step, and a mark when a backup was written during or at the end of it. On a terminal the
  * bar is redrawn in place about 30 times per epoch; otherwise (a pipe, a log) one line per epoch.
  */
 final class ProgressBar {
@@ -15,6 +18,10 @@ final class ProgressBar {
   private final int steps;
   private final boolean interactive = System.console() != null;
   private final int every;
+  private long epochStart;
+  private int firstBatch;
+  private int saves;
+  private boolean open; // a bar is drawn without its line ended
 
   ProgressBar(PrintStream out, int epochs, int steps) {
     this.out = out;
@@ -23,31 +30,90 @@ final class ProgressBar {
     this.every = Math.max(1, steps / 30);
   }
 
+  /** {@code epoch} 0-based; {@code batch} the batches already done in it (a mid-epoch resume). */
   void epochBegin(int epoch, int batch) {
-    out.println("Epoch " + (epoch + 1) + "/" + epochs + (batch > 0 ? " (resumed at batch " + batch + ")" : ""));
+    out.println("Epoch " + (epoch + 1) + "/" + epochs + (batch > 0 ? " (resumed after batch " + batch + ")" : ""));
+    epochStart = System.nanoTime();
+    firstBatch = batch;
+    saves = 0;
   }
 
   void batchEnd(int done, Map<String, Double> logs) {
     if (interactive && (done % every == 0 || done == steps)) {
-      out.print("\r" + line(done, logs));
+      out.print("\r" + bar(done) + eta(done) + metrics(logs));
       out.flush();
+      open = true;
     }
   }
 
-  void epochEnd(Map<String, Double> logs) {
-    out.println((interactive ? "\r" : "") + line(steps, logs));
-    out.flush();
+  /** A backup was written (counted into the epoch's line). */
+  void saved() {
+    saves++;
   }
 
-  private String line(int done, Map<String, Double> logs) {
+  void epochEnd(Map<String, Double> logs) {
+    long nanos = System.nanoTime() - epochStart;
+    int ran = Math.max(1, steps - firstBatch);
+    String timing = String.format(Locale.ROOT, " - %s %s/step", duration(nanos), perStep(nanos / ran));
+    String mark = saves == 0 ? "" : saves == 1 ? " - backup saved" : " - " + saves + " backups saved";
+    out.println((interactive ? "\r" : "") + bar(steps) + timing + metrics(logs) + mark);
+    out.flush();
+    open = false;
+  }
+
+  /** Ends a bar drawn in place, so that what is printed next (an interruption) starts on a line of its own. */
+  void interrupted() {
+    if (open) {
+      out.println();
+      open = false;
+    }
+  }
+
+  private String eta(int done) {
+    int ran = done - firstBatch;
+    if (ran <= 0) {
+      return "";
+    }
+    long perStep = (System.nanoTime() - epochStart) / ran;
+    return " - ETA: " + duration(perStep * (steps - done));
+  }
+
+  private String bar(int done) {
     int filled = steps == 0 ? WIDTH : (int) ((long) WIDTH * done / steps);
     StringBuilder bar = new StringBuilder();
     bar.append(String.format(Locale.ROOT, "%" + String.valueOf(steps).length() + "d/%d [", done, steps));
     for (int k = 0; k < WIDTH; k++) {
       bar.append(k < filled ? '=' : k == filled ? '>' : '.');
     }
-    bar.append(']');
-    logs.forEach((k, v) -> bar.append(String.format(Locale.ROOT, " - %s: %.4f", k, v)));
-    return bar.toString();
+    return bar.append(']').toString();
+  }
+
+  private static String metrics(Map<String, Double> logs) {
+    StringBuilder sb = new StringBuilder();
+    logs.forEach((k, v) -> sb.append(String.format(Locale.ROOT, " - %s: %.4f", k, v)));
+    return sb.toString();
+  }
+
+  /** {@code 3s}, {@code 2m05s}, {@code 1h02m} (rounded), as Keras prints durations. */
+  static String duration(long nanos) {
+    long s = Math.round(nanos / 1e9);
+    if (s < 60) {
+      return s + "s";
+    }
+    if (s < 3600) {
+      return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+    return String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
+  }
+
+  /** {@code 5ms}, {@code 250us}, {@code 2s}. */
+  static String perStep(long nanos) {
+    if (nanos >= 1_000_000_000L) {
+      return duration(nanos);
+    }
+    if (nanos >= 1_000_000L) {
+      return Math.round(nanos / 1e6) + "ms";
+    }
+    return Math.round(nanos / 1e3) + "us";
   }
 }
