@@ -228,7 +228,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       store.prune(kept, claimed.log(), true, Long.MAX_VALUE);
       String id = storeId;
-      objects.purgeIncomplete(k -> isOursByName(id, k));
+      objects.purgeIncomplete(k -> isLayoutKey(id, k));
     } catch (IOException | RuntimeException e) {
       store.releaseFailedOpen(e);
       throw e;
@@ -295,6 +295,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return raw.isEmpty() || new String(raw.get(), StandardCharsets.UTF_8).contains(storeId);
     }
     return isOursByName(storeId, key);
+  }
+
+  /**
+   * Whether an incomplete write of {@code key} (a backend's temporary file or upload, whose content cannot be
+   * checked) is the store's: the marker, a log or lease slot, or data of this store.
+   */
+  private static boolean isLayoutKey(String storeId, String key) {
+    return key != null && (key.equals(MARKER) || SLOT.matcher(key).matches() || isOursByName(storeId, key));
   }
 
   private static boolean isOursByName(String storeId, String key) {
@@ -2001,7 +2009,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         objects.delete(key);
       }
     }
-    objects.purgeIncomplete(k -> isOursByName(storeId, k));
+    objects.purgeIncomplete(k -> isLayoutKey(storeId, k));
     // Records last, the tombstone (newest slot) last of them, the marker at the very end.
     for (String key : records) {
       objects.delete(key);
