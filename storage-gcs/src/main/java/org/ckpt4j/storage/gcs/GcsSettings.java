@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 
@@ -87,8 +88,8 @@ final class GcsSettings {
     if (uri.isOpaque() || uri.getRawAuthority() == null) {
       throw malformed(shown, "has no bucket; use gs://bucket/prefix (e.g. gs://my-bucket/runs/run-42)");
     }
-    if (uri.getRawUserInfo() != null) {
-      throw malformed(URI.create("gs://" + uri.getHost() + uri.getRawPath()), "has user info before the bucket; "
+    if (uri.getRawUserInfo() != null || hasUserInfo(shown)) {
+      throw malformed(shown, "has user info before the bucket; "
           + "credentials do not belong in the URI: use Application Default Credentials "
           + "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, the metadata server)");
     }
@@ -134,6 +135,19 @@ final class GcsSettings {
     return URI.create(q < 0 ? s : s.substring(0, q));
   }
 
+  /**
+   * Whether the URI has user info, also when a secret in it holds a {@code /} (then Java parses the part before
+   * the {@code /} as the authority and the rest as the path): exactly when redaction would mask some.
+   */
+  private static boolean hasUserInfo(URI withoutQuery) {
+    return Redaction.redact(withoutQuery).startsWith(withoutQuery.getScheme() + "://***@");
+  }
+
+  /** A setting's value for a message, with any user info masked, also in a {@code user:pw@host} without scheme. */
+  static String shownValue(String value) {
+    return value.contains("://") ? Redaction.redact(value) : Redaction.redact("x://" + value).substring(4);
+  }
+
   static UnsupportedSchemeException malformed(URI uri, String why) {
     return new UnsupportedSchemeException(uri, "backup dir URI " + why, Set.of("gs"));
   }
@@ -165,8 +179,8 @@ final class GcsSettings {
       URI h = new URI(v);
       String scheme = h.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || h.getHost() == null) {
-        throw in.bad(HOST, "must be an http(s) URL or host:port, e.g. http://127.0.0.1:4443, got \"" + value
-            + "\"");
+        throw in.bad(HOST, "must be an http(s) URL or host:port, e.g. http://127.0.0.1:4443, got \""
+            + shownValue(value) + "\"");
       }
       if (h.getRawUserInfo() != null) {
         throw in.bad(HOST, "must not carry user info (credentials)");
@@ -246,9 +260,9 @@ final class GcsSettings {
 
   @Override
   public String toString() {
-    return "GcsSettings{" + uri + ", host=" + endpointName() + ", project=" + project.orElse("(default)")
-        + ", credentials=" + (noCredentials ? "none" : "application default") + ", maxAttempts=" + maxAttempts
-        + ", chunkSize=" + chunkSize + "}";
+    return Redaction.redact("GcsSettings{" + uri + ", host=" + endpointName() + ", project="
+        + project.orElse("(default)") + ", credentials=" + (noCredentials ? "none" : "application default")
+        + ", maxAttempts=" + maxAttempts + ", chunkSize=" + chunkSize + "}");
   }
 
   /** Where each setting comes from, in order of precedence. */
@@ -291,7 +305,8 @@ final class GcsSettings {
     }
 
     IllegalArgumentException bad(String name, String why) {
-      return new IllegalArgumentException(shown + ": " + origin.getOrDefault(name, "setting " + name) + " " + why);
+      return new IllegalArgumentException(Redaction.redact(shown + ": " + origin.getOrDefault(name, "setting "
+          + name) + " " + why));
     }
   }
 }

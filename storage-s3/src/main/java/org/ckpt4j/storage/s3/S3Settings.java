@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 
@@ -102,9 +103,9 @@ final class S3Settings {
     if (uri.isOpaque() || uri.getRawAuthority() == null) {
       throw malformed(shown, "has no bucket; use s3://bucket/prefix (e.g. s3://my-bucket/runs/run-42)");
     }
-    if (uri.getRawUserInfo() != null) {
+    if (uri.getRawUserInfo() != null || hasUserInfo(shown)) {
       // Never echo the user info: it may be an access key and secret.
-      throw malformed(URI.create("s3://" + uri.getHost() + uri.getRawPath()), "has user info before the bucket; "
+      throw malformed(shown, "has user info before the bucket; "
           + "credentials do not belong in the URI: use the default AWS credentials chain (AWS_ACCESS_KEY_ID, "
           + "AWS_PROFILE, ~/.aws/credentials, instance roles) or the options s3.access-key / s3.secret-key");
     }
@@ -179,6 +180,19 @@ final class S3Settings {
     return String.join(", ", names);
   }
 
+  /**
+   * Whether the URI has user info, also when a secret in it holds a {@code /} (then Java parses the part before
+   * the {@code /} as the authority and the rest as the path): exactly when redaction would mask some.
+   */
+  private static boolean hasUserInfo(URI withoutQuery) {
+    return Redaction.redact(withoutQuery).startsWith(withoutQuery.getScheme() + "://***@");
+  }
+
+  /** A setting's value for a message, with any user info masked, also in a {@code user:pw@host} without scheme. */
+  static String shownValue(String value) {
+    return value.contains("://") ? Redaction.redact(value) : Redaction.redact("x://" + value).substring(4);
+  }
+
   static UnsupportedSchemeException malformed(URI uri, String why) {
     return new UnsupportedSchemeException(uri, "backup dir URI " + why, Set.of("s3"));
   }
@@ -189,7 +203,7 @@ final class S3Settings {
       String scheme = e.getScheme() == null ? "" : e.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || e.getHost() == null) {
         throw in.bad(ENDPOINT, "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000, got \""
-            + value + "\"");
+            + shownValue(value) + "\"");
       }
       if (e.getRawUserInfo() != null) {
         throw in.bad(ENDPOINT, "must not carry user info (credentials): give them as s3.access-key and "
@@ -271,10 +285,10 @@ final class S3Settings {
   @Override
   public String toString() {
     // Never the credentials: only whether they are set.
-    return "S3Settings{" + uri + ", endpoint=" + endpoint.map(URI::toString).orElse("(AWS)") + ", pathStyle="
-        + pathStyle + ", region=" + region.orElse("(default chain)") + ", credentials="
+    return Redaction.redact("S3Settings{" + uri + ", endpoint=" + endpoint.map(URI::toString).orElse("(AWS)")
+        + ", pathStyle=" + pathStyle + ", region=" + region.orElse("(default chain)") + ", credentials="
         + (accessKey.isPresent() ? "static" : "default chain") + ", maxAttempts=" + maxAttempts + ", partSize="
-        + partSize + ", parallelism=" + parallelism + "}";
+        + partSize + ", parallelism=" + parallelism + "}");
   }
 
   /** Where each setting comes from, in order of precedence. */
@@ -319,8 +333,8 @@ final class S3Settings {
     }
 
     IllegalArgumentException bad(String name, String why) {
-      return new IllegalArgumentException(shown + ": " + origin.getOrDefault(name, "setting " + name) + " "
-          + why);
+      return new IllegalArgumentException(Redaction.redact(shown + ": " + origin.getOrDefault(name, "setting "
+          + name) + " " + why));
     }
   }
 }
