@@ -1,6 +1,7 @@
 package org.ckpt4j.storage.gcs;
 
 import com.google.api.gax.retrying.RetrySettings;
+import com.google.auth.Credentials;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.storage.Storage;
@@ -86,6 +87,11 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
   }
 
   static Storage client(GcsSettings s) throws StoreAccessException {
+    return client(s, s.noCredentials ? NoCredentials.getInstance() : null);
+  }
+
+  /** The client with the given credentials; {@code null}: Application Default Credentials. */
+  static Storage client(GcsSettings s, Credentials credentials) throws StoreAccessException {
     StorageOptions.Builder b = StorageOptions.http()
         .setTransportOptions(HttpTransportOptions.newBuilder()
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, s.connectTimeout.toMillis()))
@@ -108,8 +114,8 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
       // for a test server or emulator. Object calls do not send the project.
       b.setProjectId(NO_PROJECT);
     }
-    if (s.noCredentials) {
-      b.setCredentials(NoCredentials.getInstance());
+    if (credentials != null) {
+      b.setCredentials(credentials);
     }
     try {
       return b.build().getService();
