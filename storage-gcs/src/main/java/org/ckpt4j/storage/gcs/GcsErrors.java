@@ -6,6 +6,7 @@ import com.google.auth.oauth2.ExternalAccountCredentials;
 import com.google.auth.oauth2.ServiceAccountCredentials;
 import com.google.auth.oauth2.UserCredentials;
 import com.google.cloud.BaseServiceException;
+import com.google.cloud.NoCredentials;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -105,7 +106,8 @@ final class GcsErrors {
     }
     if (code == 401 || code == 403) {
       return new StoreAccessException(settings.uri, Reason.ACCESS_DENIED, what + ": access denied (" + detail
-          + "); check the credentials (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud "
+          + ")" + (credentials instanceof NoCredentials ? ", requests were sent WITHOUT credentials (anonymous: "
+          + "gs.credentials=none or no Application Default Credentials found)" : "") + "; check the credentials (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud "
           + "auth application-default login, the metadata server; or gs.credentials=none for test servers) and "
           + "that the principal has " + op.permission + " on bucket " + settings.bucket, e);
     }
