@@ -12,12 +12,16 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.ExceptionFailure;
 import org.apache.spark.SparkConf;
+import org.apache.spark.TaskFailedReason;
+import org.apache.spark.TaskKilled;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.util.TaskFailureListener;
@@ -105,6 +109,18 @@ final class SparkTraining {
             attempts.incrementAndGet();
             return;
           }
+        }
+      }
+
+      @Override
+      public void onTaskEnd(SparkListenerTaskEnd e) {
+        if (e.reason() instanceof ExceptionFailure f) {
+          // one line per failed task (Spark's own lines, with stack traces, are off in the CLI's logging)
+          LOG.warn("stage attempt {}: task {} failed: {}: {}", e.stageAttemptId(), e.taskInfo().index(),
+              f.className(), f.description());
+        } else if (e.reason() instanceof TaskFailedReason f && !(e.reason() instanceof TaskKilled)) {
+          LOG.warn("stage attempt {}: task {} failed: {}", e.stageAttemptId(), e.taskInfo().index(),
+              f.toErrorString().lines().findFirst().orElse(""));
         }
       }
     };
