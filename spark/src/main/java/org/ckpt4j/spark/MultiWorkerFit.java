@@ -39,6 +39,7 @@ public final class MultiWorkerFit {
       "  --max-attempts N          attempts of the workers' stage, embedded Spark only (default 4; under",
       "                            spark-submit set spark.stage.maxConsecutiveAttempts)",
       "  --read-timeout-ms N       a worker silent this long fails the attempt (default 120000)",
+      "  --connect-timeout-ms N    how long the workers wait for each other at the start (default 60000)",
       "  --conf KEY=VALUE          a Spark setting (repeatable)",
       "  --fail-worker R --fail-at-batch K   throw in worker R before global batch K, first attempt only",
       "",
@@ -69,7 +70,7 @@ public final class MultiWorkerFit {
       return 0;
     }
     try {
-      SparkTraining.checkBackupDir(o.job.backupDir, o.master);
+      TrainingJob.checkBackupDir(o.job.backupDir, o.master);
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return EXIT_USAGE;
@@ -110,6 +111,7 @@ public final class MultiWorkerFit {
   static final class Options {
     final TrainingJob job = new TrainingJob();
     int workers = 2;
+    boolean workersGiven;
     String master;
     int maxAttempts = 4;
     /** Extra Spark settings ({@code --conf key=value}), applied last. */
@@ -190,7 +192,7 @@ public final class MultiWorkerFit {
           }
           break;
         case "--lease-timeout-ms": job.leaseTimeoutMs = number(name, value, 100); break;
-        case "--workers": workers = (int) number(name, value, 1); break;
+        case "--workers": workers = (int) number(name, value, 1); workersGiven = true; break;
         case "--master":
           if (value.isBlank()) {
             throw new IllegalArgumentException("--master must not be empty");
@@ -206,6 +208,7 @@ public final class MultiWorkerFit {
           break;
         case "--max-attempts": maxAttempts = (int) number(name, value, 1); break;
         case "--read-timeout-ms": job.readTimeoutMs = number(name, value, 100); break;
+        case "--connect-timeout-ms": job.connectTimeoutMs = number(name, value, 100); break;
         case "--fail-worker": job.failWorker = (int) number(name, value, 0); break;
         case "--fail-at-batch": job.failAtBatch = number(name, value, 0); break;
         case "--interrupt-at-epoch": case "--interrupt-at-batch":

@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.BarrierTaskContext;
@@ -66,32 +64,9 @@ final class SparkTraining {
         .set("spark.dynamicAllocation.enabled", "false");
   }
 
-  /**
-   * Refuses a backup dir the workers cannot share ({@code mem:} lives in one JVM) and warns about a
-   * {@code file:} dir or a plain path with a master that is not local (every executor must see the same dir).
-   */
-  static void checkBackupDir(String backupDir, String master) {
-    String scheme = null;
-    try {
-      scheme = URI.create(backupDir).getScheme();
-    } catch (IllegalArgumentException e) {
-      // a plain path with characters a URI does not allow
-    }
-    if (scheme != null && scheme.length() > 1 && scheme.toLowerCase(Locale.ROOT).equals("mem")) {
-      throw new IllegalArgumentException("--backup-dir " + backupDir + ": a mem: store lives in one JVM and cannot be "
-          + "shared by the workers; use s3://, gs:// or a file system every worker mounts");
-    }
-    boolean local = master == null || master.startsWith("local");
-    boolean file = scheme == null || scheme.length() == 1 || scheme.equalsIgnoreCase("file");
-    if (file && !local) {
-      LOG.warn("--backup-dir {} is a file system path and the master {} is not local: every executor must see the "
-          + "same directory (a shared mount), or restores will differ", backupDir, master);
-    }
-  }
-
   /** Runs {@code job} as {@code workers} barrier tasks; throws Spark's exception once it gives up. */
   static Outcome run(JavaSparkContext sc, TrainingJob job, int workers) {
-    checkBackupDir(job.backupDir, sc.master());
+    TrainingJob.checkBackupDir(job.backupDir, sc.master());
     List<Integer> ranks = new ArrayList<>();
     for (int k = 0; k < workers; k++) {
       ranks.add(k);

@@ -3,9 +3,11 @@ package org.ckpt4j.spark;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.ckpt4j.trainer.Activation;
 import org.ckpt4j.trainer.BackupAndRestore;
@@ -18,6 +20,8 @@ import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every worker of a multi-worker {@code fit} runs: the trainer CLI's model and generated dataset (the same
@@ -26,6 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class TrainingJob implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingJob.class);
   static final int FEATURES = 20;
   static final int CLASSES = 3;
 
@@ -73,6 +78,29 @@ final class TrainingJob implements Serializable {
     String at = backup.restoredCheckpoint().map(c -> "epoch " + c.metadata().get("epoch") + ", batch "
         + c.metadata().get("batch")).orElse("");
     return new Result(rank, attempt, h.epochs().size(), model.weightsSha256(), restored, at);
+  }
+
+  /**
+   * Refuses a backup dir the workers cannot share ({@code mem:} lives in one JVM) and warns about a
+   * {@code file:} dir or a plain path with a master that is not local (every executor must see the same dir).
+   */
+  static void checkBackupDir(String backupDir, String master) {
+    String scheme = null;
+    try {
+      scheme = URI.create(backupDir).getScheme();
+    } catch (IllegalArgumentException e) {
+      // a plain path with characters a URI does not allow
+    }
+    if (scheme != null && scheme.length() > 1 && scheme.toLowerCase(Locale.ROOT).equals("mem")) {
+      throw new IllegalArgumentException("--backup-dir " + backupDir + ": a mem: store lives in one JVM and cannot be "
+          + "shared by the workers; use s3://, gs:// or a file system every worker mounts");
+    }
+    boolean local = master == null || master.startsWith("local");
+    boolean file = scheme == null || scheme.length() == 1 || scheme.equalsIgnoreCase("file");
+    if (file && !local) {
+      LOG.warn("--backup-dir {} is a file system path and the master {} is not local: every executor must see the "
+          + "same directory (a shared mount), or restores will differ", backupDir, master);
+    }
   }
 
   /** The trainer CLI's model: 20 > 32 relu > 16 tanh > 3 softmax, Adam(1e-3), sparse categorical cross-entropy. */

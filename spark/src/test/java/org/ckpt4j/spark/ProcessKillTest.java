@@ -20,22 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
  * ends bit-identical to an uninterrupted 2-worker run.
  */
 class ProcessKillTest {
-  private static final List<String> ARGS = List.of("--workers", "2", "--epochs", "4", "--batch-size", "8",
-      "--samples", "1024", "--save-freq", "10", "--seed", "5", "--lease-timeout-ms", "2000", "--quiet");
+  private static final List<String> ARGS = Subprocesses.ARGS;
   @TempDir
   static Path dir;
   private static String uninterrupted;
 
   @BeforeAll
   static void uninterruptedRun() throws Exception {
-    TrainingJob j = new TrainingJob();
-    j.backupDir = dir.resolve("uninterrupted").toString();
-    j.epochs = 4;
-    j.batchSize = 8;
-    j.samples = 1024;
-    j.saveFreq = "10";
-    j.seed = 5;
-    uninterrupted = LocalGroup.run(j, 2, 0).get(0).weightsSha256();
+    uninterrupted = Subprocesses.uninterrupted(dir);
   }
 
   private static List<String> args(Path backup, String... more) {

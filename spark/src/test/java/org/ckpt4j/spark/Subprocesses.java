@@ -39,6 +39,11 @@ final class Subprocesses {
 
   /** {@code java ... MultiWorkerFit fit <args>} with this JVM's class path and javacpp cache. */
   static List<String> fitCommand(List<String> args) throws IOException {
+    return command(MultiWorkerFit.class, args);
+  }
+
+  /** {@code java ... <main> fit <args>} with this JVM's class path and javacpp cache. */
+  static List<String> command(Class<?> main, List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx768m");
@@ -48,10 +53,30 @@ final class Subprocesses {
     }
     cmd.add("-cp");
     cmd.add(String.join(File.pathSeparator, classPath()));
-    cmd.add(MultiWorkerFit.class.getName());
+    cmd.add(main.getName());
     cmd.add("fit");
     cmd.addAll(args);
     return cmd;
+  }
+
+  /** The arguments of the process tests: 2 workers, 512 steps, a backup every 10. */
+  static final List<String> ARGS = List.of("--workers", "2", "--epochs", "4", "--batch-size", "8",
+      "--samples", "1024", "--save-freq", "10", "--seed", "5", "--lease-timeout-ms", "2000", "--quiet");
+  private static String uninterrupted;
+
+  /** The hash of an uninterrupted 2-worker run with {@link #ARGS} (on threads of this JVM; computed once). */
+  static synchronized String uninterrupted(Path scratch) throws Exception {
+    if (uninterrupted == null) {
+      TrainingJob j = new TrainingJob();
+      j.backupDir = scratch.resolve("uninterrupted").toString();
+      j.epochs = 4;
+      j.batchSize = 8;
+      j.samples = 1024;
+      j.saveFreq = "10";
+      j.seed = 5;
+      uninterrupted = LocalGroup.run(j, 2, 0).get(0).weightsSha256();
+    }
+    return uninterrupted;
   }
 
   /** The global step of the latest checkpoint in {@code dir}, or -1 if there is none (yet). */
