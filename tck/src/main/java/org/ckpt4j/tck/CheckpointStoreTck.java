@@ -398,6 +398,30 @@ public abstract class CheckpointStoreTck {
     new StorageRules(kit).rangedReadsExact();
   }
 
+  /**
+   * R4.5: an unreadable record is never a reason to delete data. The newest commit record is made unreadable
+   * through raw access (a checksum mismatch, a valid checksum over invalid content, an oversized record); a
+   * read-write open must then refuse (or its {@code latest()} raise {@link org.ckpt4j.spi.CorruptCheckpointException})
+   * without {@code keepPrevious}, and fall back to the previous checkpoint with it; no data object may go. After
+   * the record is repaired the checkpoint reads back whole. If this fails, check what the open and its pruning
+   * do with a record that fails verification: it may name data, so nothing it might name is deleted, and a
+   * refused open changes nothing.
+   */
+  @Test
+  public void required_R4_5_unreadableRecordNeverDeletesData() throws Exception {
+    new RecordRules(kit).unreadableRecordNeverDeletesData();
+  }
+
+  /**
+   * R2.4, R4.3: a read-only store's {@code previous()} is empty when the backup dir keeps no previous checkpoint,
+   * and the kept previous checkpoint, whole, where one is kept. If this fails, check that a read-only store
+   * offers a previous checkpoint only where the writer kept its data.
+   */
+  @Test
+  public void required_R4_3_readOnlyPreviousOnlyWhenKept() throws Exception {
+    new RecordRules(kit).readOnlyPreviousOnlyWhenKept();
+  }
+
   // ============================================================================================= R5 Delete
 
   /**
@@ -519,6 +543,28 @@ public abstract class CheckpointStoreTck {
     try (CheckpointStore again = kit.open(dir, hour)) {
       assertTrue(again.latest().isPresent(), "latest() after reopen");
     }
+  }
+
+  /**
+   * R6.3: the holder's lease timeout governs a takeover: while a store with a lease timeout of seconds holds the
+   * backup dir and heartbeats, stores opened with a lease timeout of 100-200 ms are refused with
+   * {@link SharedBackupDirException}, and the holder commits afterwards. If this fails, check that a newcomer
+   * judges the holder by the holder's own timeout (recorded in its claim or lease), not by its own.
+   */
+  @Test
+  public void required_R6_3_holderLeaseTimeoutGoverns() throws Exception {
+    new RecordRules(kit).holderLeaseTimeoutGoverns();
+  }
+
+  /**
+   * R6.1, R5.2: user files named like temporary files ({@code .ckpt4j-tmp-...}) but not where the store puts its
+   * own are foreign: a dir holding them is refused, and nothing (a refusal, a commit, {@code delete()}) removes
+   * them; they are observed by raw {@code get}, not through the backend's {@code list()}. If this fails, check
+   * that only the store's own temporary names, where it puts them, are skipped or purged.
+   */
+  @Test
+  public void required_R6_1_tempNamedUserFilesAreForeign() throws Exception {
+    new RecordRules(kit).tempLookalikesAreForeign();
   }
 
   /**

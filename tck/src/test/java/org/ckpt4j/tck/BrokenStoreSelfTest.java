@@ -118,6 +118,34 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class PrunesUnreadable extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.PRUNES_UNREADABLE;
+    }
+  }
+
+  static final class OwnLeaseTimeout extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.OWN_LEASE_TIMEOUT;
+    }
+  }
+
+  static final class TmpNamesAreOurs extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.TMP_NAMES_ARE_OURS;
+    }
+  }
+
+  static final class RoPreviousUnkept extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.RO_PREVIOUS_UNKEPT;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -138,7 +166,15 @@ class BrokenStoreSelfTest {
             "open(key, 0, 10) returned"),
         Arguments.of(ForgetsLeftovers.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
             "leftovers of failed writes were not removed"),
-        Arguments.of(RestartsLeaveATrail.class, "required_R3_3_restartsLeaveNoTrail", "restarts leave a trail"));
+        Arguments.of(RestartsLeaveATrail.class, "required_R3_3_restartsLeaveNoTrail", "restarts leave a trail"),
+        Arguments.of(PrunesUnreadable.class, "required_R4_5_unreadableRecordNeverDeletesData",
+            "removed data that record names"),
+        Arguments.of(OwnLeaseTimeout.class, "required_R6_3_holderLeaseTimeoutGoverns",
+            "took over"),
+        Arguments.of(TmpNamesAreOurs.class, "required_R6_1_tempNamedUserFilesAreForeign",
+            "was opened read-write instead of refused"),
+        Arguments.of(RoPreviousUnkept.class, "required_R4_3_readOnlyPreviousOnlyWhenKept",
+            "although the backup dir was written without keepPrevious"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

@@ -108,6 +108,16 @@ public final class BrokenStores implements CheckpointStoreProvider {
         }
       case RANGED_READS_INEXACT: // the flaw is in the objects
         return CheckpointStores.overObjects(objects, options);
+      case PRUNES_UNREADABLE:
+        if (!options.isReadOnly()) {
+          pruneDataOfUnreadable(objects);
+        }
+        return CheckpointStores.overObjects(objects, options);
+      case OWN_LEASE_TIMEOUT:
+        return CheckpointStores.overObjects(new OwnLeaseTimeout(objects, options.leaseTimeout().toMillis()),
+            options);
+      case TMP_NAMES_ARE_OURS:
+        return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -150,6 +160,130 @@ public final class BrokenStores implements CheckpointStoreProvider {
       visible.add(key);
       super.put(key, content);
     }
+  }
+
+  private static final java.util.regex.Pattern DATA_DIR = java.util.regex.Pattern.compile("data/([^/]+)/.*");
+
+  /**
+   * PRUNES_UNREADABLE (what an open did before issue 17): when a log record fails verification, every data
+   * object that no readable record names is deleted, the data of the unreadable record included.
+   */
+  static void pruneDataOfUnreadable(ObjectStore objects) throws IOException {
+    List<String> readable = new ArrayList<>();
+    boolean unreadable = false;
+    for (String key : objects.list("log/")) {
+      Optional<byte[]> rec = objects.get(key);
+      if (rec.isPresent() && org.ckpt4j.tck.RecordSurgery.readable(rec.get())) {
+        readable.add(new String(rec.get(), java.nio.charset.StandardCharsets.UTF_8));
+      } else if (rec.isPresent()) {
+        unreadable = true;
+      }
+    }
+    if (!unreadable) {
+      return;
+    }
+    for (String key : objects.list("data/")) {
+      java.util.regex.Matcher m = DATA_DIR.matcher(key);
+      if (m.matches() && readable.stream().noneMatch(r -> r.contains(m.group(1)))) {
+        objects.delete(key); // the flaw
+      }
+    }
+  }
+
+  /**
+   * OWN_LEASE_TIMEOUT: every lease timeout a claim or lease record carries reads as this store's own (the
+   * records are sealed again, so they verify): a newcomer judges the holder by its own timeout.
+   */
+  static final class OwnLeaseTimeout extends ForwardingObjectStore {
+    private static final java.util.regex.Pattern TIMEOUT = java.util.regex.Pattern.compile(
+        "\"((?:lease|timeout)[A-Za-z]*)\":(\\d+)");
+    private final long ownMillis;
+
+    OwnLeaseTimeout(ObjectStore delegate, long ownMillis) {
+      super(delegate);
+      this.ownMillis = ownMillis;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      Optional<byte[]> b = super.get(key);
+      if (b.isEmpty() || !(key.startsWith("log/") || key.startsWith("lease/"))) {
+        return b;
+      }
+      String t = new String(b.get(), java.nio.charset.StandardCharsets.UTF_8);
+      java.util.regex.Matcher m = TIMEOUT.matcher(t);
+      if (!m.find()) {
+        return b;
+      }
+      String edited = m.replaceAll(r -> "\"" + r.group(1) + "\":" + ownMillis);
+      return Optional.of(org.ckpt4j.tck.RecordSurgery.reseal(edited.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8)));
+    }
+  }
+
+  /** TMP_NAMES_ARE_OURS: names starting with .ckpt4j-tmp- anywhere are hidden from list() and purged at open. */
+  static final class TmpNamesAreOurs extends ForwardingObjectStore {
+    TmpNamesAreOurs(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    private static boolean tmp(String key) {
+      return key.substring(key.lastIndexOf('/') + 1).startsWith(".ckpt4j-tmp-");
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (!tmp(k)) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void purgeIncomplete(Predicate<String> ours) throws IOException {
+      for (String k : super.list("")) {
+        if (tmp(k)) {
+          super.delete(k); // the flaw: a user's file taken for a leftover temporary file
+        }
+      }
+      super.purgeIncomplete(ours);
+    }
+  }
+
+  /** A view of the objects without the log records in slots at or above {@code hideFrom}. */
+  static final class OlderLog extends ForwardingObjectStore {
+    private final long hideFrom;
+
+    OlderLog(ObjectStore delegate, long hideFrom) {
+      super(delegate);
+      this.hideFrom = hideFrom;
+    }
+
+    private boolean hidden(String key) {
+      return key.matches("log/\\d{20}\\.json") && Long.parseLong(key.substring(4, 24)) >= hideFrom;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (!hidden(k)) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      return hidden(key) ? Optional.empty() : super.get(key);
+    }
+
+    @Override
+    public void close() {}
   }
 
   /** RANGED_READS_INEXACT: a ranged read starts at the offset but ignores the length. */
@@ -237,8 +371,21 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Optional<Checkpoint> previous() throws IOException {
+      if (flaw == Flaw.RO_PREVIOUS_UNKEPT && real.options().isReadOnly()) {
+        Optional<Checkpoint> latest = real.latest();
+        if (latest.isPresent()) {
+          // the flaw: the commit below the latest one, whether or not its data was kept
+          if (older != null) {
+            older.close();
+          }
+          older = CheckpointStores.overObjects(new OlderLog(objects, latest.get().sequence()), real.options());
+          return older.latest();
+        }
+      }
       return real.previous().map(this::maybeUnverified);
     }
+
+    private CheckpointStore older;
 
     private Checkpoint maybeUnverified(Checkpoint cp) {
       if (flaw != Flaw.UNVERIFIED_DATA) {
@@ -313,6 +460,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public void close() throws IOException {
+      if (older != null) {
+        older.close();
+      }
       real.close();
     }
 

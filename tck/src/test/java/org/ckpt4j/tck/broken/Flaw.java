@@ -19,5 +19,22 @@ public enum Flaw {
   /** Never deletes log records, so every open and close adds two that stay (R3.3). */
   RESTARTS_LEAVE_A_TRAIL,
   /** The backend's ranged read ignores the length and reads on to the object's end (R4.4). */
-  RANGED_READS_INEXACT
+  RANGED_READS_INEXACT,
+  /**
+   * An open that finds a log record it cannot read deletes every data object no readable record names, the data
+   * of the unreadable record included (R4.5; issue 17 item 1).
+   */
+  PRUNES_UNREADABLE,
+  /** A newcomer judges a live holder by its own lease timeout instead of the holder's (R6.3; issue 17 item 2). */
+  OWN_LEASE_TIMEOUT,
+  /**
+   * Every object whose name starts with {@code .ckpt4j-tmp-}, anywhere, is taken for the store's own temporary
+   * file: not listed, and purged at open (R6.1, R5.2; issue 17 item 5).
+   */
+  TMP_NAMES_ARE_OURS,
+  /**
+   * A read-only store's previous() returns the commit before the latest one although its data was not kept
+   * (R2.4, R4.3; issue 17 item 12).
+   */
+  RO_PREVIOUS_UNKEPT
 }
