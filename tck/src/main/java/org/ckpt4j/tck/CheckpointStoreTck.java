@@ -127,6 +127,59 @@ public abstract class CheckpointStoreTck {
     hook.disarm();
   }
 
+  // ===================================================================================== R0 ObjectStore
+
+  /**
+   * R0.1: create-if-absent is exclusive: 8 threads, each with its own client, race {@code putIfAbsent} on one
+   * key, 30 rounds; exactly one wins each round and the stored bytes are the winner's. If this fails, check that
+   * the backend's create-if-absent is one atomic conditional request (S3 {@code If-None-Match: *}, GCS
+   * {@code ifGenerationMatch=0}, a hard link or {@code CREATE_NEW} on a file system), never check-then-write.
+   */
+  @Test
+  public void required_R0_1_createIfAbsentExclusiveAcrossThreads() throws Exception {
+    new ObjectStoreRules(kit).createIfAbsentExclusiveAcrossThreads();
+  }
+
+  /**
+   * R0.1 across processes ({@link Capability#CROSS_PROCESS}): 3 child JVMs race {@code putIfAbsent} on one key
+   * per round, 30 rounds; exactly one wins each round and the stored bytes are the winner's. Needs the provider's
+   * {@code objectStore()} in the child JVMs.
+   */
+  @Test
+  public void required_R0_1_createIfAbsentExclusiveAcrossProcesses() throws Exception {
+    new ObjectStoreRules(kit).createIfAbsentExclusiveAcrossProcesses();
+  }
+
+  /**
+   * R0.2: 4 {@code CheckpointStores.open} calls racing on a fresh backup dir, 8 rounds: at most one holds it.
+   * If this fails, check create-if-absent (R0.1) and the claim of the first log slot.
+   */
+  @Test
+  public void required_R0_2_racingOpensOnFreshDirAtMostOneHolds() throws Exception {
+    new ObjectStoreRules(kit).racingOpensOnFreshDir();
+  }
+
+  /**
+   * R0.3: {@code list()} returns every object when one prefix holds more objects than any real listing page
+   * (5,003 small objects written once per run; S3 and GCS pages hold 1,000, Azure's 5,000). If this fails, check
+   * that the listing follows every continuation token. Backends with a page-size knob should set a small page
+   * size in their fixture so that every rule's listings cross pages.
+   */
+  @Test
+  public void required_R0_3_listReturnsEveryObjectPastPageSizes() throws Exception {
+    new ObjectStoreRules(kit).listReturnsEveryObject();
+  }
+
+  /**
+   * R0.4: {@code delete()} of a missing object is a no-op; with a transport fault hook, a delete whose request
+   * fails raises or has removed the object, never returns with the object still there. If this fails, check that
+   * "not found" is treated as success and every other error is raised.
+   */
+  @Test
+  public void required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise() throws Exception {
+    new ObjectStoreRules(kit).deleteOfMissingIsNoOpAndFailuresRaise();
+  }
+
   // ================================================================================================ R1 Write
 
   /**

@@ -58,6 +58,9 @@ public final class ChildMain {
         case "train":
           train(uri, lease, p, out);
           break;
+        case "race":
+          race(uri, b.build(), p, out);
+          break;
         default:
           throw new IllegalArgumentException(mode);
       }
@@ -113,6 +116,25 @@ public final class ChildMain {
           out.println("FENCED " + oneLine(e));
         }
       }
+    }
+  }
+
+  /** Races putIfAbsent against other processes (R0.1): READY, then on "GO <epoch millis>" the rounds, DONE. */
+  private static void race(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+    Optional<org.ckpt4j.spi.ObjectStore> objects = Kit.providerObjects(uri, options);
+    if (objects.isEmpty()) {
+      out.println("READY NORAW");
+      return;
+    }
+    try (org.ckpt4j.spi.ObjectStore o = objects.get()) {
+      out.println("READY");
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String go = in.readLine();
+      if (go == null || !go.startsWith("GO ")) {
+        throw new IllegalStateException("expected GO <millis>, got " + go);
+      }
+      ObjectStoreRules.raceInChild(o, p.getProperty("id"), Integer.parseInt(p.getProperty("rounds")),
+          Long.parseLong(go.substring(3).trim()), out);
     }
   }
 

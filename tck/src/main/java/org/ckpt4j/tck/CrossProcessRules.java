@@ -13,7 +13,7 @@ import org.ckpt4j.spi.StoreOptions;
 
 /** Rules that need other processes: SIGKILL crashes (R7.1, R3.1, R6.3), SIGSTOP pauses (R6.4), readers (R8). */
 final class CrossProcessRules {
-  private static final long START_TIMEOUT = 60_000;
+  static final long START_TIMEOUT = 60_000;
   private final Kit kit;
 
   CrossProcessRules(Kit kit) {

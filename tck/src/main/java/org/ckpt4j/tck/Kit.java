@@ -140,7 +140,7 @@ final class Kit {
     return providerObjects ? (dir, options) -> providerObjects(dir, options).orElseThrow() : null;
   }
 
-  private static Optional<ObjectStore> providerObjects(URI dir, StoreOptions options) throws IOException {
+  static Optional<ObjectStore> providerObjects(URI dir, StoreOptions options) throws IOException {
     String scheme = dir.getScheme() == null ? "file" : dir.getScheme().toLowerCase(java.util.Locale.ROOT);
     for (CheckpointStoreProvider p : java.util.ServiceLoader.load(CheckpointStoreProvider.class)) {
       if (p.schemes().contains(scheme)) {

@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.ckpt4j.tck.broken.BrokenStores;
 import org.ckpt4j.tck.broken.Flaw;
+import org.ckpt4j.tck.broken.WireFaults;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -146,6 +147,45 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class OverwritingCreate extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.OVERWRITING_CREATE;
+    }
+  }
+
+  static final class FirstPageOnly extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.FIRST_PAGE_ONLY;
+    }
+  }
+
+  static final class DeleteMissingThrows extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETE_MISSING_THROWS;
+    }
+  }
+
+  static final class SwallowsDeleteErrors extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.SWALLOWS_DELETE_ERRORS;
+    }
+
+    @Override
+    protected TckFixture fixture() {
+      WireFaults wire = new WireFaults();
+      return TckFixture.builder(() -> URI.create("broken:swallows_delete_errors/" + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(flaw(), dir, wire), (objects, options) -> BrokenStores
+              .build(flaw(), objects, options))
+          .transportFaults(wire)
+          .build();
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -174,7 +214,17 @@ class BrokenStoreSelfTest {
         Arguments.of(TmpNamesAreOurs.class, "required_R6_1_tempNamedUserFilesAreForeign",
             "was opened read-write instead of refused"),
         Arguments.of(RoPreviousUnkept.class, "required_R4_3_readOnlyPreviousOnlyWhenKept",
-            "although the backup dir was written without keepPrevious"));
+            "although the backup dir was written without keepPrevious"),
+        Arguments.of(OverwritingCreate.class, "required_R0_1_createIfAbsentExclusiveAcrossThreads",
+            "create-if-absent is not exclusive"),
+        Arguments.of(OverwritingCreate.class, "required_R0_2_racingOpensOnFreshDirAtMostOneHolds",
+            "at most one may hold it"),
+        Arguments.of(FirstPageOnly.class, "required_R0_3_listReturnsEveryObjectPastPageSizes",
+            "4003 missing"),
+        Arguments.of(DeleteMissingThrows.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
+            "delete() of a missing object raised java.nio.file.NoSuchFileException"),
+        Arguments.of(SwallowsDeleteErrors.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
+            "returned normally with the object still there"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

@@ -58,8 +58,119 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   /** The objects a store with {@code flaw} runs on: flawed themselves for the flaws of a backend. */
   public static ObjectStore objects(Flaw flaw, URI uri) {
-    ObjectStore objects = objects(uri);
-    return flaw == Flaw.RANGED_READS_INEXACT ? new LengthBlindRanges(objects) : objects;
+    return objects(flaw, uri, null);
+  }
+
+  /** As {@link #objects(Flaw, URI)}, with a transport fault hook below the backend-level flaw. */
+  public static ObjectStore objects(Flaw flaw, URI uri, WireFaults wire) {
+    ObjectStore objects = wire == null ? objects(uri) : wire.over(objects(uri));
+    switch (flaw) {
+      case RANGED_READS_INEXACT:
+        return new LengthBlindRanges(objects);
+      case OVERWRITING_CREATE:
+        return new OverwritingCreate(objects);
+      case FIRST_PAGE_ONLY:
+        return new FirstPageOnly(objects);
+      case DELETE_MISSING_THROWS:
+        return new DeleteMissingThrows(objects);
+      case SWALLOWS_DELETE_ERRORS:
+        return new SwallowsDeleteErrors(objects);
+      default:
+        return objects;
+    }
+  }
+
+  /**
+   * OVERWRITING_CREATE: create-if-absent is a plain write that reports success (a conditional header the server
+   * ignores): every racer "wins" and the last one's bytes stay. Like a client with a read-your-writes cache, each
+   * client reads what it wrote itself back for a moment, so the protocol's read-back after a create does not
+   * notice that another racer overwrote the record.
+   */
+  static final class OverwritingCreate extends ForwardingObjectStore {
+    private final Map<String, byte[]> wrote = new ConcurrentHashMap<>();
+    private final Map<String, Long> until = new ConcurrentHashMap<>();
+
+    OverwritingCreate(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      roundTrip();
+      return super.list(prefix);
+    }
+
+    private static void roundTrip() throws IOException {
+      try {
+        Thread.sleep(3); // a round trip to a server, as where the flaw was found (in memory, racers hardly overlap)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException();
+      }
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      Long t = until.get(key);
+      if (t != null && System.nanoTime() < t) {
+        return Optional.of(wrote.get(key));
+      }
+      return super.get(key);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      roundTrip();
+      super.put(key, content); // the flaw: written even when it existed
+      wrote.put(key, content);
+      until.put(key, System.nanoTime() + 200_000_000L);
+      return true;
+    }
+  }
+
+  /** FIRST_PAGE_ONLY: list() returns the first page (1,000 names, sorted) and drops the rest. */
+  static final class FirstPageOnly extends ForwardingObjectStore {
+    FirstPageOnly(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> all = new ArrayList<>(super.list(prefix));
+      java.util.Collections.sort(all);
+      return all.size() > 1000 ? all.subList(0, 1000) : all;
+    }
+  }
+
+  /** DELETE_MISSING_THROWS: delete() of a missing object raises NoSuchFileException. */
+  static final class DeleteMissingThrows extends ForwardingObjectStore {
+    DeleteMissingThrows(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      if (super.get(key).isEmpty()) {
+        throw new java.nio.file.NoSuchFileException(key);
+      }
+      super.delete(key);
+    }
+  }
+
+  /** SWALLOWS_DELETE_ERRORS: delete() ignores every error. */
+  static final class SwallowsDeleteErrors extends ForwardingObjectStore {
+    SwallowsDeleteErrors(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) {
+      try {
+        super.delete(key);
+      } catch (IOException | RuntimeException ignored) {
+        // the flaw
+      }
+    }
   }
 
   @Override
@@ -79,7 +190,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   @Override
   public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    return build(flaw(uri), objects(uri), options);
+    return build(flaw(uri), objects(flaw(uri), uri), options);
   }
 
   @Override
@@ -107,6 +218,10 @@ public final class BrokenStores implements CheckpointStoreProvider {
               .build());
         }
       case RANGED_READS_INEXACT: // the flaw is in the objects
+      case OVERWRITING_CREATE:
+      case FIRST_PAGE_ONLY:
+      case DELETE_MISSING_THROWS:
+      case SWALLOWS_DELETE_ERRORS:
         return CheckpointStores.overObjects(objects, options);
       case PRUNES_UNREADABLE:
         if (!options.isReadOnly()) {

@@ -36,5 +36,13 @@ public enum Flaw {
    * A read-only store's previous() returns the commit before the latest one although its data was not kept
    * (R2.4, R4.3; issue 17 item 12).
    */
-  RO_PREVIOUS_UNKEPT
+  RO_PREVIOUS_UNKEPT,
+  /** Create-if-absent overwrites and reports success: every racer wins (R0.1, R0.2; issue 18). */
+  OVERWRITING_CREATE,
+  /** list() returns only its first page of 1,000 names (R0.3; issue 18). */
+  FIRST_PAGE_ONLY,
+  /** delete() of a missing object raises NoSuchFileException (R0.4; issue 18). */
+  DELETE_MISSING_THROWS,
+  /** delete() swallows every error (R0.4; issue 18). */
+  SWALLOWS_DELETE_ERRORS
 }
