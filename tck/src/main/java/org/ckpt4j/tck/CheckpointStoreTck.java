@@ -112,7 +112,8 @@ public abstract class CheckpointStoreTck {
 
   /**
    * The fixture's transport fault hook sees the store's requests (a hook that counts nothing would make the
-   * transport-fault trials of R3.1 test nothing). Skipped without a hook.
+   * transport-fault trials of R3.1 test nothing), and (with raw access) an armed fault fires: a get right after
+   * {@code failRequest(1, FAIL_BEFORE)} raises or is retried. Skipped without a hook.
    */
   @Test
   public void required_transportFaultHookSeesRequests() throws Exception {
@@ -125,6 +126,46 @@ public abstract class CheckpointStoreTck {
     }
     assertTrue(hook.requests() > 0, "the transport fault hook counted no requests during an open and a commit");
     hook.disarm();
+    if (!kit.hasRawAccess()) {
+      return;
+    }
+    // An armed fault must fire: failRequest(1, ...) fails the very next request (counting from now). With raw
+    // access: a get whose first request fails raises, or (if the client retries) makes more requests than one
+    // that nobody disturbed.
+    URI dir = kit.newDir();
+    try (org.ckpt4j.spi.ObjectStore raw = kit.raw(dir)) {
+      raw.put("probe", new byte[] {1});
+      List<String> seen = new ArrayList<>();
+      int fired = 0;
+      for (int i = 0; i < 3; i++) {
+        hook.disarm();
+        long before = hook.requests();
+        raw.get("probe");
+        long plain = hook.requests() - before;
+        hook.disarm();
+        before = hook.requests();
+        hook.failRequest(1, TransportFaults.Kind.FAIL_BEFORE);
+        String outcome;
+        try {
+          raw.get("probe");
+          long armed = hook.requests() - before;
+          outcome = armed > plain ? "retried" : "no effect";
+        } catch (IOException e) {
+          outcome = "raised";
+        } finally {
+          hook.disarm();
+        }
+        seen.add(outcome + " (an undisturbed get made " + plain + " requests)");
+        if (!outcome.equals("no effect")) {
+          fired++;
+        }
+      }
+      if (fired == 0) {
+        fail("the transport fault hook's armed faults never fired: a get right after failRequest(1, FAIL_BEFORE) "
+            + "had " + seen + "; failRequest(n) must fail the n-th request from now (1 = the next one), and "
+            + "disarm() reset requests()");
+      }
+    }
   }
 
   // ===================================================================================== R0 ObjectStore

@@ -38,6 +38,8 @@ final class Kit {
   final AtomicLong interruptionTrials = new AtomicLong();
   final AtomicLong sequences = new AtomicLong();
   final AtomicLong faultTrials = new AtomicLong();
+  /** Faults armed in randomized trials that never fired (the operation ended first); not in faultTrials. */
+  final AtomicLong unfiredFaults = new AtomicLong();
   private SplittableRandom random;
   private long testSeed;
   private String testName = "?";

@@ -99,7 +99,8 @@ final class TckSummary implements TestWatcher, AfterAllCallback, TestExecutionEx
     if (kit != null) {
       b.append("trials: ").append(kit.crashTrials.get()).append(" SIGKILL crashes, ")
           .append(kit.interruptionTrials.get()).append(" randomized interruptions, ").append(kit.faultTrials.get())
-          .append(" injected faults, ").append(kit.sequences.get()).append(" model-based sequences\n");
+          .append(" injected faults (fired; ").append(kit.unfiredFaults.get()).append(" armed never fired), ")
+          .append(kit.sequences.get()).append(" model-based sequences\n");
       b.append("settings: ").append(kit.settings).append(" (reproduce with -D").append(TckSettings.PREFIX)
           .append("seed=").append(kit.settings.seed).append(")\n");
       try {

@@ -176,14 +176,55 @@ class BrokenStoreSelfTest {
 
     @Override
     protected TckFixture fixture() {
-      WireFaults wire = new WireFaults();
-      return TckFixture.builder(() -> URI.create("broken:swallows_delete_errors/" + UUID.randomUUID()))
+      WireFaults wire = BrokenStores.wire("swallows", new WireFaults());
+      return TckFixture.builder(() -> URI.create("broken:swallows_delete_errors/swallows." + UUID.randomUUID()))
           .capabilities()
           .objects((dir, options) -> BrokenStores.objects(flaw(), dir, wire), (objects, options) -> BrokenStores
               .build(flaw(), objects, options))
           .transportFaults(wire)
           .build();
     }
+  }
+
+  /** The correct store with a correct transport fault hook: the rules on the hook pass. */
+  static class CorrectWithHook extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NONE;
+    }
+
+    WireFaults wire() {
+      return new WireFaults();
+    }
+
+    @Override
+    protected TckFixture fixture() {
+      String tag = getClass().getSimpleName();
+      WireFaults wire = BrokenStores.wire(tag, wire());
+      return TckFixture.builder(() -> URI.create("broken:none/" + tag + "." + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(Flaw.NONE, dir), (objects, options) -> BrokenStores
+              .build(Flaw.NONE, objects, options))
+          .transportFaults(wire)
+          .build();
+    }
+  }
+
+  /** Not a broken store but a broken fixture: a transport fault hook that reads failRequest(n) as absolute. */
+  static final class HookCountsAbsolute extends CorrectWithHook {
+    @Override
+    WireFaults wire() {
+      return new WireFaults(true);
+    }
+  }
+
+  /** The rules that must fail on a broken hook pass on a correct one (so they fail for the flaw). */
+  @org.junit.jupiter.api.Test
+  void correctHookPassesTheHookRules() {
+    TestExecutionSummary s = run2(CorrectWithHook.class, "required_transportFaultHookSeesRequests",
+        "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole");
+    assertThat(s.getFailures()).as("failures").isEmpty();
+    assertThat(s.getTestsSucceededCount()).isEqualTo(2);
   }
 
   static List<Arguments> expectations() {
@@ -224,7 +265,11 @@ class BrokenStoreSelfTest {
         Arguments.of(DeleteMissingThrows.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
             "delete() of a missing object raised java.nio.file.NoSuchFileException"),
         Arguments.of(SwallowsDeleteErrors.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
-            "returned normally with the object still there"));
+            "returned normally with the object still there"),
+        Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
+            "armed faults never fired"),
+        Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
+            "transport faults armed during the trials fired"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

@@ -37,6 +37,23 @@ import org.ckpt4j.spi.UnsupportedSchemeException;
  */
 public final class BrokenStores implements CheckpointStoreProvider {
   private static final Map<String, InMemoryObjectStore> OBJECTS = new ConcurrentHashMap<>();
+  private static final Map<String, WireFaults> WIRES = new ConcurrentHashMap<>();
+
+  /**
+   * Puts {@code wire} below every store of the backup dirs {@code broken:<flaw>/<tag>.<name>}, also those
+   * opened through the provider.
+   */
+  public static WireFaults wire(String tag, WireFaults wire) {
+    WIRES.put(tag, wire);
+    return wire;
+  }
+
+  private static WireFaults wireOf(URI uri) {
+    String ssp = uri.getSchemeSpecificPart();
+    String name = ssp.substring(ssp.indexOf('/') + 1);
+    int dot = name.indexOf('.');
+    return dot < 0 ? null : WIRES.get(name.substring(0, dot));
+  }
 
   /** Only for use by {@link java.util.ServiceLoader}. */
   public BrokenStores() {}
@@ -63,6 +80,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   /** As {@link #objects(Flaw, URI)}, with a transport fault hook below the backend-level flaw. */
   public static ObjectStore objects(Flaw flaw, URI uri, WireFaults wire) {
+    if (wire == null) {
+      wire = wireOf(uri);
+    }
     ObjectStore objects = wire == null ? objects(uri) : wire.over(objects(uri));
     switch (flaw) {
       case RANGED_READS_INEXACT:
@@ -217,6 +237,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
           return CheckpointStores.overObjects(objects, options.toBuilder().expectOwner(e.foreignOwner().get())
               .build());
         }
+      case NONE:
       case RANGED_READS_INEXACT: // the flaw is in the objects
       case OVERWRITING_CREATE:
       case FIRST_PAGE_ONLY:

@@ -2,6 +2,8 @@ package org.ckpt4j.tck.broken;
 
 /** The deliberate contract violations the TCK must catch, each by the rule it breaks. */
 public enum Flaw {
+  /** No flaw: the correct store, for self-tests of a broken fixture (e.g. a transport fault hook). */
+  NONE,
   /** Commit publishes in two steps (all blobs but the last, then all): an interrupted commit leaves a mix (R2/R3.1). */
   NON_ATOMIC_COMMIT,
   /** Ignores other stores' log records and overwrites slots: a paused writer is never fenced (R6.4). */

@@ -15,6 +15,21 @@ import org.ckpt4j.tck.TransportFaults;
  */
 public final class WireFaults implements TransportFaults {
   private final AtomicLong requests = new AtomicLong();
+  private final boolean absolute;
+
+  /** A hook that counts as documented: {@code failRequest(n)} fails the n-th request from now. */
+  public WireFaults() {
+    this(false);
+  }
+
+  /**
+   * With {@code absolute}, the flawed reading of the numbering: {@code failRequest(n)} fails the n-th request
+   * since the hook was created, and {@code disarm()} does not reset the count, so the kit's armed faults never
+   * fire (issue 18).
+   */
+  public WireFaults(boolean absolute) {
+    this.absolute = absolute;
+  }
   private long armedAt = -1;
   private Kind kind;
 
@@ -25,7 +40,7 @@ public final class WireFaults implements TransportFaults {
 
   @Override
   public synchronized void failRequest(long n, Kind how) {
-    armedAt = requests.get() + n;
+    armedAt = absolute ? n : requests.get() + n;
     kind = how;
   }
 
@@ -33,13 +48,23 @@ public final class WireFaults implements TransportFaults {
   public synchronized void disarm() {
     armedAt = -1;
     kind = null;
-    requests.set(0);
+    if (!absolute) {
+      requests.set(0);
+    }
+  }
+
+  private final AtomicLong injected = new AtomicLong();
+
+  @Override
+  public long injected() {
+    return injected.get();
   }
 
   private synchronized Kind take() {
     long n = requests.incrementAndGet();
     if (n == armedAt) {
       armedAt = -1;
+      injected.incrementAndGet();
       return kind;
     }
     return null;
