@@ -594,7 +594,7 @@ public abstract class CheckpointStoreTck {
       assertEquals(Optional.of(other), e.foreignOwner(), "ForeignContentException.foreignOwner()");
     }
     if (before != null) {
-      Kit.assertUnchanged(before, kit.snapshot(dir), "after refusing another identity");
+      kit.assertUnchanged(dir, before, "after refusing another identity");
     }
     try (CheckpointStore s = kit.open(dir, kit.rw(other).build())) {
       kit.assertLatestIsOneOf(s, "the owner after another identity was refused", theirs);
@@ -788,7 +788,7 @@ public abstract class CheckpointStoreTck {
       if (before != null) {
         Map<String, byte[]> after = kit.snapshot(dir);
         assertEquals(before.keySet(), after.keySet(), "R8: objects after read-only opens and reads");
-        Kit.assertUnchanged(before, after, "R8: after read-only opens and reads");
+        kit.assertUnchanged(dir, before, "R8: after read-only opens and reads");
       }
     }
   }

@@ -202,19 +202,28 @@ final class Kit {
     return snapshot.values().stream().mapToLong(b -> b.length).sum();
   }
 
-  /** Asserts that every object of {@code expected} is still there, byte for byte. */
-  static void assertUnchanged(Map<String, byte[]> expected, Map<String, byte[]> now, String when) {
+  /**
+   * Asserts that every object of {@code expected} is still in {@code dir}, byte for byte, observed by a raw
+   * {@code get} of each key (never through {@code list()}, so that a listing that misses names is not reported
+   * as a deletion); an object that is there but not listed is reported as such.
+   */
+  void assertUnchanged(URI dir, Map<String, byte[]> expected, String when) throws IOException {
     java.util.List<String> problems = new ArrayList<>();
-    expected.forEach((k, v) -> {
-      byte[] b = now.get(k);
-      if (b == null) {
-        problems.add(k + " was deleted");
-      } else if (!Arrays.equals(v, b)) {
-        problems.add(k + " was changed (" + v.length + " -> " + b.length + " bytes)");
+    try (ObjectStore raw = raw(dir)) {
+      java.util.Set<String> listed = new java.util.HashSet<>(raw.list(""));
+      for (Map.Entry<String, byte[]> e : expected.entrySet()) {
+        Optional<byte[]> b = raw.get(e.getKey());
+        if (b.isEmpty()) {
+          problems.add(e.getKey() + " was deleted (a raw get finds nothing)");
+        } else if (!Arrays.equals(e.getValue(), b.get())) {
+          problems.add(e.getKey() + " was changed (" + e.getValue().length + " -> " + b.get().length + " bytes)");
+        } else if (!listed.contains(e.getKey())) {
+          problems.add(e.getKey() + " is there (a raw get finds it) but list(\"\") does not return it");
+        }
       }
-    });
+    }
     if (!problems.isEmpty()) {
-      throw new AssertionError(when + ": foreign objects were not left alone: " + problems);
+      throw new AssertionError(when + ": foreign objects were not left alone: " + problems + "; " + reproduce());
     }
   }
 

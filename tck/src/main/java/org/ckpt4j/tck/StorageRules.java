@@ -436,7 +436,7 @@ final class StorageRules {
             + "offending objects " + before.keySet() + ", named " + e.offendingNames());
       }
     }
-    Kit.assertUnchanged(before, kit.snapshot(dir), "R6.1 after refusing " + what);
+    kit.assertUnchanged(dir, before, "R6.1 after refusing " + what);
     Map<String, byte[]> after = kit.snapshot(dir);
     if (!after.keySet().equals(before.keySet())) {
       throw new AssertionError("R6.1: refusing " + what + " changed the set of objects: " + before.keySet()
@@ -463,7 +463,7 @@ final class StorageRules {
       s.delete();
     }
     Map<String, byte[]> after = kit.snapshot(dir);
-    Kit.assertUnchanged(foreign, after, "R5.2 after delete()");
+    kit.assertUnchanged(dir, foreign, "R5.2 after delete()");
     if (!after.keySet().equals(foreign.keySet())) {
       List<String> left = new ArrayList<>(after.keySet());
       left.removeAll(foreign.keySet());
@@ -482,7 +482,42 @@ final class StorageRules {
         // allowed: an imitation of a newer log record looks like another store took over
       }
     }
-    Kit.assertUnchanged(foreign, kit.snapshot(dir2), "R5.2 after delete() with foreign objects imitating the "
+    kit.assertUnchanged(dir2, foreign, "R5.2 after delete() with foreign objects imitating the "
         + "store's names " + foreign.keySet());
+
+    // Neighbours: foreign objects whose names extend the store's own names or share their directories, planted
+    // while the store is open: a delete that removes by prefix, or whole directories, takes them along.
+    URI dir3 = kit.newDir();
+    Map<String, byte[]> neighbours = new LinkedHashMap<>();
+    try (CheckpointStore s = kit.open(dir3)) {
+      kit.smallContent("doomed4").nonEmpty(kit.random()).commit(s);
+      List<String> own = new ArrayList<>(kit.snapshot(dir3).keySet());
+      SplittableRandom r = kit.random();
+      for (String k : own) {
+        String[] segs = k.split("/");
+        if (segs.length >= 3) {
+          // not inside the store's own write directory (out of scope: indistinguishable from its leftovers),
+          // but in a directory whose name extends it
+          neighbours.put(segs[0] + "/" + segs[1] + "-copy/" + k.substring(segs[0].length() + segs[1].length()
+              + 2), new byte[] {1, (byte) r.nextInt()});
+        } else {
+          neighbours.put(k + (r.nextBoolean() ? ".bak" : "-copy"), new byte[] {1, (byte) r.nextInt()});
+        }
+        if (segs.length == 2) {
+          neighbours.put(segs[0] + "/README.user", new byte[] {2, (byte) r.nextInt()});
+        }
+        if (segs.length >= 2) {
+          neighbours.put(segs[0] + "s/notes.txt", new byte[] {3});
+        }
+      }
+      plant(dir3, neighbours);
+      try {
+        s.delete();
+      } catch (CheckpointStoreException refused) {
+        // allowed: objects next to its own may make the store refuse to delete
+      }
+    }
+    kit.assertUnchanged(dir3, neighbours, "R5.2 after delete() with foreign objects next to the store's own "
+        + "(names extending its names, in its directories) " + neighbours.keySet());
   }
 }

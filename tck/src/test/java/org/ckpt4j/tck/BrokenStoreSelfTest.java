@@ -227,6 +227,13 @@ class BrokenStoreSelfTest {
     assertThat(s.getTestsSucceededCount()).isEqualTo(2);
   }
 
+  static final class DeletesNeighbours extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETES_NEIGHBOURS;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -266,6 +273,8 @@ class BrokenStoreSelfTest {
             "delete() of a missing object raised java.nio.file.NoSuchFileException"),
         Arguments.of(SwallowsDeleteErrors.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
             "returned normally with the object still there"),
+        Arguments.of(DeletesNeighbours.class, "required_R5_2_deleteRemovesOwnObjectsOnly",
+            "with foreign objects next to the store's own"),
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",

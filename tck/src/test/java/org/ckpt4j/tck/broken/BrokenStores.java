@@ -95,6 +95,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return new DeleteMissingThrows(objects);
       case SWALLOWS_DELETE_ERRORS:
         return new SwallowsDeleteErrors(objects);
+      case DELETES_NEIGHBOURS:
+        return new DeletesNeighbours(objects);
       default:
         return objects;
     }
@@ -177,6 +179,24 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
   }
 
+  /** DELETES_NEIGHBOURS: delete(key) removes every object whose name starts with key (a prefix delete). */
+  static final class DeletesNeighbours extends ForwardingObjectStore {
+    DeletesNeighbours(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      String dir = key.contains("/") ? key.substring(0, key.lastIndexOf('/')) : key;
+      for (String k : super.list("")) {
+        if (k.startsWith(dir) && !k.equals(key)) {
+          super.delete(k); // the flaw: what shares the prefix goes too
+        }
+      }
+      super.delete(key);
+    }
+  }
+
   /** SWALLOWS_DELETE_ERRORS: delete() ignores every error. */
   static final class SwallowsDeleteErrors extends ForwardingObjectStore {
     SwallowsDeleteErrors(ObjectStore delegate) {
@@ -243,6 +263,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
       case FIRST_PAGE_ONLY:
       case DELETE_MISSING_THROWS:
       case SWALLOWS_DELETE_ERRORS:
+      case DELETES_NEIGHBOURS:
         return CheckpointStores.overObjects(objects, options);
       case PRUNES_UNREADABLE:
         if (!options.isReadOnly()) {

@@ -46,5 +46,7 @@ public enum Flaw {
   /** delete() of a missing object raises NoSuchFileException (R0.4; issue 18). */
   DELETE_MISSING_THROWS,
   /** delete() swallows every error (R0.4; issue 18). */
-  SWALLOWS_DELETE_ERRORS
+  SWALLOWS_DELETE_ERRORS,
+  /** delete(key) also removes every object whose name starts with key's directory name (R5.2; issue 18). */
+  DELETES_NEIGHBOURS
 }
