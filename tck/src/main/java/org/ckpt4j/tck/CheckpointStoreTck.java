@@ -651,6 +651,17 @@ public abstract class CheckpointStoreTck {
   }
 
   /**
+   * R6.3 over time: a store holds the backup dir for 4 lease timeouts (1 s, or the fixture's if longer) while
+   * another keeps trying to open it; every attempt is refused and the holder commits at the end. If this fails,
+   * check that the lease heartbeat really rewrites the lease (every lease timeout / 4) for as long as the store
+   * is open.
+   */
+  @Test
+  public void required_R6_3_holderKeepsClaimOverManyLeaseTimeouts() throws Exception {
+    new RecordRules(kit).holderKeepsClaimOverManyLeaseTimeouts();
+  }
+
+  /**
    * R6.1, R5.2: user files named like temporary files ({@code .ckpt4j-tmp-...}) but not where the store puts its
    * own are foreign: a dir holding them is refused, and nothing (a refusal, a commit, {@code delete()}) removes
    * them; they are observed by raw {@code get}, not through the backend's {@code list()}. If this fails, check

@@ -193,6 +193,43 @@ final class RecordRules {
     kit.assertLatestIsOneOf(dir, "R6.3: after the holder committed and closed", b);
   }
 
+  /**
+   * R6.3 over time: a store holds the backup dir (lease timeout 1 s) for 4 lease timeouts while another thread
+   * keeps trying to open it: every attempt is refused as shared, and the holder commits at the end (its claim
+   * held throughout).
+   */
+  void holderKeepsClaimOverManyLeaseTimeouts() throws Exception {
+    URI dir = kit.newDir();
+    Duration timeout = Duration.ofSeconds(1).compareTo(kit.fixture.leaseTimeout()) > 0 ? Duration.ofSeconds(1)
+        : kit.fixture.leaseTimeout();
+    StoreOptions options = kit.rw(Kit.OWNER).leaseTimeout(timeout).build();
+    Content a = kit.smallContent("a");
+    Content b = kit.smallContent("b");
+    List<String> attempts = new ArrayList<>();
+    try (CheckpointStore holder = kit.open(dir, options)) {
+      a.commit(holder);
+      long end = System.nanoTime() + 4 * timeout.toNanos();
+      while (System.nanoTime() < end) {
+        long t0 = System.nanoTime();
+        try (CheckpointStore second = kit.open(dir, options)) {
+          throw new AssertionError("R6.3: " + (System.nanoTime() - end + 4 * timeout.toNanos()) / 1_000_000
+              + " ms after it opened, a store whose lease timeout is " + timeout.toMillis() + " ms was taken over "
+              + "by another open (attempt " + (attempts.size() + 1) + ", after refusals " + attempts + "): the "
+              + "holder's heartbeat must keep its claim alive; " + kit.reproduce());
+        } catch (SharedBackupDirException expected) {
+          attempts.add((System.nanoTime() - t0) / 1_000_000 + " ms");
+        }
+      }
+      try {
+        b.commit(holder);
+      } catch (CheckpointStoreException e) {
+        throw new AssertionError("R6.3: a store that held its backup dir for 4 lease timeouts while others were "
+            + "refused could not commit: " + e + "; " + kit.reproduce(), e);
+      }
+    }
+    kit.assertLatestIsOneOf(dir, "R6.3 after the holder committed", b);
+  }
+
   // -------------------------------------------------------------------------------------- R6.1 / R5.2
 
   /** User files named like temporary files but not where (or not as) the store names its own. */

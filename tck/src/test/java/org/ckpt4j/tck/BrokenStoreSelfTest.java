@@ -234,6 +234,13 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class LeaseNeverRenews extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.LEASE_NEVER_RENEWS;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -275,6 +282,8 @@ class BrokenStoreSelfTest {
             "returned normally with the object still there"),
         Arguments.of(DeletesNeighbours.class, "required_R5_2_deleteRemovesOwnObjectsOnly",
             "with foreign objects next to the store's own"),
+        Arguments.of(LeaseNeverRenews.class, "required_R6_3_holderKeepsClaimOverManyLeaseTimeouts",
+            "the holder's heartbeat must keep its claim alive"),
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",

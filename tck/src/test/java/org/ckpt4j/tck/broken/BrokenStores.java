@@ -275,6 +275,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
             options);
       case TMP_NAMES_ARE_OURS:
         return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
+      case LEASE_NEVER_RENEWS:
+        return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -407,6 +409,23 @@ public final class BrokenStores implements CheckpointStoreProvider {
         }
       }
       super.purgeIncomplete(ours);
+    }
+  }
+
+  /** LEASE_NEVER_RENEWS: the first write of a lease object goes through; every later one is dropped. */
+  static final class LeaseNeverRenews extends ForwardingObjectStore {
+    private final Set<String> written = ConcurrentHashMap.newKeySet();
+
+    LeaseNeverRenews(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void put(String key, byte[] content) throws IOException {
+      if (key.startsWith("lease/") && !written.add(key)) {
+        return; // the flaw: the heartbeat "succeeds" without renewing anything
+      }
+      super.put(key, content);
     }
   }
 

@@ -48,5 +48,7 @@ public enum Flaw {
   /** delete() swallows every error (R0.4; issue 18). */
   SWALLOWS_DELETE_ERRORS,
   /** delete(key) also removes every object whose name starts with key's directory name (R5.2; issue 18). */
-  DELETES_NEIGHBOURS
+  DELETES_NEIGHBOURS,
+  /** The lease heartbeat runs but never renews the lease: a live store is taken over (R6.3; issue 18). */
+  LEASE_NEVER_RENEWS
 }
