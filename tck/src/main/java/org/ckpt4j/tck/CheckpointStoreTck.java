@@ -473,6 +473,18 @@ public abstract class CheckpointStoreTck {
   }
 
   /**
+   * R4.2 for large blobs and every position: a first blob, a blob larger than twice every chunk size the spi and
+   * the kit's backends use (over 8 MiB), and a last blob; a byte of each (its last byte; for the large one also a
+   * byte past its second chunk) flipped in turn is detected by {@code openBlob}, {@code readBlobs} and
+   * {@code readInto}. If this fails, check that verification covers every chunk of a large blob and the last
+   * blob of a multi-blob read.
+   */
+  @Test
+  public void required_R4_2_largeFirstMiddleLastBlobsVerified() throws Exception {
+    new StorageRules(kit).largeFirstMiddleLastBlobsVerified();
+  }
+
+  /**
    * R4.3: with {@code keepPrevious}, whenever corrupting an object of the latest commit makes the latest
    * checkpoint corrupt, {@code previous()} still returns the checkpoint before it, whole.
    */

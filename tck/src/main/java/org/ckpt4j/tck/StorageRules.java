@@ -21,6 +21,7 @@ import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.ObjectStore;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Rules that need raw access to the storage: corruption (R4.2, R4.3), ranged reads (R4.4), delete (R5), foreign
@@ -221,6 +222,98 @@ final class StorageRules {
       throw new AssertionError("R4.2: corruption was not detected with CorruptCheckpointException: " + problems
           + "; " + kit.reproduce());
     }
+  }
+
+  /**
+   * The largest chunk any read or write path of the spi or the kit's own backends works in (the CRC32 chunk of
+   * the spi's verifying reads, 4 MiB; pieces of FileReads 256 KiB; S3 parts in the kit's fixture 5 MiB; GCS
+   * upload chunks of at most 8 MiB by default): the large blob of R4.2's large-blob check is more than twice it.
+   */
+  static final int LARGEST_CHUNK = 4 << 20;
+
+  /**
+   * R4.2 for large blobs and for the first, middle and last blob of every read path: a checkpoint of a small
+   * first blob, a blob larger than twice every chunk size (and than {@code 2 * maxBlobBytes}), and a last blob;
+   * one byte of each (the last byte of each, and for the large one also a byte past its second chunk) is flipped
+   * in turn through raw access: reading through {@code openBlob}, {@code readBlobs} and {@code readInto} each
+   * raises {@link CorruptCheckpointException}, and whole again once restored.
+   */
+  void largeFirstMiddleLastBlobsVerified() throws Exception {
+    kit.assumeRawAccess();
+    SplittableRandom r = kit.random();
+    URI dir = kit.newDir();
+    long big = 2L * LARGEST_CHUNK + 1 + r.nextInt(64 * 1024);
+    Content c = new Content("fml", Map.of("a-first", new long[] {1 + r.nextInt(4096), r.nextLong()}, "m-middle",
+        new long[] {big, r.nextLong()}, "z-last", new long[] {1 + r.nextInt(64 * 1024), r.nextLong()}), Map.of());
+    try (CheckpointStore s = kit.open(dir)) {
+      c.commit(s);
+    }
+    Map<String, byte[]> snap = kit.snapshot(dir);
+    List<String> problems = new ArrayList<>();
+    try (ObjectStore raw = kit.raw(dir)) {
+      for (Map.Entry<String, long[]> blob : c.blobs.entrySet()) {
+        byte[] expected = Content.bytes(blob.getValue()[0], blob.getValue()[1]);
+        String key = null;
+        int at = -1;
+        for (Map.Entry<String, byte[]> o : snap.entrySet()) {
+          at = indexOf(o.getValue(), expected);
+          if (at >= 0) {
+            key = o.getKey();
+            break;
+          }
+        }
+        if (key == null) {
+          Assumptions.assumeTrue(false, "not applicable: blob " + blob.getKey() + " is not stored contiguously "
+              + "in one object (the backend transforms the bytes)");
+        }
+        List<Integer> offsets = new ArrayList<>(List.of(expected.length - 1));
+        if (expected.length > 2 * LARGEST_CHUNK) {
+          offsets.add(2 * LARGEST_CHUNK + r.nextInt(expected.length - 2 * LARGEST_CHUNK));
+        }
+        byte[] original = snap.get(key);
+        for (int off : offsets) {
+          byte[] flipped = original.clone();
+          flipped[at + off] ^= 0x01;
+          raw.put(key, flipped);
+          kit.faultTrials.incrementAndGet();
+          Map<Content.ReadPath, String> outcomes;
+          try {
+            outcomes = readOutcomes(dir, c);
+          } finally {
+            raw.put(key, original);
+          }
+          String where = "byte " + off + " of blob " + blob.getKey() + " (" + expected.length + " bytes, in "
+              + key + ")";
+          outcomes.forEach((path, outcome) -> {
+            if (!outcome.equals("corrupt")) {
+              problems.add(where + " flipped, read by " + path + ": " + outcome);
+            }
+          });
+        }
+      }
+    }
+    readOutcomes(dir, c).forEach((path, outcome) -> {
+      if (!outcome.equals("ok")) {
+        problems.add("after restoring every object, read by " + path + ": " + outcome);
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new AssertionError("R4.2: a flipped byte in the first, the large (" + big + " bytes) or the last blob "
+          + "was not detected with CorruptCheckpointException: " + problems + "; " + kit.reproduce());
+    }
+  }
+
+  private static int indexOf(byte[] bytes, byte[] part) {
+    outer:
+    for (int i = 0; i + part.length <= bytes.length; i++) {
+      for (int j = 0; j < part.length; j++) {
+        if (bytes[i + j] != part[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /** Whether {@code bytes} holds {@code part} contiguously. */

@@ -241,6 +241,20 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class UnverifiedLargeBlobs extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.UNVERIFIED_LARGE_BLOBS;
+    }
+  }
+
+  static final class ReadIntoSkipsLast extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.READ_INTO_SKIPS_LAST;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -284,6 +298,10 @@ class BrokenStoreSelfTest {
             "with foreign objects next to the store's own"),
         Arguments.of(LeaseNeverRenews.class, "required_R6_3_holderKeepsClaimOverManyLeaseTimeouts",
             "the holder's heartbeat must keep its claim alive"),
+        Arguments.of(UnverifiedLargeBlobs.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
+            "of blob m-middle"),
+        Arguments.of(ReadIntoSkipsLast.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
+            "of blob z-last"),
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",

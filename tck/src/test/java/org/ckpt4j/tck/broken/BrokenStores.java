@@ -564,7 +564,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
     private CheckpointStore older;
 
     private Checkpoint maybeUnverified(Checkpoint cp) {
-      if (flaw != Flaw.UNVERIFIED_DATA) {
+      if (flaw != Flaw.UNVERIFIED_DATA && flaw != Flaw.UNVERIFIED_LARGE_BLOBS
+          && flaw != Flaw.READ_INTO_SKIPS_LAST) {
         return cp;
       }
       return new Checkpoint() {
@@ -594,8 +595,42 @@ public final class BrokenStores implements CheckpointStoreProvider {
         }
 
         @Override
+        public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
+          if (flaw != Flaw.READ_INTO_SKIPS_LAST) {
+            Checkpoint.super.readInto(targets);
+            return;
+          }
+          String last = new java.util.TreeSet<>(targets.keySet()).last();
+          for (Map.Entry<String, List<ByteBuffer>> e : targets.entrySet()) {
+            // the flaw: every blob is verified but the last one
+            try (ReadableByteChannel ch = e.getKey().equals(last) ? unverified(cp.openBlob(e.getKey()))
+                : cp.openBlob(e.getKey())) {
+              for (ByteBuffer b : e.getValue()) {
+                while (b.hasRemaining() && ch.read(b) >= 0) {
+                  // fill
+                }
+              }
+              ByteBuffer rest = ByteBuffer.allocate(8192);
+              while (ch.read(rest.clear()) >= 0) {
+                // drain: verification happens at the end
+              }
+            }
+          }
+        }
+
+        @Override
         public ReadableByteChannel openBlob(String name) throws IOException {
-          ReadableByteChannel in = cp.openBlob(name);
+          if (flaw == Flaw.READ_INTO_SKIPS_LAST || flaw == Flaw.UNVERIFIED_LARGE_BLOBS && cp.blobs().get(name)
+              < (1 << 20)) {
+            return cp.openBlob(name);
+          }
+          return unverified(cp.openBlob(name));
+        }
+      };
+    }
+
+    /** A channel that ignores failed size and CRC32 checks: what the verification flaws return. */
+    private static ReadableByteChannel unverified(ReadableByteChannel in) {
           return new ReadableByteChannel() {
             @Override
             public int read(java.nio.ByteBuffer dst) throws IOException {
@@ -618,8 +653,6 @@ public final class BrokenStores implements CheckpointStoreProvider {
               in.close();
             }
           };
-        }
-      };
     }
 
     @Override

@@ -50,5 +50,9 @@ public enum Flaw {
   /** delete(key) also removes every object whose name starts with key's directory name (R5.2; issue 18). */
   DELETES_NEIGHBOURS,
   /** The lease heartbeat runs but never renews the lease: a live store is taken over (R6.3; issue 18). */
-  LEASE_NEVER_RENEWS
+  LEASE_NEVER_RENEWS,
+  /** Blobs of 1 MiB or more are read without checking size and CRC32 (R4.2; issue 18). */
+  UNVERIFIED_LARGE_BLOBS,
+  /** readInto verifies every blob but the last one (R4.2; issue 18). */
+  READ_INTO_SKIPS_LAST
 }
