@@ -452,7 +452,9 @@ public abstract class CheckpointStoreTck {
         Checkpoint cp = c.commit(s);
         assertTrue(cp.sequence() > last, "sequence " + cp.sequence() + " after " + last + " must increase");
         last = cp.sequence();
-        Checkpoint latest = s.latest().orElseThrow();
+        long seq = cp.sequence();
+        Checkpoint latest = s.latest().orElseThrow(() -> new AssertionError("R4.1: latest() is empty right after "
+            + "commit #" + seq + " returned"));
         assertEquals(cp.sequence(), latest.sequence(), "latest() sequence");
         assertEquals(cp.id(), latest.id(), "latest() id");
         c.verify(latest);

@@ -255,6 +255,83 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class MisreportsCapabilities extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.MISREPORTS_CAPABILITIES;
+    }
+  }
+
+  static final class ManglesMetadata extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.MANGLES_METADATA;
+    }
+  }
+
+  static final class NoNameValidation extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_NAME_VALIDATION;
+    }
+  }
+
+  static final class AllowsTwoWriters extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.ALLOWS_TWO_WRITERS;
+    }
+  }
+
+  static final class EagerPublish extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.EAGER_PUBLISH;
+    }
+  }
+
+  static final class StaleLatest extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.STALE_LATEST;
+    }
+  }
+
+  static final class NoPrevious extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_PREVIOUS;
+    }
+  }
+
+  static final class DeleteOnlyCloses extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETE_ONLY_CLOSES;
+    }
+  }
+
+  static final class DeletesDataFirst extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETES_DATA_FIRST;
+    }
+  }
+
+  static final class ForeignBlind extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.FOREIGN_BLIND;
+    }
+  }
+
+  static final class ReadOnlyWrites extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.READ_ONLY_WRITES;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -302,6 +379,29 @@ class BrokenStoreSelfTest {
             "of blob m-middle"),
         Arguments.of(ReadIntoSkipsLast.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
             "of blob z-last"),
+        Arguments.of(MisreportsCapabilities.class, "required_capabilitiesReportedAsDeclared", "capabilities()"),
+        Arguments.of(ManglesMetadata.class, "required_R1_1_blobsOfAnySizeAndMetadataRoundTrip", "other metadata"),
+        Arguments.of(NoNameValidation.class, "required_R1_2_blobNamesAreValidated", "blob name"),
+        Arguments.of(AllowsTwoWriters.class, "required_R1_3_oneWriterAtATimeBlobsFromManyThreads",
+            "begin() while a writer is open"),
+        Arguments.of(EagerPublish.class, "required_R2_1_previousVisibleUntilCommitReturnsThenNew", "before commit"),
+        Arguments.of(StaleLatest.class, "required_R4_1_latestIsNewestOrEmpty", "latest() is empty right after"),
+        Arguments.of(NoPrevious.class, "required_R4_3_previousIsFallbackWhenLatestCorrupt",
+            "previous() is empty instead of the fallback"),
+        Arguments.of(NoPrevious.class, "required_R2_4_keepPreviousKeepsExactlyOne", "previous() is empty"),
+        Arguments.of(DeleteOnlyCloses.class, "required_R5_1_deletedBackupDirIsEmptyAndDeleteIsIdempotent",
+            "begin() after delete()"),
+        Arguments.of(DeletesDataFirst.class, "required_R5_4_interruptedDeleteLeavesNoHalfDeletedCheckpoint",
+            "R5.4"),
+        Arguments.of(ForeignBlind.class, "required_R6_1_foreignContentRefusedAndLeftAlone",
+            "instead of refused"),
+        Arguments.of(ReadOnlyWrites.class, "required_R8_readOnlyStoreNeverWrites", "objects after read-only"),
+        Arguments.of(NonAtomicCommit.class, "required_R2_3_readersInThreadsDuringCommitsSeeWholeCheckpoints",
+            "reading during commits observed"),
+        Arguments.of(ForgetsLeftovers.class, "required_R2_4_previousDataRemovedAfterCommit",
+            "superseded"),
+        Arguments.of(LeaseNeverRenews.class, "required_R6_3_secondLiveStoreRefusedClosedStoreReleases",
+            "a second read-write store opened on a backup dir held by a live store"),
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",

@@ -97,6 +97,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return new SwallowsDeleteErrors(objects);
       case DELETES_NEIGHBOURS:
         return new DeletesNeighbours(objects);
+      case FOREIGN_BLIND:
+        return new ForeignBlind(objects);
       default:
         return objects;
     }
@@ -197,6 +199,27 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
   }
 
+  /** FOREIGN_BLIND: list() returns only names of the ckpt4j layout; other objects go unseen. */
+  static final class ForeignBlind extends ForwardingObjectStore {
+    private static final java.util.regex.Pattern LAYOUT = java.util.regex.Pattern.compile(
+        "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/.+");
+
+    ForeignBlind(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (LAYOUT.matcher(k).matches()) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+  }
+
   /** SWALLOWS_DELETE_ERRORS: delete() ignores every error. */
   static final class SwallowsDeleteErrors extends ForwardingObjectStore {
     SwallowsDeleteErrors(ObjectStore delegate) {
@@ -264,6 +287,13 @@ public final class BrokenStores implements CheckpointStoreProvider {
       case DELETE_MISSING_THROWS:
       case SWALLOWS_DELETE_ERRORS:
       case DELETES_NEIGHBOURS:
+      case FOREIGN_BLIND:
+        return CheckpointStores.overObjects(objects, options);
+      case READ_ONLY_WRITES:
+        if (options.isReadOnly() && objects.get("ckpt4j.json").isPresent()) {
+          // the flaw: a reader registers itself in the backup dir
+          objects.put("lease/reader-" + Long.toHexString(System.nanoTime()) + ".json", new byte[] {'{', '}'});
+        }
         return CheckpointStores.overObjects(objects, options);
       case PRUNES_UNREADABLE:
         if (!options.isReadOnly()) {
@@ -526,14 +556,14 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Set<Capability> capabilities() {
-      return real.capabilities();
+      return flaw == Flaw.MISREPORTS_CAPABILITIES ? Set.of(Capability.POWER_LOSS_DURABLE) : real.capabilities();
     }
 
     private BufferingWriter open;
 
     @Override
     public synchronized CheckpointWriter begin() throws IOException {
-      if (open != null && !open.closed) {
+      if (open != null && !open.closed && flaw != Flaw.ALLOWS_TWO_WRITERS) {
         throw new IllegalStateException("another writer is open");
       }
       open = new BufferingWriter();
@@ -542,11 +572,22 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Optional<Checkpoint> latest() throws IOException {
+      if (flaw == Flaw.STALE_LATEST) {
+        if (stale == null) {
+          stale = real.latest(); // the flaw: what was latest at the first call, forever
+        }
+        return stale;
+      }
       return real.latest().map(this::maybeUnverified);
     }
 
+    private Optional<Checkpoint> stale;
+
     @Override
     public Optional<Checkpoint> previous() throws IOException {
+      if (flaw == Flaw.NO_PREVIOUS) {
+        return Optional.empty(); // the flaw: keepPrevious is ignored
+      }
       if (flaw == Flaw.RO_PREVIOUS_UNKEPT && real.options().isReadOnly()) {
         Optional<Checkpoint> latest = real.latest();
         if (latest.isPresent()) {
@@ -657,6 +698,15 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public void delete() throws IOException {
+      if (flaw == Flaw.DELETE_ONLY_CLOSES) {
+        real.close(); // the flaw: nothing is removed
+        return;
+      }
+      if (flaw == Flaw.DELETES_DATA_FIRST) {
+        for (String k : objects.list("data/")) {
+          objects.delete(k); // the flaw: data goes before any record says the checkpoint is being deleted
+        }
+      }
       if (flaw == Flaw.DELETES_FOREIGN) {
         real.close();
         for (String k : objects.list("")) {
@@ -684,7 +734,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
       @Override
       public synchronized WritableByteChannel newBlob(String name) {
-        org.ckpt4j.spi.BlobNames.validate(name);
+        if (flaw != Flaw.NO_NAME_VALIDATION) {
+          org.ckpt4j.spi.BlobNames.validate(name);
+        }
         if (!names.add(name)) {
           throw new IllegalArgumentException("blob \"" + name + "\" was already written");
         }
@@ -708,8 +760,14 @@ public final class BrokenStores implements CheckpointStoreProvider {
           }
 
           @Override
-          public void close() {
+          public void close() throws IOException {
             open = false;
+            if (flaw == Flaw.EAGER_PUBLISH) {
+              // the flaw: each finished blob is published at once, under the last commit's metadata
+              Map<String, String> meta = lastMetadata.isEmpty() ? real.latest().map(Checkpoint::metadata).orElse(
+                  Map.of()) : lastMetadata;
+              publish(snapshot(), meta);
+            }
           }
         };
       }
@@ -733,6 +791,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
       @Override
       public synchronized Checkpoint commit(Map<String, String> metadata) throws IOException {
+        if (flaw == Flaw.MANGLES_METADATA) {
+          Map<String, String> ascii = new LinkedHashMap<>();
+          metadata.forEach((k, v) -> ascii.put(k, v.replaceAll("[^\\x00-\\x7f]", "?"))); // the flaw
+          metadata = ascii;
+        }
         Map<String, byte[]> all = snapshot();
         if (flaw == Flaw.NON_ATOMIC_COMMIT && all.size() > 1) {
           Map<String, byte[]> first = new LinkedHashMap<>(all);

@@ -54,5 +54,27 @@ public enum Flaw {
   /** Blobs of 1 MiB or more are read without checking size and CRC32 (R4.2; issue 18). */
   UNVERIFIED_LARGE_BLOBS,
   /** readInto verifies every blob but the last one (R4.2; issue 18). */
-  READ_INTO_SKIPS_LAST
+  READ_INTO_SKIPS_LAST,
+  /** capabilities() reports POWER_LOSS_DURABLE, which the fixture does not declare. */
+  MISREPORTS_CAPABILITIES,
+  /** Metadata values lose their non-ASCII characters (R1.1). */
+  MANGLES_METADATA,
+  /** Blob names are not validated (R1.2). */
+  NO_NAME_VALIDATION,
+  /** begin() while a writer is open is allowed (R1.3). */
+  ALLOWS_TWO_WRITERS,
+  /** Each blob is published as soon as its channel closes, before commit (R2.1). */
+  EAGER_PUBLISH,
+  /** latest() returns what was latest at its first call, forever (R4.1). */
+  STALE_LATEST,
+  /** previous() is always empty: keepPrevious is ignored (R2.4, R4.3). */
+  NO_PREVIOUS,
+  /** delete() only closes the store (R5.1). */
+  DELETE_ONLY_CLOSES,
+  /** delete() removes the data before anything records the delete: interrupted, it leaves a half-deleted checkpoint (R5.4). */
+  DELETES_DATA_FIRST,
+  /** list() returns only names of the ckpt4j layout: foreign objects go unseen (R6.1). */
+  FOREIGN_BLIND,
+  /** A read-only open writes an object of its own (R8). */
+  READ_ONLY_WRITES
 }
