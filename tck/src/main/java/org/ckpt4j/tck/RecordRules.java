@@ -52,8 +52,8 @@ final class RecordRules {
     URI dir = kit.newDir();
     String situation = "R4.5 (newest commit record damaged: " + damage + ", keepPrevious=" + keepPrevious + ")";
     StoreOptions options = kit.rw(Kit.OWNER).keepPrevious(keepPrevious).build();
-    Content a = kit.smallContent("a").nonEmpty(kit.random());
-    Content b = kit.smallContent("b").nonEmpty(kit.random());
+    Content a = kit.smallContent("a");
+    Content b = kit.smallContent("b");
     try (CheckpointStore s = kit.open(dir, options)) {
       a.commit(s);
       b.commit(s);
@@ -326,7 +326,7 @@ final class RecordRules {
    */
   void readOnlyPreviousOnlyWhenKept() throws Exception {
     URI dir = kit.newDir();
-    Content a = kit.smallContent("a").nonEmpty(kit.random());
+    Content a = kit.smallContent("a");
     Content b = kit.smallContent("b");
     try (CheckpointStore s = kit.open(dir)) {
       a.commit(s);

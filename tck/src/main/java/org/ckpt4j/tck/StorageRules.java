@@ -583,7 +583,7 @@ final class StorageRules {
     URI dir3 = kit.newDir();
     Map<String, byte[]> neighbours = new LinkedHashMap<>();
     try (CheckpointStore s = kit.open(dir3)) {
-      kit.smallContent("doomed4").nonEmpty(kit.random()).commit(s);
+      kit.smallContent("doomed4").commit(s);
       List<String> own = new ArrayList<>(kit.snapshot(dir3).keySet());
       SplittableRandom r = kit.random();
       for (String k : own) {

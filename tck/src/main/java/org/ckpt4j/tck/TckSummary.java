@@ -43,7 +43,8 @@ final class TckSummary implements TestWatcher, AfterAllCallback, TestExecutionEx
     String rule = rule(context.getRequiredTestMethod().getName());
     String observed = t instanceof AssertionError && message != null ? message
         : "the test ended with " + t.getClass().getName() + (message == null ? " (no message)" : ": " + message);
-    AssertionError wrapped = new AssertionError(rule + ": " + observed + "; " + reproduce, t);
+    AssertionError wrapped = new AssertionError((observed.startsWith(rule) ? "" : rule + ": ") + observed + "; "
+        + reproduce, t);
     throw wrapped;
   }
 

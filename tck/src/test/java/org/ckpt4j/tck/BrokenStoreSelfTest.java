@@ -332,6 +332,43 @@ class BrokenStoreSelfTest {
     }
   }
 
+  /** A flawed store over files (the dirstore backend), so that child JVMs share it: the cross-process rules. */
+  abstract static class BrokenInProcesses extends BrokenCase {
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      return TckFixture.builder(() -> URI.create("brokendir:" + f.name().toLowerCase(Locale.ROOT)
+              + java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(java.nio.file.Path.of(
+                  "target", "selftest-dirs").toAbsolutePath()), "d").resolve("backup").toString()))
+          .capabilities(org.ckpt4j.spi.Capability.CROSS_PROCESS)
+          .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
+              objects, options))
+          .crashTrials(40)
+          .build();
+    }
+  }
+
+  static final class OverwritingCreateInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.OVERWRITING_CREATE;
+    }
+  }
+
+  static final class NoFencingInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_FENCING;
+    }
+  }
+
+  static final class NonAtomicCommitInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.NON_ATOMIC_COMMIT;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -402,6 +439,13 @@ class BrokenStoreSelfTest {
             "superseded"),
         Arguments.of(LeaseNeverRenews.class, "required_R6_3_secondLiveStoreRefusedClosedStoreReleases",
             "a second read-write store opened on a backup dir held by a live store"),
+        Arguments.of(OverwritingCreateInProcesses.class, "required_R0_1_createIfAbsentExclusiveAcrossProcesses",
+            "create-if-absent is not exclusive"),
+        Arguments.of(NoFencingInProcesses.class, "required_R6_4_sigstoppedWriterInAnotherProcessIsFenced",
+            "was not fenced"),
+        Arguments.of(NonAtomicCommitInProcesses.class, "required_R7_1_sigkilledWriterLeavesCommittedCheckpoint",
+            "R7.1"),
+        Arguments.of(NonAtomicCommitInProcesses.class, "required_R8_readersInOtherProcessesDuringCommits", "R8"),
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",

@@ -63,8 +63,20 @@ public final class BrokenStores implements CheckpointStoreProvider {
     return Flaw.valueOf(ssp.substring(0, ssp.indexOf('/')).toUpperCase(Locale.ROOT));
   }
 
-  /** The raw objects behind a {@code broken:} URI. */
+  /**
+   * The raw objects behind a {@code broken:} URI (in memory, this JVM only) or a {@code brokendir:<flaw>/<abs
+   * path>} URI (files, through the example dirstore backend: visible to child JVMs, for the cross-process rules).
+   */
   public static ObjectStore objects(URI uri) {
+    if ("brokendir".equals(uri.getScheme())) {
+      String ssp = uri.getSchemeSpecificPart();
+      try {
+        return new com.example.dirstore.DirStoreProvider().objectStore(URI.create("dirstore://" + ssp.substring(ssp
+            .indexOf('/'))), StoreOptions.readOnly().build()).orElseThrow();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     InMemoryObjectStore o = OBJECTS.computeIfAbsent(uri.getSchemeSpecificPart(), n -> new InMemoryObjectStore(
         uri));
     return new ForwardingObjectStore(o) {
@@ -238,7 +250,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   @Override
   public Set<String> schemes() {
-    return Set.of("broken");
+    return Set.of("broken", "brokendir");
   }
 
   @Override
@@ -258,7 +270,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   @Override
   public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws UnsupportedSchemeException {
-    return Optional.of(objects(uri));
+    return Optional.of(objects(flaw(uri), uri));
   }
 
   /** The flawed store over (possibly fault-injecting) objects: what the TCK fixture's StoreBuilder returns. */
