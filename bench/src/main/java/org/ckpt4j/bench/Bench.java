@@ -21,7 +21,7 @@ public final class Bench {
   private Bench() {}
 
   /** Every section, in the order they run. */
-  static final List<String> SECTIONS = List.of("local", "dl4j", "async", "s3", "growth");
+  static final List<String> SECTIONS = List.of("local", "python", "dl4j", "async", "s3", "gcs", "growth");
 
   /** The command line, checked. */
   record Options(int repeats, double warmup, Path dir, Set<String> only, boolean quick, boolean help) {}
@@ -102,6 +102,17 @@ public final class Bench {
         LocalBench.run(shape, repeats, warmup, dir, report);
       }
     }
+    if (only.contains("python")) {
+      List<PythonBench.Shape> shapes = new ArrayList<>();
+      shapes.add(new PythonBench.Shape("16MiB", false, 1, 16L << 20));
+      if (!quick) {
+        shapes.add(new PythonBench.Shape("1GiB", false, 4, 256L << 20));
+      }
+      shapes.add(new PythonBench.Shape(quick ? "100x64KiB" : "1000x64KiB", false, quick ? 100 : 1000, 64L << 10));
+      // the MLP of the dl4j rows (~67 M parameters) with Adam state: a real torch.optim.Adam on the torch side
+      shapes.add(new PythonBench.Shape(quick ? "mlp1024x4+Adam" : "mlp4096x4+Adam", true, 4, quick ? 1024 : 4096));
+      PythonBench.run(shapes, repeats, dir, report);
+    }
     if (only.contains("dl4j")) {
       // ~64 M parameters: 4 dense layers of 4096 x 4096 (a quick run uses 1024 wide)
       Dl4jBench.run(dir, Math.min(repeats, 3), quick ? 1024 : 4096, 4, report);
@@ -119,6 +130,14 @@ public final class Bench {
         S3Bench.run(dir, repeats, quick ? 100 : 1000, 64L << 10, report, System.out);
       } catch (Exception e) {
         throw new IOException("S3 benchmark failed", e);
+      }
+    }
+    if (only.contains("gcs")) {
+      try {
+        GcsBench.run(dir, repeats, quick ? 1 : 4, quick ? 64L << 20 : 256L << 20, report);
+        GcsBench.run(dir, repeats, quick ? 100 : 1000, 64L << 10, report);
+      } catch (Exception e) {
+        throw new IOException("GCS benchmark failed", e);
       }
     }
     report.print(System.out);

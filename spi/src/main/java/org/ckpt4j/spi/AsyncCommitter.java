@@ -36,7 +36,7 @@ public final class AsyncCommitter implements Closeable {
   public AsyncCommitter(CheckpointStore store) {
     this.store = Objects.requireNonNull(store, "store");
     this.worker = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "ckpt4j-async-save " + store.uri());
+      Thread t = new Thread(r, "ckpt4j-async-save " + Redaction.redact(store.uri()));
       t.setDaemon(true);
       return t;
     });
@@ -93,7 +93,8 @@ public final class AsyncCommitter implements Closeable {
       } catch (InterruptedException e) {
         inFlight = f;
         Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while waiting for a background save of " + store.uri());
+        throw new InterruptedIOException("interrupted while waiting for a background save of "
+            + Redaction.redact(store.uri()));
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof IOException) {
@@ -102,7 +103,7 @@ public final class AsyncCommitter implements Closeable {
         if (cause instanceof RuntimeException) {
           throw (RuntimeException) cause;
         }
-        throw new IOException("background save to " + store.uri() + " failed", cause);
+        throw new IOException("background save to " + Redaction.redact(store.uri()) + " failed", cause);
       }
     }
     return Optional.ofNullable(lastCommitted);

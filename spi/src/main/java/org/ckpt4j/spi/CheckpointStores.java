@@ -72,7 +72,8 @@ public final class CheckpointStores {
       try {
         return new URI(location);
       } catch (URISyntaxException e) {
-        throw new UnsupportedSchemeException(null, "malformed backup dir URI \"" + location + "\": "
+        throw new UnsupportedSchemeException(null, "malformed backup dir URI \"" + Redaction.redact(location)
+            + "\": "
             + e.getReason() + " at index " + e.getIndex()
             + " (percent-encode special characters, e.g. a space as %20)", ProviderRegistry.knownSchemes());
       }
@@ -80,7 +81,8 @@ public final class CheckpointStores {
     try {
       return Path.of(location).toAbsolutePath().normalize().toUri();
     } catch (InvalidPathException e) {
-      throw new UnsupportedSchemeException(null, "invalid backup dir path \"" + location + "\": "
+      throw new UnsupportedSchemeException(null, "invalid backup dir path \"" + Redaction.redact(location)
+          + "\": "
           + e.getReason(), ProviderRegistry.knownSchemes());
     }
   }
