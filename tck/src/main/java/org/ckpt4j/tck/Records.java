@@ -23,8 +23,11 @@ final class Records {
   private static final Pattern CRC = Pattern.compile("\"crc32\":\"([0-9a-f]{8})\"");
   private static final Pattern BASE = Pattern.compile("\"base\":(\\d+)");
   private static final Pattern TIME_DIGIT = Pattern.compile("\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:(\\d)");
-  /** An oversized record: larger than any record a reader should load into memory whole. */
-  static final int OVERSIZED_BYTES = (64 << 20) + 1;
+  /**
+   * An oversized record: larger than any record a reader should load into memory whole (ckpt4j reads at most
+   * 1 MiB of a record).
+   */
+  static final int OVERSIZED_BYTES = (16 << 20) + 1;
 
   private Records() {}
 
@@ -34,7 +37,7 @@ final class Records {
     BAD_CHECKSUM,
     /** {@code base} turned into a string, then sealed again: a valid checksum over invalid content. */
     WRONG_TYPE_VALID_CHECKSUM,
-    /** The record followed by spaces up to more than 64 MiB. */
+    /** The record followed by spaces up to 16 MiB + 1 byte. */
     OVERSIZED
   }
 

@@ -409,7 +409,7 @@ class BrokenStoreSelfTest {
         Arguments.of(SwallowsDeleteErrors.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
             "returned normally with the object still there"),
         Arguments.of(DeletesNeighbours.class, "required_R5_2_deleteRemovesOwnObjectsOnly",
-            "with foreign objects next to the store's own"),
+            "foreign objects were not left alone"),
         Arguments.of(LeaseNeverRenews.class, "required_R6_3_holderKeepsClaimOverManyLeaseTimeouts",
             "the holder's heartbeat must keep its claim alive"),
         Arguments.of(UnverifiedLargeBlobs.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",

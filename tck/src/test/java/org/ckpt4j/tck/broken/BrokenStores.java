@@ -131,6 +131,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
 
     @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
+    }
+
+    @Override
     public List<String> list(String prefix) throws IOException {
       roundTrip();
       return super.list(prefix);
@@ -406,6 +411,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
 
     @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
+    }
+
+    @Override
     public Optional<byte[]> get(String key) throws IOException {
       Optional<byte[]> b = super.get(key);
       if (b.isEmpty() || !(key.startsWith("log/") || key.startsWith("lease/"))) {
@@ -478,6 +488,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
     OlderLog(ObjectStore delegate, long hideFrom) {
       super(delegate);
       this.hideFrom = hideFrom;
+    }
+
+    @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
     }
 
     private boolean hidden(String key) {

@@ -109,6 +109,11 @@ public final class WireFaults implements TransportFaults {
       }
 
       @Override
+      public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+        return call(() -> super.open(key, offset, length));
+      }
+
+      @Override
       public List<String> list(String prefix) throws IOException {
         return call(() -> super.list(prefix));
       }
