@@ -81,6 +81,22 @@ public final class ChildMain {
     SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
     String gen = p.getProperty("gen");
     long maxBytes = Long.parseLong(p.getProperty("maxBytes"));
+    if (Boolean.parseBoolean(p.getProperty("waitGo"))) {
+      // Started ahead of its trial: warm up (class loading, the backend's client) with a read-only open, which
+      // never writes, then wait for the parent's GO.
+      StoreOptions.Builder ro = StoreOptions.readOnly().leaseTimeout(options.leaseTimeout());
+      options.properties().forEach(ro::property);
+      try (CheckpointStore warm = CheckpointStores.open(uri, ro.build())) {
+        warm.latest();
+      } catch (java.io.IOException | RuntimeException e) {
+        // only a warm-up: the read-write open below reports what matters
+      }
+      stdout.println("READY");
+      String go = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      if (!"GO".equals(go)) {
+        throw new IllegalStateException("expected GO, got " + go);
+      }
+    }
     try (CheckpointStore s = CheckpointStores.open(uri, options)) {
       out.println("OPENED");
       for (int i = 0; ; i++) {

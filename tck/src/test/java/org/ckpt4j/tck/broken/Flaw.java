@@ -71,7 +71,10 @@ public enum Flaw {
   NO_PREVIOUS,
   /** delete() only closes the store (R5.1). */
   DELETE_ONLY_CLOSES,
-  /** delete() removes the data before anything records the delete: interrupted, it leaves a half-deleted checkpoint (R5.4). */
+  /**
+   * delete() removes the data before anything records the delete: interrupted, it leaves a half-deleted
+   * checkpoint (R5.4).
+   */
   DELETES_DATA_FIRST,
   /** list() returns only names of the ckpt4j layout: foreign objects go unseen (R6.1). */
   FOREIGN_BLIND,
