@@ -21,7 +21,7 @@ public final class Bench {
   private Bench() {}
 
   /** Every section, in the order they run. */
-  static final List<String> SECTIONS = List.of("local", "python", "dl4j", "async", "s3", "growth");
+  static final List<String> SECTIONS = List.of("local", "python", "dl4j", "async", "s3", "gcs", "growth");
 
   /** The command line, checked. */
   record Options(int repeats, double warmup, Path dir, Set<String> only, boolean quick, boolean help) {}
@@ -130,6 +130,14 @@ public final class Bench {
         S3Bench.run(dir, repeats, quick ? 100 : 1000, 64L << 10, report, System.out);
       } catch (Exception e) {
         throw new IOException("S3 benchmark failed", e);
+      }
+    }
+    if (only.contains("gcs")) {
+      try {
+        GcsBench.run(dir, repeats, quick ? 1 : 4, quick ? 64L << 20 : 256L << 20, report);
+        GcsBench.run(dir, repeats, quick ? 100 : 1000, 64L << 10, report);
+      } catch (Exception e) {
+        throw new IOException("GCS benchmark failed", e);
       }
     }
     report.print(System.out);

@@ -2,8 +2,11 @@ package org.ckpt4j.trainer;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -74,6 +77,8 @@ public final class BackupAndRestore implements Callback {
   private CheckpointStore store;
   private AsyncCommitter committer;
   private SnapshotBuffers snapshots;
+  /** Whether this fit writes backups: always, except in a replica other than the chief (ReplicatedFit). */
+  private boolean writer = true;
   private long savedAtStep = -1;
   private int savedAtEpoch = -1;
   /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
@@ -157,7 +162,17 @@ public final class BackupAndRestore implements Callback {
     savedAtEpoch = -1;
     savesWritten = 0;
     Fingerprint fp = run.fingerprint();
-    store = givenStore != null ? checkGiven(fp) : open(fp);
+    Replicas replicas = run.replicas;
+    writer = replicas == null || replicas.rank() == 0;
+    if (writer) {
+      store = givenStore != null ? checkGiven(fp) : open(fp);
+    }
+    if (replicas != null) {
+      replicas.barrier(); // the chief has claimed (and, if new, created) the backup dir before the others read it
+      if (!writer) {
+        store = openReader(fp);
+      }
+    }
     snapshots = null;
     Optional<Checkpoint> latest;
     try {
@@ -178,7 +193,10 @@ public final class BackupAndRestore implements Callback {
           Redaction.redact(store.uri()), restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "",
           run.epoch, run.batch, run.globalStep, run.epoch + 1);
     }
-    if (asyncSave && saveFreq != SaveFreq.NEVER) {
+    if (replicas != null) {
+      agree(replicas);
+    }
+    if (writer && asyncSave && saveFreq != SaveFreq.NEVER) {
       // prepared now, not at the first saves, so that no save stalls training for more than the others
       committer = new AsyncCommitter(store);
       snapshots = new SnapshotBuffers();
@@ -226,6 +244,36 @@ public final class BackupAndRestore implements Callback {
     }
   }
 
+  /** A replica's read-only view of the chief's backup dir (ReplicatedFit), refusing another run's backup. */
+  private CheckpointStore openReader(Fingerprint fp) throws IOException {
+    String where = givenStore != null ? givenStore.uri().toString() : location;
+    StoreOptions.Builder options = StoreOptions.readOnly().expectOwner(fp.encoded()).keepPrevious(keepPrevious);
+    storeProperties.forEach(options::property);
+    try {
+      return CheckpointStores.open(where, options.build());
+    } catch (ForeignContentException e) {
+      if (e.foreignOwner().isEmpty()) {
+        throw e;
+      }
+      Fingerprint theirs = Fingerprint.parse(e.foreignOwner().get());
+      throw new RunMismatchException(e.uri(), fp.differences(theirs), fp.differingFields(theirs),
+          e.foreignOwner().get(), fp.encoded(), e);
+    }
+  }
+
+  /** Every replica must have restored the same checkpoint (or none): compared through allGather. */
+  private void agree(Replicas replicas) throws IOException {
+    String mine = restoredFrom == null ? "none" : "#" + restoredFrom.sequence() + ":" + restoredFrom.id();
+    List<byte[]> all = replicas.allGather(mine.getBytes(StandardCharsets.UTF_8));
+    List<String> restored = new ArrayList<>();
+    for (byte[] b : all) {
+      restored.add(new String(b, StandardCharsets.UTF_8));
+    }
+    if (restored.stream().distinct().count() > 1) {
+      throw new ReplicaMismatchException(store.uri(), restored);
+    }
+  }
+
   private CheckpointStore checkGiven(Fingerprint fp) throws IOException {
     String owner = givenStore.options().owner().orElse(null);
     if (givenStore.options().isReadOnly() || owner == null) {
@@ -254,6 +302,12 @@ public final class BackupAndRestore implements Callback {
 
   /** The fit completed: delete the backup, or save the final state if it is kept. */
   void end(FitRun run) throws IOException {
+    if (run.replicas != null) {
+      run.replicas.barrier(); // every replica has finished before the chief deletes or writes the last backup
+    }
+    if (!writer) {
+      return;
+    }
     if (committer != null) {
       committer.await(); // a failed background save fails the fit here
     }
@@ -297,6 +351,11 @@ public final class BackupAndRestore implements Callback {
   }
 
   private void save(FitRun run) throws IOException {
+    if (!writer) { // a replica other than the chief: the same bookkeeping, nothing written
+      savedAtStep = run.globalStep;
+      savedAtEpoch = run.epoch;
+      return;
+    }
     TrainingSnapshot snapshot = run.capture();
     if (asyncSave) {
       if (committer == null) {

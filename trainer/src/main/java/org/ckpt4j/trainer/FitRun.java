@@ -46,6 +46,8 @@ final class FitRun {
   final List<Callback> others = new ArrayList<>();
   final List<StatefulCallback> stateful = new ArrayList<>();
   final BackupAndRestore backup;
+  /** The data-parallel group this run is a replica of ({@link ReplicatedFit}); null for a single process. */
+  Replicas replicas;
   private final ProgressBar progress;
   final History history = new History();
   private Fingerprint fingerprint;
@@ -206,7 +208,8 @@ final class FitRun {
         c.onBatchBegin(epoch, batch);
       }
       int[] rows = rows(batch);
-      double[] r = model.trainStep(x.getRows(rows), y.getRows(rows));
+      double[] r = replicas == null ? model.trainStep(x.getRows(rows), y.getRows(rows))
+          : ReplicatedStep.step(this, rows);
       if (!Double.isFinite(r[0])) {
         throw new NonFiniteLossException(epoch, batch, r[0]);
       }
