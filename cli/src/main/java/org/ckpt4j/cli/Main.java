@@ -21,6 +21,7 @@ import org.ckpt4j.trainer.History;
 import org.ckpt4j.trainer.Loss;
 import org.ckpt4j.trainer.NonFiniteLossException;
 import org.ckpt4j.trainer.Optimizer;
+import org.ckpt4j.trainer.PreemptedException;
 import org.ckpt4j.trainer.RunMismatchException;
 import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -68,7 +69,9 @@ public final class Main {
       "",
       "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
       "Prints 'epochs_run=N weights_sha256=HEX' at the end. Exit codes: 0 done, 1 failure, 2 bad arguments,",
-      "3 interrupted (rerun without --interrupt-at-* to resume).",
+      "3 interrupted (rerun without --interrupt-at-* to resume), 143 stopped by SIGTERM and 130 by SIGINT",
+      "(Ctrl-C) after finishing the batch and saving it: rerun the printed command to resume. A second signal",
+      "aborts at once (the backup dir is released; the last save stays).",
       "",
       "%COMMAND%" + " export --backup-dir URI --to DIR [--previous]",
       "  writes a backup's manifest.json and .npy files into DIR (see export --help).",
@@ -124,7 +127,8 @@ public final class Main {
           + "with the same thread count and BLAS kernel (e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell)");
     }
     BackupAndRestore.Builder bb = BackupAndRestore.builder(o.backupDir).saveFreq(o.saveFreq)
-        .keepPrevious(o.keepPrevious).deleteCheckpoint(!o.noDelete).asyncSave(o.asyncSave);
+        .keepPrevious(o.keepPrevious).deleteCheckpoint(!o.noDelete).asyncSave(o.asyncSave)
+        .saveBeforePreemption(true);
     if (o.leaseTimeoutMs > 0) {
       bb.leaseTimeout(Duration.ofMillis(o.leaseTimeoutMs));
     }
@@ -155,6 +159,10 @@ public final class Main {
       }
       out.println("epochs_run=" + h.epochs().size() + " weights_sha256=" + model.weightsSha256());
       return 0;
+    } catch (PreemptedException e) {
+      err.println(e.getMessage() + ".");
+      printResumeHint(err, o, "--interrupt-at-epoch/--interrupt-at-batch");
+      return e.exitStatus();
     } catch (SimulatedCrash e) {
       err.println("interrupted: " + e.getMessage() + ".");
       printResumeHint(err, o, "--interrupt-at-epoch/--interrupt-at-batch");

@@ -105,7 +105,7 @@ class KilledProcessTest {
   }
 
   /** A child JVM running {@link Main} with this JVM's class path, environment and javacpp cache. */
-  private static final class Child {
+  static final class Child {
     final Process process;
     final Thread reader;
     final CountDownLatch trainingStarted = new CountDownLatch(1);

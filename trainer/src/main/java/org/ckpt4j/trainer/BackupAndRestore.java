@@ -72,6 +72,8 @@ public final class BackupAndRestore implements Callback {
   private final Duration leaseTimeout;
   private final Map<String, String> storeProperties;
   private final boolean asyncSave;
+  private final boolean saveBeforePreemption;
+  private Preemption preemption;
 
   // per fit
   private CheckpointStore store;
@@ -104,6 +106,7 @@ public final class BackupAndRestore implements Callback {
     this.leaseTimeout = b.leaseTimeout;
     this.storeProperties = Map.copyOf(b.properties);
     this.asyncSave = b.asyncSave;
+    this.saveBeforePreemption = b.saveBeforePreemption;
   }
 
   /** A backup dir given as a URI string or a file system path, opened with {@link CheckpointStores}. */
@@ -195,6 +198,9 @@ public final class BackupAndRestore implements Callback {
     }
     if (replicas != null) {
       agree(replicas);
+    } else if (saveBeforePreemption) {
+      preemption = new Preemption(this::abortNow);
+      preemption.install();
     }
     if (writer && asyncSave && saveFreq != SaveFreq.NEVER) {
       // prepared now, not at the first saves, so that no save stalls training for more than the others
@@ -330,7 +336,42 @@ public final class BackupAndRestore implements Callback {
    * Waits for a background save in flight (so that an exception in training does not lose it), then closes a
    * store this callback opened (never deletes).
    */
+  /**
+   * Called after every batch and epoch: on a first SIGTERM/SIGINT (with {@code saveBeforePreemption}) saves
+   * unless the last save is this position, waits for it, and stops the fit with {@link PreemptedException}.
+   */
+  void checkPreemption(FitRun run) throws IOException {
+    String signal = preemption == null ? null : preemption.requested();
+    if (signal == null || (run.epoch >= run.epochs && run.batch == 0)) {
+      return; // nothing asked, or the fit is complete anyway: it ends as usual
+    }
+    if (saveFreq != SaveFreq.NEVER && (savedAtStep != run.globalStep || savedAtEpoch != run.epoch)) {
+      save(run);
+    }
+    if (committer != null) {
+      committer.await();
+    }
+    Checkpoint cp = store.latest().orElse(null);
+    throw new PreemptedException(signal, cp, run.epoch, run.batch, run.globalStep);
+  }
+
+  /** A second signal: release the backup dir now, whatever the fit is doing (the JVM halts next). */
+  private void abortNow() {
+    CheckpointStore s = store;
+    if (s != null && givenStore == null) {
+      try {
+        s.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("{}: releasing the backup dir on abort failed: {}", Redaction.redact(s.uri()), e.toString());
+      }
+    }
+  }
+
   void release() throws IOException {
+    if (preemption != null) {
+      preemption.uninstall();
+      preemption = null;
+    }
     AsyncCommitter c = committer;
     committer = null;
     if (c != null) {
@@ -457,6 +498,7 @@ public final class BackupAndRestore implements Callback {
     private boolean keepPrevious;
     private Duration leaseTimeout;
     private boolean asyncSave;
+    private boolean saveBeforePreemption;
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private Builder(String location, CheckpointStore store) {
@@ -497,6 +539,19 @@ public final class BackupAndRestore implements Callback {
      */
     public Builder asyncSave(boolean async) {
       this.asyncSave = async;
+      return this;
+    }
+
+    /**
+     * Stop cleanly on SIGTERM or SIGINT (default false; on in the command line): the fit finishes its batch,
+     * saves (unless the last save was that batch, or {@code SaveFreq.NEVER}), releases the backup dir and throws
+     * {@link PreemptedException}; a second signal aborts at once, releasing the backup dir, and halts the JVM with
+     * 128 + the signal's number. The JVM's handlers of both signals are replaced while the fit runs (so its
+     * shutdown hooks do not run on the first signal), and put back when it ends. Keras's
+     * {@code save_before_preemption}. Not applied to the replicas of a {@link ReplicatedFit}.
+     */
+    public Builder saveBeforePreemption(boolean save) {
+      this.saveBeforePreemption = save;
       return this;
     }
 

@@ -231,6 +231,7 @@ final class FitRun {
         if (progress != null && backup.savesWritten != before) {
           progress.saved();
         }
+        backup.checkPreemption(this);
       }
     }
     Map<String, Double> logs = logs();
@@ -251,6 +252,9 @@ final class FitRun {
     }
     if (progress != null) { // after the epoch's save, so that its line can say a backup was written
       progress.epochEnd(logs);
+    }
+    if (backup != null) {
+      backup.checkPreemption(this);
     }
     return logs;
   }
