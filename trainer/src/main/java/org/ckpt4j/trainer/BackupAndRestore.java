@@ -86,6 +86,7 @@ public final class BackupAndRestore implements Callback {
   /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
   Checkpoint restoredFrom;
   boolean restoredFromPrevious;
+  private TrainingCheckpoint restoredPosition;
   int savesWritten;
   private long restoredStep;
   private int restoredEpoch;
@@ -137,6 +138,14 @@ public final class BackupAndRestore implements Callback {
     return Optional.ofNullable(restoredFrom);
   }
 
+  /**
+   * What the last (or current) fit resumed from, typed: epochs and batches done, step, tensors, callback keys
+   * (instead of parsing the commit metadata's strings); empty if it started from scratch.
+   */
+  public Optional<TrainingCheckpoint> restoredPosition() {
+    return Optional.ofNullable(restoredPosition);
+  }
+
   /** Whether the last fit resumed from the kept previous checkpoint because the latest was unreadable. */
   public boolean restoredFromPrevious() {
     return restoredFromPrevious;
@@ -159,6 +168,7 @@ public final class BackupAndRestore implements Callback {
 
   void begin(FitRun run) throws IOException {
     restoredFrom = null;
+    restoredPosition = null;
     restoredFromPrevious = false;
     keptUntrained = false;
     savedAtStep = -1;
@@ -181,7 +191,7 @@ public final class BackupAndRestore implements Callback {
     try {
       latest = store.latest();
       if (latest.isPresent()) {
-        run.restore(latest.get(), store.uri());
+        restoredPosition = run.restore(latest.get(), store.uri());
         restoredFrom = latest.get();
       }
     } catch (CorruptCheckpointException e) {
@@ -227,7 +237,7 @@ public final class BackupAndRestore implements Callback {
     LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}",
         Redaction.redact(uri),
         e.getMessage(), previous.get().sequence());
-    run.restore(previous.get(), uri);
+    restoredPosition = run.restore(previous.get(), uri);
     restoredFrom = previous.get();
     restoredFromPrevious = true;
   }

@@ -448,7 +448,7 @@ final class FitRun {
    * Reads a checkpoint completely (every blob verified) into new arrays, then, only if all of it was read,
    * makes it the current state. A failure leaves the model and this run untouched.
    */
-  void restore(Checkpoint cp, URI uri) throws IOException {
+  TrainingCheckpoint restore(Checkpoint cp, URI uri) throws IOException {
     Map<String, Long> sizes = cp.blobs();
     Manifest m = Manifest.parse(readAll(cp, TrainingSnapshot.MANIFEST, uri), uri, sizes);
     List<String> names = paramNames();
@@ -549,6 +549,7 @@ final class FitRun {
     seen = m.seen;
     order = newOrder;
     Nd4j.getRandom().setStates(m.rngRoot, m.rngNode);
+    return new TrainingCheckpoint(m, sizes);
   }
 
   /** An epoch's order must visit every sample once: anything else would index outside the data. */

@@ -46,11 +46,25 @@ final class JsonCodec {
 
   static String write(Object value) {
     StringBuilder sb = new StringBuilder();
-    write(sb, value, 0);
+    write(sb, value, 0, false);
     return sb.toString();
   }
 
+  /**
+   * The JSON of a manifest as a person reads it: every object's members on lines of their own, indented two
+   * spaces per level; lists (shapes) and {@link Raw} values on one line. Parses back to what {@link #write} does.
+   */
+  static byte[] prettyBytes(Object value) {
+    StringBuilder sb = new StringBuilder();
+    write(sb, value, 0, true);
+    return sb.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
   private static void write(StringBuilder sb, Object v, int depth) {
+    write(sb, v, depth, false);
+  }
+
+  private static void write(StringBuilder sb, Object v, int depth, boolean pretty) {
     if ((v instanceof Map || v instanceof List) && depth >= MAX_DEPTH) {
       throw new IllegalArgumentException("JSON data nested deeper than " + MAX_DEPTH + " levels");
     }
@@ -78,10 +92,16 @@ final class JsonCodec {
           throw new IllegalArgumentException("JSON object keys must be strings, got " + e.getKey());
         }
         sb.append(first ? "" : ",");
+        if (pretty) {
+          sb.append('\n').append("  ".repeat(depth + 1));
+        }
         first = false;
         writeString(sb, (String) e.getKey());
-        sb.append(':');
-        write(sb, e.getValue(), depth + 1);
+        sb.append(pretty ? ": " : ":");
+        write(sb, e.getValue(), depth + 1, pretty);
+      }
+      if (pretty && !first) {
+        sb.append('\n').append("  ".repeat(depth));
       }
       sb.append('}');
     } else if (v instanceof List) {

@@ -81,6 +81,28 @@ public final class Sequential {
   }
 
   /**
+   * Trains the model (Keras's {@code fit}) as {@code options} say: epochs, batch size, shuffle, callbacks,
+   * verbosity, with Keras's defaults. Storage failures are unchecked here.
+   *
+   * @param x inputs, {@code [n, inputSize]}
+   * @param y targets: {@code [n, outputSize]}, or class indices {@code [n]} / {@code [n, 1]} for
+   *     {@link Loss#SPARSE_CATEGORICAL_CROSSENTROPY}
+   * @return the loss (and accuracy, for categorical losses) of each epoch this call ran
+   * @throws BackupStorageException if {@link BackupAndRestore}'s store fails (the typed cause says how)
+   * @throws NonFiniteLossException if a batch's loss is NaN or infinite
+   * @throws PreemptedException if a {@code saveBeforePreemption} backup stopped the fit on a signal
+   * @throws IllegalArgumentException naming the bad argument
+   */
+  public History fit(INDArray x, INDArray y, FitOptions options) {
+    Objects.requireNonNull(options, "options");
+    try {
+      return fit(x, y, options.epochs, options.batchSize, options.shuffle, options.callbacks, options.progress);
+    } catch (IOException e) {
+      throw new BackupStorageException(e);
+    }
+  }
+
+  /**
    * {@link #fit(INDArray, INDArray, int, int, boolean, List, boolean)} printing its progress bar to
    * {@code progress}, or nowhere if null.
    */

@@ -92,7 +92,7 @@ final class SnapshotBuffers {
         blobs.put(e.getKey(), b);
       }
       slots.keySet().retainAll(blobs.keySet());
-      blobs.put(TrainingSnapshot.MANIFEST, ByteBuffer.wrap(JsonCodec.bytes(snapshot.manifest)));
+      blobs.put(TrainingSnapshot.MANIFEST, ByteBuffer.wrap(JsonCodec.prettyBytes(snapshot.manifest)));
       return blobs;
     }
 

@@ -31,7 +31,7 @@ public final class TrainingCheckpoint {
     }
   }
 
-  private TrainingCheckpoint(Manifest m, Map<String, Long> sizes) {
+  TrainingCheckpoint(Manifest m, Map<String, Long> sizes) {
     this.m = m;
     Map<String, Tensor> t = new LinkedHashMap<>();
     m.tensors.forEach((name, h) -> t.put(name, new Tensor(Npy.descr(h.type()), h.shape().clone(),

@@ -37,7 +37,7 @@ final class TrainingSnapshot {
         }
       }
       try (WritableByteChannel ch = w.newBlob(MANIFEST)) {
-        Npy.writeFully(ch, ByteBuffer.wrap(JsonCodec.bytes(manifest)));
+        Npy.writeFully(ch, ByteBuffer.wrap(JsonCodec.prettyBytes(manifest)));
       }
       return w.commit(metadata);
     }
