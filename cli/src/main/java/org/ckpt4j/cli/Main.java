@@ -223,27 +223,18 @@ public final class Main {
   }
 
   /**
-   * How to run this program again, for hints: what a launcher names itself ({@code -Dckpt4j.command}), else
-   * {@code java -jar} with this jar's absolute path, else {@code java -cp} with the class path.
+   * How to run this program again, for hints: what a launcher names itself ({@code -Dckpt4j.command}, as
+   * {@code bin/ckpt4j} does), else {@code java -cp} with this JVM's class path.
    */
   static String command() {
     String launcher = System.getProperty("ckpt4j.command");
     if (launcher != null && !launcher.isBlank()) {
       return shellQuote(launcher);
     }
-    try {
-      java.nio.file.Path jar = java.nio.file.Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation()
-          .toURI());
-      if (jar.toString().endsWith(".jar")) {
-        return "java -jar " + shellQuote(jar.toAbsolutePath().toString());
-      }
-    } catch (java.net.URISyntaxException | RuntimeException e) {
-      // fall through
-    }
     return "java -cp " + shellQuote(System.getProperty("java.class.path")) + " " + Main.class.getName();
   }
 
-  /** This program's name in usage texts: the launcher's, or {@code java -jar} and the jar's file name. */
+  /** This program's name in usage texts: the launcher's, or {@code java org.ckpt4j.cli.Main}. */
   static String name() {
     String c = command();
     return c.startsWith("java -cp ") ? "java " + Main.class.getName() : c;
