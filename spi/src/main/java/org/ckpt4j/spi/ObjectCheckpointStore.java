@@ -14,7 +14,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -48,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *       from each record to its base, and the first commit it reaches is the latest checkpoint. Creating a slot
  *       is the only atomic step, so exactly one writer wins each slot; a writer that finds another store's
  *       record in its slot is fenced.</li>
- *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
+ *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4; written, read
+ *       and waited for by {@link Leases}.</li>
  *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
  *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
  *       concurrently),
@@ -68,7 +68,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   static final String MARKER = "ckpt4j.json";
   static final String LOG_DIR = "log/";
-  static final String LEASE_DIR = "lease/";
+  static final String LEASE_DIR = Leases.DIR;
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
   private static final int MAX_PACKS = 100_000;
@@ -119,12 +119,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private volatile boolean closed;
   private volatile boolean fenced;
   private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
+  /** The lease role: this store's heartbeat, a newcomer's wait. */
+  private final Leases leases;
   /** {@link ObjectStore#packSize()}. */
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead, long base) {
+      long knownHead, long base, java.time.Clock clock) {
     this.objects = objects;
+    this.leases = new Leases(objects, clock);
     this.token = newNonce() + newNonce();
     this.base = base;
     this.packRoll = objects.packSize(); // checked at open
@@ -139,6 +142,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
     this.objects = claimed.objects;
+    this.leases = claimed.leases;
     this.packRoll = claimed.packRoll;
     this.options = claimed.options;
     this.uri = claimed.uri;
@@ -154,11 +158,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
   // ---------------------------------------------------------------------------------------------- open
 
   static CheckpointStore open(ObjectStore objects, StoreOptions options) throws IOException {
+    return open(objects, options, java.time.Clock.systemUTC());
+  }
+
+  /** As {@link #open(ObjectStore, StoreOptions)}, with lease times by {@code clock} (tests move it). */
+  static CheckpointStore open(ObjectStore objects, StoreOptions options, java.time.Clock clock) throws IOException {
     boolean ok = false;
     try {
       checkPackSize(objects);
-      CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options) : openReadWrite(objects,
-          options);
+      CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options, clock) : openReadWrite(objects,
+          options, clock);
       ok = true;
       return store;
     } finally {
@@ -168,7 +177,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options) throws IOException {
+  private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options, java.time.Clock clock)
+      throws IOException {
     List<String> keys = objects.list("");
     String storeId = null;
     if (keys.contains(MARKER)) {
@@ -176,10 +186,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } else if (!keys.isEmpty()) {
       throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
     }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0);
+    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock);
   }
 
-  private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options) throws IOException {
+  private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
+      throws IOException {
     URI uri = objects.uri();
     List<String> keys = objects.list("");
     String storeId;
@@ -210,7 +221,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!strangers.isEmpty()) {
       throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
     }
-    Claim claimed = claim(objects, options, storeId);
+    Claim claimed = claim(objects, options, storeId, clock);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
       t.setDaemon(true);
@@ -321,20 +332,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
    * record in the next log slot.
    */
-  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId) throws IOException {
+  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId, java.time.Clock clock)
+      throws IOException {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
     long holderEpoch = holderEpoch(objects, storeId, slots);
     if (holderEpoch > 0) {
-      awaitSilence(objects, options, storeId, holderEpoch);
+      Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
+      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord != null && "claim".equals(claimRecord.get(
+          "type")) ? Holder.of(claimRecord) : null, options.leaseTimeout().toMillis());
     }
     List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
     long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
-      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base);
+      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
       Map<String, Object> rec = candidate.record("claim", seq);
       candidate.holder.writeTo(rec);
       if (candidate.createSlot(seq, rec, null)) {
@@ -386,86 +400,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
     Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
     Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
-    java.time.Instant renewed = null;
-    try {
-      byte[] raw = readSmall(objects, slotKey(LEASE_DIR, claim)).orElse(null);
-      if (raw != null) {
-        Map<String, Object> lease = unseal(raw);
-        h = Holder.of(lease);
-        renewed = java.time.Instant.ofEpochMilli((Long) lease.get("timeMillis"));
-      }
-    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException | NullPointerException e) {
-      LOG.debug("{}: unreadable lease of claim #{} ({})", uri, claim, e.toString());
-    }
+    Leases.Lease lease = leases.read(claim);
+    java.time.Instant renewed = lease == null ? null : lease.renewedAt();
+    h = lease != null && lease.holder() != null ? lease.holder() : h;
     if (h == null) {
       return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
           null));
     }
     return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
         h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
-  }
-
-  /**
-   * Returns once the holder of claim {@code holderEpoch} has been silent (its lease unchanged) for its lease
-   * timeout (as its lease or claim record gives it; at least this store's own), at once if its lease is older
-   * than twice that by this clock, or at once if it ran on this machine and its process is gone (R6.3).
-   *
-   * @throws SharedBackupDirException as soon as the holder's lease changes (it is alive)
-   */
-  private static void awaitSilence(ObjectStore objects, StoreOptions options, String storeId, long holderEpoch)
-      throws IOException {
-    String key = slotKey(LEASE_DIR, holderEpoch);
-    long own = options.leaseTimeout().toMillis();
-    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
-    Holder holder = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
-    byte[] first = null;
-    Long leaseTime = null;
-    try {
-      first = readSmall(objects, key).orElse(null);
-      if (first != null) {
-        Map<String, Object> lease = unseal(first);
-        holder = Holder.of(lease);
-        leaseTime = (Long) lease.get("timeMillis");
-      }
-    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException e) {
-      LOG.warn("{}: unreadable lease {} ({}); waiting for it to stay unchanged", objects.uri(), key, e.toString());
-      first = first == null ? new byte[0] : first; // an oversized lease: compare its prefix
-    }
-    String who = (holder == null ? "unknown holder" : holder.description()) + " (claim #" + holderEpoch + ")";
-    if (holder != null && holder.provablyGone()) {
-      LOG.info("{}: taking over from {}: its process is gone from this machine", objects.uri(), who);
-      return;
-    }
-    long timeout = holder == null ? own : holder.silenceToWaitMs(own);
-    if (leaseTime != null) {
-      long age = System.currentTimeMillis() - leaseTime;
-      if (age > 2 * timeout) {
-        LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, age);
-        return;
-      }
-    }
-    LOG.info("{}: held by {}; waiting up to {} ms for it to prove alive or time out", objects.uri(), who, timeout);
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
-    long poll = Math.max(5, timeout / 20);
-    while (System.nanoTime() < deadline) {
-      sleep(poll);
-      byte[] now = leaseBytes(objects, key);
-      if (!Arrays.equals(first, now)) {
-        throw new SharedBackupDirException(objects.uri(), "the backup dir is in use by a live store: " + who
-            + ", whose lease timeout is " + timeout + " ms. Give each training run its own backup dir, or stop "
-            + "the other run first", who);
-      }
-    }
-    LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, timeout);
-  }
-
-  /** A lease's bytes, or null if absent; of an oversized one, an empty array (compared, never parsed). */
-  private static byte[] leaseBytes(ObjectStore objects, String key) throws IOException {
-    try {
-      return readSmall(objects, key).orElse(null);
-    } catch (CorruptCheckpointException e) {
-      return new byte[0];
-    }
   }
 
   // ------------------------------------------------------------------------------------------ records
@@ -527,7 +470,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return "00000000".substring(digits.length()) + digits;
   }
 
-  private static String slotKey(String dir, long seq) {
+  static String slotKey(String dir, long seq) {
     String digits = Long.toString(seq);
     return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
   }
@@ -695,13 +638,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   // ------------------------------------------------------------------------------------------- leases
 
   private void writeLease() throws IOException {
-    Map<String, Object> lease = new TreeMap<>();
-    lease.put("storeId", storeId);
-    lease.put("epoch", epoch);
-    holder.writeTo(lease);
-    lease.put("beat", heartbeats.getAndIncrement());
-    lease.put("timeMillis", System.currentTimeMillis());
-    objects.put(slotKey(LEASE_DIR, epoch), sealed(lease));
+    leases.write(storeId, epoch, holder, heartbeats.getAndIncrement());
   }
 
   /** Runs on the lease thread; never takes the store's lock, so long commits do not silence the lease. */

@@ -160,4 +160,22 @@ class LeaseTakeoverTest {
       assertThat(reader.holder()).isEmpty();
     }
   }
+
+  /** Lease times come from the store's clock: by a clock three hours ahead, a 1-hour holder is long dead. */
+  @Test
+  void holderWhoseLeaseIsOlderThanTwiceItsTimeoutByTheNewcomersClock_isTakenOverAtOnce() throws Exception {
+    CheckpointStore holder = open(Duration.ofHours(1)); // renews its lease every 15 minutes
+    write(holder, Map.of("a", "one"));
+    java.time.Clock later = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(3));
+    long start = System.nanoTime();
+    try (CheckpointStore taker = ObjectCheckpointStore.open(new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    }, StoreOptions.forOwner("run-a").leaseTimeout(Duration.ofMillis(100)).build(), later)) {
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      write(taker, Map.of("a", "two"));
+    }
+    assertThatThrownBy(() -> write(holder, Map.of("a", "three"))).isInstanceOf(FencedWriterException.class);
+    holder.close();
+  }
 }
