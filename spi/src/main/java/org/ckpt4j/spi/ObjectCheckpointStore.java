@@ -77,11 +77,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
   /**
-   * The largest record, lease or marker read (1 MiB): a record holding metadata of 64 Ki characters and a blob
-   * table of a few thousand blobs fits many times over. A larger object in their place is reported as corrupt
-   * (an unreadable record) after reading one byte more than this, never read whole.
+   * The largest record, lease or marker read, and written (16 MiB): a commit record takes about 100 to 300 bytes
+   * per blob (its name, size, CRC32, pack and offset) plus its metadata (at most 64 Ki characters), so this holds
+   * tens of thousands of blobs; a commit whose record would be larger is refused before anything is published. A
+   * larger object in a record's place is reported as corrupt (an unreadable record, R4.5) after reading one byte
+   * more than this, never read whole.
    */
-  static final int MAX_RECORD_BYTES = 1 << 20;
+  static final int MAX_RECORD_BYTES = 16 << 20;
   /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
   private static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
   /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
@@ -608,8 +610,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
    */
   private boolean createSlot(long seq, Map<String, Object> rec, String checkpointId) throws IOException {
     String key = slotKey(LOG_DIR, seq);
+    byte[] bytes = sealed(rec);
+    if (bytes.length > MAX_RECORD_BYTES) {
+      // Never publish a record that readers would have to refuse as oversized (R4.5).
+      Object blobs = rec.get("blobs");
+      throw new IllegalArgumentException("the " + rec.get("type") + " record would take " + bytes.length
+          + " bytes, more than the " + (MAX_RECORD_BYTES >> 20) + " MiB a record may hold"
+          + (blobs instanceof List ? " (" + ((List<?>) blobs).size() + " blobs)" : "") + "; nothing was committed. "
+          + "Write fewer, larger blobs (for example, concatenate small tensors), or less metadata");
+    }
     try {
-      if (objects.putIfAbsent(key, sealed(rec))) {
+      if (objects.putIfAbsent(key, bytes)) {
         return true;
       }
     } catch (IOException e) {
