@@ -40,7 +40,7 @@ final class Leases {
   record Lease(byte[] raw, Holder holder, Instant renewedAt) {}
 
   static String key(long claim) {
-    return ObjectCheckpointStore.slotKey(DIR, claim);
+    return Records.slotKey(DIR, claim);
   }
 
   /** Writes (replaces) the lease of {@code claim}, renewed now by this store's clock. */
@@ -51,14 +51,14 @@ final class Leases {
     holder.writeTo(lease);
     lease.put("beat", beat);
     lease.put("timeMillis", clock.millis());
-    objects.put(key(claim), ObjectCheckpointStore.sealed(lease));
+    objects.put(key(claim), Records.sealed(lease));
   }
 
   /** The lease of {@code claim}, or null if there is none. */
   Lease read(long claim) throws IOException {
     byte[] raw;
     try {
-      raw = ObjectCheckpointStore.readSmall(objects, key(claim)).orElse(null);
+      raw = Records.readSmall(objects, key(claim)).orElse(null);
     } catch (CorruptCheckpointException oversized) {
       LOG.debug("{}: {}", objects.uri(), oversized.getMessage());
       return new Lease(new byte[0], null, null);
@@ -67,7 +67,7 @@ final class Leases {
       return null;
     }
     try {
-      Map<String, Object> lease = ObjectCheckpointStore.unseal(raw);
+      Map<String, Object> lease = Records.unseal(raw);
       return new Lease(raw, Holder.of(lease), Instant.ofEpochMilli((Long) lease.get("timeMillis")));
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       LOG.debug("{}: unreadable lease {} ({})", objects.uri(), key(claim), e.toString());

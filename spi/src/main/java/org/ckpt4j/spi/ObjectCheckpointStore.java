@@ -1,5 +1,7 @@
 package org.ckpt4j.spi;
 
+import static org.ckpt4j.spi.Records.*;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -29,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
  * </ul>
  * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
- * with a limit ({@link #MAX_RECORD_BYTES}) and decoded into typed fields; a record failing any of that is
+ * with a limit ({@link Records#MAX_RECORD_BYTES}) and decoded into typed fields ({@link Records}); a record failing any of that is
  * unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
  * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
  */
@@ -71,24 +72,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static final String LEASE_DIR = Leases.DIR;
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
-  private static final int MAX_PACKS = 100_000;
+  static final int MAX_PACKS = 100_000;
   private static final int FORMAT = 1;
-  private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
-  private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
+  static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
+  static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
-  /**
-   * The largest record, lease or marker read, and written (16 MiB): a commit record takes about 100 to 300 bytes
-   * per blob (its name, size, CRC32, pack and offset) plus its metadata (at most 64 Ki characters), so this holds
-   * tens of thousands of blobs; a commit whose record would be larger is refused before anything is published. A
-   * larger object in a record's place is reported as corrupt (an unreadable record, R4.5) after reading one byte
-   * more than this, never read whole.
-   */
-  static final int MAX_RECORD_BYTES = 16 << 20;
-  /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
-  private static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
-  /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
-  private static final String DECODED = "\0decoded";
-  private static final Set<String> TYPES = Set.of("claim", "commit", "release", "delete");
   /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
   /** How long a reader keeps relisting a log that changes under it before it reports an error. */
@@ -427,183 +415,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return rec;
   }
 
-  static byte[] sealed(Map<String, Object> body) {
-    Map<String, Object> m = new TreeMap<>(body);
-    m.remove("crc32");
-    byte[] canonical = Json.bytes(m);
-    m.put("crc32", crc(canonical));
-    return Json.bytes(m);
-  }
-
-  /**
-   * Parses and verifies a sealed record; a blob table in canonical form comes back as a {@link BlobTable}.
-   *
-   * @throws IllegalArgumentException if it fails verification
-   */
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> unseal(byte[] raw) {
-    Json.Parsed parsed = Json.parse(raw, "crc32", "blobs");
-    if (!(parsed.value() instanceof Map)) {
-      throw new IllegalArgumentException("not a JSON object");
-    }
-    Map<String, Object> m = (Map<String, Object>) parsed.value();
-    Object crc = m.remove("crc32");
-    // The checksum covers the canonical form without the crc32 member: the bytes as read, less that member
-    // (for a record written by sealed(), the same bytes; writing the parsed record again would cost as much
-    // as parsing it).
-    CRC32 c = new CRC32();
-    c.update(raw, 0, parsed.memberStart());
-    c.update(raw, parsed.memberEnd(), raw.length - parsed.memberEnd());
-    if (crc == null || !crc.equals(hex8(c.getValue()))) {
-      throw new IllegalArgumentException("checksum mismatch");
-    }
-    return m;
-  }
-
-  private static String crc(byte[] bytes) {
-    CRC32 c = new CRC32();
-    c.update(bytes);
-    return hex8(c.getValue());
-  }
-
-  /** Eight lower-case hex digits (String.format is slow enough to show in a restore of many blobs). */
-  static String hex8(long value) {
-    String digits = Long.toHexString(value & 0xffffffffL);
-    return "00000000".substring(digits.length()) + digits;
-  }
-
-  static String slotKey(String dir, long seq) {
-    String digits = Long.toString(seq);
-    return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
-  }
-
-  private static List<Long> slots(ObjectStore objects, String dir) throws IOException {
-    List<Long> seqs = new ArrayList<>();
-    for (String key : objects.list(dir)) {
-      Matcher m = SLOT.matcher(key);
-      if (m.matches()) {
-        try {
-          seqs.add(Long.parseLong(m.group(2)));
-        } catch (NumberFormatException e) {
-          // 20 digits beyond Long.MAX_VALUE: never a slot of ours (foreign content imitating the layout)
-        }
-      }
-    }
-    Collections.sort(seqs);
-    return seqs;
-  }
-
-  /** A verified record of this store, or null if absent or failing verification. */
-  private static Map<String, Object> readRecordOrNull(ObjectStore objects, String storeId, long seq)
-      throws IOException {
-    try {
-      return readRecord(objects, storeId, seq);
-    } catch (CorruptCheckpointException e) {
-      return null;
-    }
-  }
-
-  /**
-   * The record in slot {@code seq}: null if absent, {@link #UNREADABLE} if it is there but fails verification or
-   * decoding (which may be a commit record: an unreadable record is never a reason to delete data, R4.5).
-   */
-  private static Map<String, Object> readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
-    try {
-      return readRecord(objects, storeId, seq);
-    } catch (CorruptCheckpointException e) {
-      LOG.debug("{}: {}", objects.uri(), e.getMessage());
-      return UNREADABLE;
-    }
-  }
-
-  /**
-   * A small object (a record, a lease, the marker) read whole, or empty if absent.
-   *
-   * @throws CorruptCheckpointException if it holds more than {@link #MAX_RECORD_BYTES} (only that much plus one
-   *     byte is read)
-   */
-  static Optional<byte[]> readSmall(ObjectStore objects, String key) throws IOException {
-    Optional<byte[]> raw = objects.getAtMost(key, MAX_RECORD_BYTES + 1);
-    if (raw.isPresent() && raw.get().length > MAX_RECORD_BYTES) {
-      throw new CorruptCheckpointException(objects.uri(), key, "larger than " + (MAX_RECORD_BYTES >> 20)
-          + " MiB, the most a record, lease or marker of ckpt4j holds: not read");
-    }
-    return raw;
-  }
-
-  /**
-   * A verified and decoded record, or null if absent: every field the protocol reads has its type (a commit
-   * record's checkpoint is decoded whole, and left under {@link #DECODED}), so a record with a valid checksum
-   * but invalid content is as unreadable as one failing its checksum.
-   *
-   * @throws CorruptCheckpointException if it fails verification or decoding
-   */
-  private static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
-      throws IOException {
-    String key = slotKey(LOG_DIR, seq);
-    byte[] raw = readSmall(objects, key).orElse(null);
-    if (raw == null) {
-      return null;
-    }
-    try {
-      Map<String, Object> rec = unseal(raw);
-      if (!storeId.equals(rec.get("storeId")) || !Long.valueOf(seq).equals(rec.get("seq"))
-          || !(rec.get("epoch") instanceof Long) || !(rec.get("token") instanceof String)) {
-        throw new IllegalArgumentException("record does not belong to this slot");
-      }
-      Object type = rec.get("type");
-      if (!TYPES.contains(type)) {
-        throw new IllegalArgumentException("unknown record type " + abbreviate(String.valueOf(type)));
-      }
-      Object base = rec.get("base");
-      if (base != null && !(base instanceof Long && (Long) base >= 0)) {
-        throw new IllegalArgumentException("bad base " + abbreviate(String.valueOf(base)));
-      }
-      Holder.check(rec);
-      if ("commit".equals(type)) {
-        rec.put(DECODED, decode(rec));
-      }
-      return rec;
-    } catch (RuntimeException e) { // IllegalArgumentException, ClassCastException, DateTimeException, ...
-      throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
-          + e.getMessage());
-    }
-  }
-
-  /** A commit record's content, checked. */
-  private record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {}
-
-  /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
-  @SuppressWarnings("unchecked")
-  private static Decoded decode(Map<String, Object> rec) {
-    if (!(rec.get("id") instanceof String) || !(rec.get("time") instanceof String)
-        || !(rec.get("metadata") instanceof Map) || rec.get("blobs") == null) {
-      throw new IllegalArgumentException("a commit record needs id, time, metadata and blobs of the right types");
-    }
-    String id = (String) rec.get("id");
-    Map<String, String> metadata = new TreeMap<>();
-    ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> {
-      if (!(v instanceof String)) {
-        throw new IllegalArgumentException("metadata value of " + abbreviate(k) + " is not a string");
-      }
-      metadata.put(k, (String) v);
-    });
-    Object table = rec.get("blobs");
-    Map<String, long[]> blobs =
-        table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
-    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-      long[] b = e.getValue(); // size, crc32, pack, offset
-      if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
-        throw new IllegalArgumentException("bad range of blob " + e.getKey());
-      }
-      BlobNames.validate(e.getKey());
-    }
-    if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
-      throw new IllegalArgumentException("bad checkpoint id " + abbreviate(id));
-    }
-    return new Decoded(id, parseTime((String) rec.get("time")), metadata, blobs);
-  }
-
   /**
    * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
    * (including when a retried request of ours had already created it), false if another store's is.
@@ -844,7 +655,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return storeId != null;
   }
 
-  /** The checkpoint of a commit record (one read by {@link #readRecord}, or one this store just created). */
+  /** The checkpoint of a commit record (one read by {@link Records#readRecord}, or one this store just created). */
   private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
     long seq = (Long) rec.get("seq");
     try {
@@ -853,70 +664,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } catch (RuntimeException e) {
       throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
     }
-  }
-
-  /** A blob table the general parser read (see {@link BlobTable} for the usual way). */
-  @SuppressWarnings("unchecked")
-  static Map<String, long[]> blobTable(List<Object> table) {
-    // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
-    Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
-    for (Object o : table) {
-      Map<String, Object> b = (Map<String, Object>) o;
-      boolean packed = b.containsKey("pack");
-      long[] entry = {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
-          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0};
-      if (blobs.putIfAbsent((String) b.get("name"), entry) != null) {
-        throw new IllegalArgumentException("blob " + b.get("name") + " is listed twice");
-      }
-    }
-    return blobs;
-  }
-
-  /**
-   * Parses the commit time as {@link Instant#toString()} wrote it ({@code 2026-11-23T15:17:11.123456Z}) without
-   * the general ISO parser, which costs as much as the rest of reading a small commit record in a new JVM;
-   * anything else goes to {@link Instant#parse}.
-   */
-  static Instant parseTime(String text) {
-    int n = text.length();
-    if (n >= 20 && n <= 30 && text.charAt(4) == '-' && text.charAt(7) == '-' && text.charAt(10) == 'T'
-        && text.charAt(13) == ':' && text.charAt(16) == ':' && text.charAt(n - 1) == 'Z'
-        && (n == 20 || (text.charAt(19) == '.' && n > 21))) {
-      int year = digits(text, 0, 4);
-      int month = digits(text, 5, 7);
-      int day = digits(text, 8, 10);
-      int hour = digits(text, 11, 13);
-      int minute = digits(text, 14, 16);
-      int second = digits(text, 17, 19);
-      int nanos = 0;
-      if (n > 20) {
-        int fraction = digits(text, 20, n - 1);
-        nanos = fraction < 0 || n - 21 > 9 ? -1 : fraction * (int) Math.pow(10, 9 - (n - 21));
-      }
-      if (year >= 0 && month >= 1 && day >= 1 && hour >= 0 && hour < 24 && minute >= 0 && minute < 60
-          && second >= 0 && second < 60 && nanos >= 0) {
-        try {
-          long days = java.time.LocalDate.of(year, month, day).toEpochDay();
-          return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
-        } catch (java.time.DateTimeException e) {
-          // not a date (e.g. February 30th): let the general parser word the error
-        }
-      }
-    }
-    return Instant.parse(text);
-  }
-
-  /** The decimal number in {@code text[from, to)}, or -1 if a character is not a digit. */
-  private static int digits(String text, int from, int to) {
-    int v = 0;
-    for (int k = from; k < to; k++) {
-      char c = text.charAt(k);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v;
   }
 
   private final class StoredCheckpoint implements Checkpoint {
@@ -2104,7 +1851,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 

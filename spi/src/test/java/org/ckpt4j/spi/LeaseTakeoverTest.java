@@ -69,14 +69,14 @@ class LeaseTakeoverTest {
     claim.put("base", last.get("base"));
     claim.put("time", Instant.now().toString());
     holder.writeTo(claim);
-    objects.put(String.format("log/%020d.json", seq), ObjectCheckpointStore.sealed(claim));
+    objects.put(String.format("log/%020d.json", seq), Records.sealed(claim));
     Map<String, Object> lease = new TreeMap<>();
     lease.put("storeId", storeId);
     lease.put("epoch", seq);
     lease.put("beat", 0L);
     lease.put("timeMillis", System.currentTimeMillis());
     holder.writeTo(lease);
-    objects.put(String.format("lease/%020d.json", seq), ObjectCheckpointStore.sealed(lease));
+    objects.put(String.format("lease/%020d.json", seq), Records.sealed(lease));
   }
 
   private static long finishedProcessPid() throws Exception {

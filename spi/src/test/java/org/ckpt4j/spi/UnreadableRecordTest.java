@@ -88,7 +88,7 @@ class UnreadableRecordTest {
     return raw -> {
       Map<String, Object> rec = new TreeMap<>((Map<String, Object>) Json.parse(raw));
       change.accept(rec);
-      return ObjectCheckpointStore.sealed(rec);
+      return Records.sealed(rec);
     };
   }
 
@@ -104,7 +104,7 @@ class UnreadableRecordTest {
         Arguments.of("bad number", insert("\"big\":123456789012345678901234567890,")),
         Arguments.of("duplicate key", insert("\"type\":\"commit\",")),
         Arguments.of("oversized (17 MiB)", (UnaryOperator<byte[]>) raw -> {
-          byte[] big = new byte[ObjectCheckpointStore.MAX_RECORD_BYTES + (1 << 20)];
+          byte[] big = new byte[Records.MAX_RECORD_BYTES + (1 << 20)];
           java.util.Arrays.fill(big, (byte) ' ');
           System.arraycopy(raw, 0, big, 0, raw.length);
           return big;
@@ -279,7 +279,7 @@ class UnreadableRecordTest {
     }
     assertThat(objects.list("data/")).isEqualTo(data);
     assertThat(mostInOneRead.get()).as("the most bytes read of one log object at a time")
-        .isEqualTo(ObjectCheckpointStore.MAX_RECORD_BYTES + 1L);
+        .isEqualTo(Records.MAX_RECORD_BYTES + 1L);
     objects.put(record, good);
     try (CheckpointStore store = open(false)) {
       assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("one");
