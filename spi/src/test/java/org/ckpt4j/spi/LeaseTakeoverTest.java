@@ -130,6 +130,7 @@ class LeaseTakeoverTest {
   @SuppressWarnings("unchecked")
   void claimAndLease_nameTheHoldersLeaseTimeoutProcessAndMachine() throws Exception {
     try (CheckpointStore holder = open(Duration.ofMillis(700))) {
+      assertThat(holder.holder()).isPresent();
       List<String> log = objects.list("log/");
       Map<String, Object> claim = (Map<String, Object>) Json.parse(objects.get(log.get(log.size() - 1)).orElseThrow());
       Map<String, Object> lease = (Map<String, Object>) Json.parse(objects.get(objects.list("lease/").get(0))

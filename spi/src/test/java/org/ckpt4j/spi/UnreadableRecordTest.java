@@ -92,6 +92,7 @@ class UnreadableRecordTest {
     };
   }
 
+  @SuppressWarnings("unchecked")
   static Stream<Arguments> damages() {
     return Stream.of(
         Arguments.of("checksum: one character of the time changed", (UnaryOperator<byte[]>) raw -> {
