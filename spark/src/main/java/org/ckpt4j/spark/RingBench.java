@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * </ol>
  */
 public final class RingBench {
+  private static final int WARMUP = 30;
+
   private RingBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -45,9 +47,11 @@ public final class RingBench {
       System.out.printf("  %,11d | %8.2f | %8.2f | %.2fx%n", n, ring, floor, ring / floor);
     }
     System.out.println("step time, the demo model (20>32>16>3, batch 8 global, 256 samples), threads + ring:");
+    double single = singleProcessStepMs();
     double one = stepMs(1);
     double two = stepMs(2);
-    System.out.printf("  1 worker: %.3f ms/step   2 workers: %.3f ms/step%n", one, two);
+    System.out.printf("  Sequential.fit: %.3f ms/step   1 worker: %.3f ms/step   2 workers: %.3f ms/step%n", single,
+        one, two);
     System.out.println("recovery with the embedded Spark (child JVM, worker 1 fails before batch 100):");
     recovery();
   }
@@ -70,7 +74,7 @@ public final class RingBench {
     try {
       float[][] bufs = {new float[n], new float[n]};
       double[] times = new double[reps];
-      for (int k = -3; k < reps; k++) { // 3 warm-up calls
+      for (int k = -WARMUP; k < reps; k++) { // warm-up calls first (JIT)
         Arrays.fill(bufs[0], 1f);
         Arrays.fill(bufs[1], 2f);
         long t0 = System.nanoTime();
@@ -112,7 +116,7 @@ public final class RingBench {
       byte[][] in = {new byte[n * 4], new byte[n * 4]};
       Socket[] ends = {a, b};
       double[] times = new double[reps];
-      for (int k = -3; k < reps; k++) {
+      for (int k = -WARMUP; k < reps; k++) {
         long t0 = System.nanoTime();
         List<Future<?>> io = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
@@ -165,6 +169,22 @@ public final class RingBench {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** The same training in one process, without a group or a backup: the trainer's own step time. */
+  private static double singleProcessStepMs() throws Exception {
+    double best = Double.MAX_VALUE;
+    for (int rep = 0; rep < 3; rep++) {
+      org.nd4j.linalg.api.ndarray.INDArray[] d = TrainingJob.dataset(256, 42);
+      org.ckpt4j.trainer.Sequential m = TrainingJob.model(42);
+      long t0 = System.nanoTime();
+      m.fit(d[0], d[1], 10, 8, true, List.of(), false);
+      double ms = (System.nanoTime() - t0) / 1e6 / (10 * 32);
+      if (rep > 0) {
+        best = Math.min(best, ms);
+      }
+    }
+    return best;
   }
 
   private static void runGroup(TrainingJob j, int n) throws Exception {
