@@ -1,7 +1,6 @@
 package org.ckpt4j.spi;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -59,7 +58,10 @@ import org.slf4j.LoggerFactory;
  *       so foreign objects imitating the layout are told apart from the store's own. (Records written before
  *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
  * </ul>
- * Every record carries the store id and a CRC32 over its canonical JSON.
+ * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
+ * with a limit ({@link #MAX_RECORD_BYTES}) and decoded into typed fields; a record failing any of that is
+ * unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
+ * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
  */
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
@@ -74,6 +76,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
   private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
+  /**
+   * The largest record, lease or marker read (1 MiB): a record holding metadata of 64 Ki characters and a blob
+   * table of a few thousand blobs fits many times over. A larger object in their place is reported as corrupt
+   * (an unreadable record) after reading one byte more than this, never read whole.
+   */
+  static final int MAX_RECORD_BYTES = 1 << 20;
+  /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
+  private static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
+  /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
+  private static final String DECODED = "\0decoded";
+  private static final Set<String> TYPES = Set.of("claim", "commit", "release", "delete");
   /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
   /** How long a reader keeps relisting a log that changes under it before it reports an error. */
@@ -85,7 +98,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final URI uri;
   private volatile String storeId;
   private final String token;
-  private final String holder;
+  private final Holder holder;
   private final long epoch;
   /**
    * The slot every record this store writes names as its {@code base}: the newest commit record (or record
@@ -120,7 +133,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.storeId = storeId;
     this.epoch = epoch;
     this.knownHead = knownHead;
-    this.holder = describeHolder();
+    this.holder = Holder.current(options.leaseTimeout().toMillis());
     this.heartbeat = null;
   }
 
@@ -207,15 +220,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
     try {
       store.writeLease();
       List<Map<String, Object>> kept = claimed.kept();
-      store.lastCommitted = kept.isEmpty() || kept.get(0).get("id") == null ? null : kept.get(0);
+      // The newest readable commit: with keepPrevious, the fallback when the latest record is unreadable (R4.3),
+      // kept by the next commit as its previous one.
+      store.lastCommitted = kept.stream().filter(r -> r.get("id") != null).findFirst().orElse(null);
       if (store.lastCommitted != null && store.lastCommitted.get("seq").equals(store.base)) {
         store.ownHead = new OwnHead(store.epoch, store.toCheckpoint(store.lastCommitted));
       }
       store.prune(kept, claimed.log(), true, Long.MAX_VALUE);
       String id = storeId;
-      objects.purgeIncomplete(k -> isOursByName(id, k));
+      objects.purgeIncomplete(k -> isLayoutKey(id, k));
     } catch (IOException | RuntimeException e) {
-      store.closeQuietly();
+      store.releaseFailedOpen(e);
       throw e;
     }
     long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
@@ -226,7 +241,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   /** Reads and verifies the marker; checks the owner when the options name one. Returns the store id. */
   private static String readMarker(ObjectStore objects, StoreOptions options) throws IOException {
     URI uri = objects.uri();
-    byte[] raw = objects.get(MARKER).orElse(null);
+    byte[] raw = readSmall(objects, MARKER).orElse(null);
     if (raw == null) {
       throw new CorruptCheckpointException(uri, MARKER, "the marker disappeared while opening (deleted by "
           + "another store?); retry");
@@ -269,12 +284,25 @@ final class ObjectCheckpointStore implements CheckpointStore {
       return true;
     }
     if (SLOT.matcher(key).matches()) {
-      Optional<byte[]> raw = objects.get(key);
+      Optional<byte[]> raw;
+      try {
+        raw = readSmall(objects, key);
+      } catch (CorruptCheckpointException e) {
+        return true; // oversized: in a slot of the layout, an unreadable record (never read whole, never deleted)
+      }
       // Gone meanwhile: a record the holder pruned. Otherwise it must carry our store id (a bit flip
       // elsewhere in it still makes it ours, reported as corrupt when read).
       return raw.isEmpty() || new String(raw.get(), StandardCharsets.UTF_8).contains(storeId);
     }
     return isOursByName(storeId, key);
+  }
+
+  /**
+   * Whether an incomplete write of {@code key} (a backend's temporary file or upload, whose content cannot be
+   * checked) is the store's: the marker, a log or lease slot, or data of this store.
+   */
+  private static boolean isLayoutKey(String storeId, String key) {
+    return key != null && (key.equals(MARKER) || SLOT.matcher(key).matches() || isOursByName(storeId, key));
   }
 
   private static boolean isOursByName(String storeId, String key) {
@@ -297,19 +325,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
-    if (head > 0) {
-      Map<String, Object> last = readRecordOrNull(objects, storeId, head);
-      long holderEpoch = -1;
-      if (last == null) {
-        // Unreadable last record: judge liveness by the newest lease.
-        List<Long> leases = slots(objects, LEASE_DIR);
-        holderEpoch = leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
-      } else if (!"release".equals(last.get("type")) && !"delete".equals(last.get("type"))) {
-        holderEpoch = (Long) last.get("epoch");
-      }
-      if (holderEpoch > 0) {
-        awaitSilence(objects, options, storeId, holderEpoch);
-      }
+    long holderEpoch = holderEpoch(objects, storeId, slots);
+    if (holderEpoch > 0) {
+      awaitSilence(objects, options, storeId, holderEpoch);
     }
     List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
     long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
@@ -318,7 +336,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     while (true) {
       candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base);
       Map<String, Object> rec = candidate.record("claim", seq);
-      rec.put("holder", candidate.holder);
+      candidate.holder.writeTo(rec);
       if (candidate.createSlot(seq, rec, null)) {
         break;
       }
@@ -342,45 +360,112 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return new Claim(candidate, kept, after);
   }
 
+  /** The claim of the store holding the backup dir, as the newest log record tells; -1 if it is free. */
+  private static long holderEpoch(ObjectStore objects, String storeId, List<Long> slots) throws IOException {
+    if (slots.isEmpty()) {
+      return -1;
+    }
+    Map<String, Object> last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
+    if (last == null) {
+      // Unreadable last record: judge liveness by the newest lease.
+      List<Long> leases = slots(objects, LEASE_DIR);
+      return leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
+    }
+    return "release".equals(last.get("type")) || "delete".equals(last.get("type")) ? -1 : (Long) last.get("epoch");
+  }
+
+  @Override
+  public Optional<BackupDirHolder> holder() throws IOException {
+    ensureOpen();
+    if (!resolveStoreId()) {
+      return Optional.empty();
+    }
+    long claim = holderEpoch(objects, storeId, slots(objects, LOG_DIR));
+    if (claim <= 0) {
+      return Optional.empty();
+    }
+    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
+    Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
+    java.time.Instant renewed = null;
+    try {
+      byte[] raw = readSmall(objects, slotKey(LEASE_DIR, claim)).orElse(null);
+      if (raw != null) {
+        Map<String, Object> lease = unseal(raw);
+        h = Holder.of(lease);
+        renewed = java.time.Instant.ofEpochMilli((Long) lease.get("timeMillis"));
+      }
+    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException | NullPointerException e) {
+      LOG.debug("{}: unreadable lease of claim #{} ({})", uri, claim, e.toString());
+    }
+    if (h == null) {
+      return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
+          null));
+    }
+    return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
+        h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
+  }
+
   /**
-   * Returns once the holder of claim {@code holderEpoch} has been silent (its lease unchanged) for the lease
-   * timeout, or at once if its lease is older than twice the timeout by this clock.
+   * Returns once the holder of claim {@code holderEpoch} has been silent (its lease unchanged) for its lease
+   * timeout (as its lease or claim record gives it; at least this store's own), at once if its lease is older
+   * than twice that by this clock, or at once if it ran on this machine and its process is gone (R6.3).
    *
    * @throws SharedBackupDirException as soon as the holder's lease changes (it is alive)
    */
   private static void awaitSilence(ObjectStore objects, StoreOptions options, String storeId, long holderEpoch)
       throws IOException {
     String key = slotKey(LEASE_DIR, holderEpoch);
-    long timeout = options.leaseTimeout().toMillis();
-    byte[] first = objects.get(key).orElse(null);
-    String holder = "claim #" + holderEpoch;
-    if (first != null) {
-      try {
+    long own = options.leaseTimeout().toMillis();
+    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
+    Holder holder = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
+    byte[] first = null;
+    Long leaseTime = null;
+    try {
+      first = readSmall(objects, key).orElse(null);
+      if (first != null) {
         Map<String, Object> lease = unseal(first);
-        holder = lease.get("holder") + " (claim #" + holderEpoch + ")";
-        long age = System.currentTimeMillis() - (Long) lease.get("timeMillis");
-        if (age > 2 * timeout) {
-          LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), holder, age);
-          return;
-        }
-      } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
-        LOG.warn("{}: unreadable lease {} ({}); waiting for it to stay unchanged", objects.uri(), key, e
-            .toString());
+        holder = Holder.of(lease);
+        leaseTime = (Long) lease.get("timeMillis");
+      }
+    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException e) {
+      LOG.warn("{}: unreadable lease {} ({}); waiting for it to stay unchanged", objects.uri(), key, e.toString());
+      first = first == null ? new byte[0] : first; // an oversized lease: compare its prefix
+    }
+    String who = (holder == null ? "unknown holder" : holder.description()) + " (claim #" + holderEpoch + ")";
+    if (holder != null && holder.provablyGone()) {
+      LOG.info("{}: taking over from {}: its process is gone from this machine", objects.uri(), who);
+      return;
+    }
+    long timeout = holder == null ? own : holder.silenceToWaitMs(own);
+    if (leaseTime != null) {
+      long age = System.currentTimeMillis() - leaseTime;
+      if (age > 2 * timeout) {
+        LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, age);
+        return;
       }
     }
-    LOG.info("{}: held by {}; waiting up to {} ms for it to prove alive or time out", objects.uri(), holder,
-        timeout);
+    LOG.info("{}: held by {}; waiting up to {} ms for it to prove alive or time out", objects.uri(), who, timeout);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
     long poll = Math.max(5, timeout / 20);
     while (System.nanoTime() < deadline) {
       sleep(poll);
-      byte[] now = objects.get(key).orElse(null);
+      byte[] now = leaseBytes(objects, key);
       if (!Arrays.equals(first, now)) {
-        throw new SharedBackupDirException(objects.uri(), "the backup dir is in use by a live store: " + holder
-            + ". Give each training run its own backup dir, or stop the other run first", holder);
+        throw new SharedBackupDirException(objects.uri(), "the backup dir is in use by a live store: " + who
+            + ", whose lease timeout is " + timeout + " ms. Give each training run its own backup dir, or stop "
+            + "the other run first", who);
       }
     }
-    LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), holder, timeout);
+    LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, timeout);
+  }
+
+  /** A lease's bytes, or null if absent; of an oversized one, an empty array (compared, never parsed). */
+  private static byte[] leaseBytes(ObjectStore objects, String key) throws IOException {
+    try {
+      return readSmall(objects, key).orElse(null);
+    } catch (CorruptCheckpointException e) {
+      return new byte[0];
+    }
   }
 
   // ------------------------------------------------------------------------------------------ records
@@ -473,11 +558,45 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  /** A verified record, or null if absent. @throws CorruptCheckpointException if it fails verification */
+  /**
+   * The record in slot {@code seq}: null if absent, {@link #UNREADABLE} if it is there but fails verification or
+   * decoding (which may be a commit record: an unreadable record is never a reason to delete data, R4.5).
+   */
+  private static Map<String, Object> readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
+    try {
+      return readRecord(objects, storeId, seq);
+    } catch (CorruptCheckpointException e) {
+      LOG.debug("{}: {}", objects.uri(), e.getMessage());
+      return UNREADABLE;
+    }
+  }
+
+  /**
+   * A small object (a record, a lease, the marker) read whole, or empty if absent.
+   *
+   * @throws CorruptCheckpointException if it holds more than {@link #MAX_RECORD_BYTES} (only that much plus one
+   *     byte is read)
+   */
+  static Optional<byte[]> readSmall(ObjectStore objects, String key) throws IOException {
+    Optional<byte[]> raw = objects.getAtMost(key, MAX_RECORD_BYTES + 1);
+    if (raw.isPresent() && raw.get().length > MAX_RECORD_BYTES) {
+      throw new CorruptCheckpointException(objects.uri(), key, "larger than " + (MAX_RECORD_BYTES >> 20)
+          + " MiB, the most a record, lease or marker of ckpt4j holds: not read");
+    }
+    return raw;
+  }
+
+  /**
+   * A verified and decoded record, or null if absent: every field the protocol reads has its type (a commit
+   * record's checkpoint is decoded whole, and left under {@link #DECODED}), so a record with a valid checksum
+   * but invalid content is as unreadable as one failing its checksum.
+   *
+   * @throws CorruptCheckpointException if it fails verification or decoding
+   */
   private static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
       throws IOException {
     String key = slotKey(LOG_DIR, seq);
-    byte[] raw = objects.get(key).orElse(null);
+    byte[] raw = readSmall(objects, key).orElse(null);
     if (raw == null) {
       return null;
     }
@@ -487,11 +606,57 @@ final class ObjectCheckpointStore implements CheckpointStore {
           || !(rec.get("epoch") instanceof Long) || !(rec.get("token") instanceof String)) {
         throw new IllegalArgumentException("record does not belong to this slot");
       }
+      Object type = rec.get("type");
+      if (!TYPES.contains(type)) {
+        throw new IllegalArgumentException("unknown record type " + abbreviate(String.valueOf(type)));
+      }
+      Object base = rec.get("base");
+      if (base != null && !(base instanceof Long && (Long) base >= 0)) {
+        throw new IllegalArgumentException("bad base " + abbreviate(String.valueOf(base)));
+      }
+      Holder.check(rec);
+      if ("commit".equals(type)) {
+        rec.put(DECODED, decode(rec));
+      }
       return rec;
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) { // IllegalArgumentException, ClassCastException, DateTimeException, ...
       throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
           + e.getMessage());
     }
+  }
+
+  /** A commit record's content, checked. */
+  private record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {}
+
+  /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
+  @SuppressWarnings("unchecked")
+  private static Decoded decode(Map<String, Object> rec) {
+    if (!(rec.get("id") instanceof String) || !(rec.get("time") instanceof String)
+        || !(rec.get("metadata") instanceof Map) || rec.get("blobs") == null) {
+      throw new IllegalArgumentException("a commit record needs id, time, metadata and blobs of the right types");
+    }
+    String id = (String) rec.get("id");
+    Map<String, String> metadata = new TreeMap<>();
+    ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> {
+      if (!(v instanceof String)) {
+        throw new IllegalArgumentException("metadata value of " + abbreviate(k) + " is not a string");
+      }
+      metadata.put(k, (String) v);
+    });
+    Object table = rec.get("blobs");
+    Map<String, long[]> blobs =
+        table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
+    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
+      long[] b = e.getValue(); // size, crc32, pack, offset
+      if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
+        throw new IllegalArgumentException("bad range of blob " + e.getKey());
+      }
+      BlobNames.validate(e.getKey());
+    }
+    if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
+      throw new IllegalArgumentException("bad checkpoint id " + abbreviate(id));
+    }
+    return new Decoded(id, parseTime((String) rec.get("time")), metadata, blobs);
   }
 
   /**
@@ -533,7 +698,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     Map<String, Object> lease = new TreeMap<>();
     lease.put("storeId", storeId);
     lease.put("epoch", epoch);
-    lease.put("holder", holder);
+    holder.writeTo(lease);
     lease.put("beat", heartbeats.getAndIncrement());
     lease.put("timeMillis", System.currentTimeMillis());
     objects.put(slotKey(LEASE_DIR, epoch), sealed(lease));
@@ -564,11 +729,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long known = knownHead;
     for (long seq : slots(objects, LOG_DIR)) {
       if (seq > known) {
-        Map<String, Object> rec = readRecordOrNull(objects, storeId, seq);
-        if (rec == null && objects.get(slotKey(LOG_DIR, seq)).isEmpty()) {
+        Map<String, Object> rec = readSlot(objects, storeId, seq);
+        if (rec == null) {
           continue; // a stale slot its writer deleted again
         }
-        if (rec == null || !token.equals(rec.get("token"))) {
+        if (!token.equals(rec.get("token"))) {
           fenced = true;
           throw fencedError();
         }
@@ -643,8 +808,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     List<Long> seqs = slots(objects, LOG_DIR);
     boolean skippedLatest = false;
     for (int k = seqs.size() - 1; k >= 0; ) {
-      Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
-      boolean unreadable = rec == null && objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent();
+      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
+      boolean unreadable = rec == UNREADABLE;
       if (rec != null && "delete".equals(rec.get("type"))) {
         break;
       }
@@ -652,11 +817,21 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (!skippedLatest) {
         skippedLatest = commit || unreadable;
       } else if (commit) {
-        return Optional.of(toCheckpoint(rec));
+        // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record
+        // stays until the commit after, for readers whose listing is not a snapshot).
+        Checkpoint cp = toCheckpoint(rec);
+        return dataPresent((Decoded) rec.get(DECODED)) ? Optional.of(cp) : Optional.empty();
       }
       k = below(seqs, k, rec);
     }
     return Optional.empty();
+  }
+
+  /** Whether every object holding a blob of the checkpoint is listed. */
+  private boolean dataPresent(Decoded d) throws IOException {
+    Set<String> needed = new java.util.HashSet<>();
+    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b[2] >= 0 ? packName((int) b[2]) : name)));
+    return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
   }
 
   /**
@@ -715,33 +890,18 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
   private boolean resolveStoreId() throws IOException {
-    if (storeId == null && objects.get(MARKER).isPresent()) {
+    if (storeId == null && readSmall(objects, MARKER).isPresent()) {
       storeId = readMarker(objects, options);
     }
     return storeId != null;
   }
 
-  @SuppressWarnings("unchecked")
+  /** The checkpoint of a commit record (one read by {@link #readRecord}, or one this store just created). */
   private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
     long seq = (Long) rec.get("seq");
     try {
-      String id = (String) rec.get("id");
-      Map<String, String> metadata = new TreeMap<>();
-      ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> metadata.put(k, (String) v));
-      Object table = rec.get("blobs");
-      Map<String, long[]> blobs =
-          table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
-      for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-        long[] b = e.getValue(); // size, crc32, pack, offset
-        if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
-          throw new IllegalArgumentException("bad range of blob " + e.getKey());
-        }
-        BlobNames.validate(e.getKey());
-      }
-      if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
-        throw new IllegalArgumentException("bad checkpoint id " + id);
-      }
-      return new StoredCheckpoint(seq, id, parseTime((String) rec.get("time")), metadata, blobs);
+      Decoded d = rec.get(DECODED) instanceof Decoded ? (Decoded) rec.get(DECODED) : decode(rec);
+      return new StoredCheckpoint(seq, d.id(), d.time(), d.metadata(), d.blobs());
     } catch (RuntimeException e) {
       throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
     }
@@ -1110,9 +1270,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
         boolean vanished = false;
         List<Long> seqs = slots(objects, LOG_DIR);
         for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
-          Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
+          Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
           if (rec == null) {
-            vanished |= objects.get(slotKey(LOG_DIR, seqs.get(k))).isEmpty();
+            vanished = true;
           } else if ("commit".equals(rec.get("type")) || "delete".equals(rec.get("type"))) {
             return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
                 + seqs.get(k) + " and its data removed; call latest() again");
@@ -1734,14 +1894,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
       int want) throws IOException {
     List<Map<String, Object>> kept = new ArrayList<>();
     for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; ) {
-      Map<String, Object> rec = readRecordOrNull(objects, storeId, seqs.get(k));
-      if (rec == null) {
-        if (objects.get(slotKey(LOG_DIR, seqs.get(k))).isPresent()) {
-          // An unreadable record may be a commit: keep it and everything older that we want to keep.
-          Map<String, Object> placeholder = new TreeMap<>();
-          placeholder.put("seq", seqs.get(k));
-          kept.add(placeholder);
-        }
+      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
+      if (rec == UNREADABLE) {
+        // An unreadable record may be a commit: keep it, and every record and data dir below it (see prune).
+        Map<String, Object> placeholder = new TreeMap<>();
+        placeholder.put("seq", seqs.get(k));
+        kept.add(placeholder);
+      } else if (rec == null) {
+        LOG.debug("{}: log slot {} vanished while read", objects.uri(), seqs.get(k));
       } else if ("delete".equals(rec.get("type"))) {
         break;
       } else if ("commit".equals(rec.get("type"))) {
@@ -1779,12 +1939,22 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long oldestKept = knownHead;
     Set<String> keptIds = new java.util.HashSet<>();
     Set<Long> keptSeqs = new java.util.HashSet<>();
+    // R4.5: an unreadable record may be a commit naming any data dir, and a record below it may be the latest
+    // (the unreadable one a claim): keep every record at or below the highest unreadable one, and every data dir.
+    long unreadableFloor = -1;
     for (Map<String, Object> rec : kept) {
-      keptSeqs.add((Long) rec.get("seq"));
-      oldestKept = Math.min(oldestKept, (Long) rec.get("seq"));
+      long seq = (Long) rec.get("seq");
+      keptSeqs.add(seq);
+      oldestKept = Math.min(oldestKept, seq);
       if (rec.get("id") != null) {
         keptIds.add((String) rec.get("id"));
+      } else {
+        unreadableFloor = Math.max(unreadableFloor, seq);
       }
+    }
+    if (unreadableFloor >= 0) {
+      LOG.warn("{}: log record {} is unreadable; keeping every checkpoint's data until a newer commit supersedes "
+          + "it", uri, slotKey(LOG_DIR, unreadableFloor));
     }
     Writer current = openWriter;
     // Records first (small), then data: a backend may free large data in the background, and small deletes
@@ -1792,11 +1962,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     for (long seq : logSeqs) {
       boolean old = seq < oldestKept && seq < keepRecordsFrom;
       boolean skipped = atOpen && seq < epoch && !keptSeqs.contains(seq);
-      if ((old || skipped) && seq != epoch) {
+      if ((old || skipped) && seq != epoch && seq > unreadableFloor) {
         objects.delete(slotKey(LOG_DIR, seq));
       }
     }
-    for (String key : objects.list(DATA_DIR)) {
+    for (String key : unreadableFloor >= 0 ? List.<String>of() : objects.list(DATA_DIR)) {
       Matcher m = DATA.matcher(key);
       if (m.matches() && isOursByName(storeId, key)) {
         String id = m.group(1) + "-" + m.group(2);
@@ -1874,7 +2044,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         objects.delete(key);
       }
     }
-    objects.purgeIncomplete(k -> isOursByName(storeId, k));
+    objects.purgeIncomplete(k -> isLayoutKey(storeId, k));
     // Records last, the tombstone (newest slot) last of them, the marker at the very end.
     for (String key : records) {
       objects.delete(key);
@@ -1927,6 +2097,26 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
+  /**
+   * An open that fails after its claim was taken releases it (a release record, as {@link #close()} writes, and
+   * its lease removed), so that the next open need not wait for this one's lease to time out; then closes.
+   */
+  private void releaseFailedOpen(Exception cause) {
+    stopHeartbeat();
+    try {
+      releaseClaim();
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      try {
+        objects.delete(slotKey(LEASE_DIR, epoch));
+        objects.delete(slotKey(LOG_DIR, epoch));
+      } catch (IOException | RuntimeException again) {
+        cause.addSuppressed(again);
+      }
+    }
+    closeQuietly();
+  }
+
   private void closeQuietly() {
     stopHeartbeat();
     synchronized (this) {
@@ -1964,16 +2154,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
-  }
-
-  private static String describeHolder() {
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      host = "unknown-host";
-    }
-    return "pid " + ProcessHandle.current().pid() + " on " + host;
   }
 
   private static String abbreviate(String s) {

@@ -67,6 +67,49 @@ public interface ObjectStore extends Closeable {
   /** Reads a small object whole, or empty if it does not exist. */
   Optional<byte[]> get(String key) throws IOException;
 
+  /**
+   * Reads at most the first {@code limit} bytes of an object, or empty if it does not exist. The protocol reads
+   * its records and the marker with this (with a limit one byte above the largest it accepts), so an object of any
+   * size in their place costs at most that much memory and is reported as corrupt. The default reads through
+   * {@link #open(String, long, long)}, so a decorator that changes what reads return changes this too; a backend
+   * may override it when one request is cheaper.
+   *
+   * @throws IllegalArgumentException if {@code limit} is negative
+   */
+  default Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit " + limit + " for " + key);
+    }
+    ReadableByteChannel in;
+    try {
+      in = open(key, 0, limit);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    }
+    try (ReadableByteChannel ch = in) {
+      ByteBuffer buf = ByteBuffer.allocate(Math.min(limit, 8 * 1024));
+      while (true) {
+        if (!buf.hasRemaining()) {
+          if (buf.capacity() >= limit) {
+            break;
+          }
+          ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(limit, 2L * buf.capacity()));
+          buf.flip();
+          bigger.put(buf);
+          buf = bigger;
+        }
+        if (ch.read(buf) < 0) {
+          break;
+        }
+      }
+      byte[] out = new byte[buf.position()];
+      buf.flip().get(out);
+      return Optional.of(out);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty(); // deleted between open and read
+    }
+  }
+
   /** Opens an object for streaming reads. @throws java.nio.file.NoSuchFileException if absent */
   ReadableByteChannel open(String key) throws IOException;
 

@@ -481,7 +481,7 @@ class ObjectCheckpointStoreTest {
       write(store, Map.of("a", "one"));
     }
     CountingReads counting = new CountingReads(objects);
-    // a heartbeat every 15 minutes: to a store with the short lease below, this one looks silent
+    // a heartbeat every 15 minutes: no heartbeat disturbs the counts below
     CheckpointStore writer = CheckpointStores.overObjects(counting,
         StoreOptions.forOwner("run-a").leaseTimeout(Duration.ofHours(1)).build());
     counting.logGets.set(0);
@@ -489,6 +489,12 @@ class ObjectCheckpointStoreTest {
     write(writer, Map.of("a", "two"));
     assertThat(read(writer.latest().orElseThrow(), "a")).isEqualTo("two");
     assertThat(counting.logGets).as("log records read by latest(), commit, latest() after open").hasValue(0);
+    // its lease made to look three hours old (twice its timeout and more): a newcomer takes over at once
+    String lease = objects.list("lease/").get(0);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> stale = new java.util.TreeMap<>((Map<String, Object>) Json.parse(objects.get(lease).orElseThrow()));
+    stale.put("timeMillis", System.currentTimeMillis() - Duration.ofHours(3).toMillis());
+    objects.put(lease, ObjectCheckpointStore.sealed(stale));
     try (CheckpointStore taker = open("run-a", false)) {
       write(taker, Map.of("a", "three"));
       counting.logLists.set(0);
@@ -590,6 +596,14 @@ class ObjectCheckpointStoreTest {
         logGets.incrementAndGet();
       }
       return super.get(key);
+    }
+
+    @Override
+    public ReadableByteChannel open(String key, long offset, long length) throws IOException {
+      if (key.startsWith("log/")) {
+        logGets.incrementAndGet(); // records are read with a size limit, through a ranged read
+      }
+      return super.open(key, offset, length);
     }
 
     @Override

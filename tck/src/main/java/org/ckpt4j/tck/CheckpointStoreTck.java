@@ -112,7 +112,8 @@ public abstract class CheckpointStoreTck {
 
   /**
    * The fixture's transport fault hook sees the store's requests (a hook that counts nothing would make the
-   * transport-fault trials of R3.1 test nothing). Skipped without a hook.
+   * transport-fault trials of R3.1 test nothing), and (with raw access) an armed fault fires: a get right after
+   * {@code failRequest(1, FAIL_BEFORE)} raises or is retried. Skipped without a hook.
    */
   @Test
   public void required_transportFaultHookSeesRequests() throws Exception {
@@ -125,6 +126,99 @@ public abstract class CheckpointStoreTck {
     }
     assertTrue(hook.requests() > 0, "the transport fault hook counted no requests during an open and a commit");
     hook.disarm();
+    if (!kit.hasRawAccess()) {
+      return;
+    }
+    // An armed fault must fire: failRequest(1, ...) fails the very next request (counting from now). With raw
+    // access: a get whose first request fails raises, or (if the client retries) makes more requests than one
+    // that nobody disturbed.
+    URI dir = kit.newDir();
+    try (org.ckpt4j.spi.ObjectStore raw = kit.raw(dir)) {
+      raw.put("probe", new byte[] {1});
+      List<String> seen = new ArrayList<>();
+      int fired = 0;
+      for (int i = 0; i < 3; i++) {
+        hook.disarm();
+        long before = hook.requests();
+        raw.get("probe");
+        long plain = hook.requests() - before;
+        hook.disarm();
+        before = hook.requests();
+        hook.failRequest(1, TransportFaults.Kind.FAIL_BEFORE);
+        String outcome;
+        try {
+          raw.get("probe");
+          long armed = hook.requests() - before;
+          outcome = armed > plain ? "retried" : "no effect";
+        } catch (IOException e) {
+          outcome = "raised";
+        } finally {
+          hook.disarm();
+        }
+        seen.add(outcome + " (an undisturbed get made " + plain + " requests)");
+        if (!outcome.equals("no effect")) {
+          fired++;
+        }
+      }
+      if (fired == 0) {
+        fail("the transport fault hook's armed faults never fired: a get right after failRequest(1, FAIL_BEFORE) "
+            + "had " + seen + "; failRequest(n) must fail the n-th request from now (1 = the next one), and "
+            + "disarm() reset requests()");
+      }
+    }
+  }
+
+  // ===================================================================================== R0 ObjectStore
+
+  /**
+   * R0.1: create-if-absent is exclusive: 8 threads, each with its own client, race {@code putIfAbsent} on one
+   * key, 30 rounds; exactly one wins each round and the stored bytes are the winner's. If this fails, check that
+   * the backend's create-if-absent is one atomic conditional request (S3 {@code If-None-Match: *}, GCS
+   * {@code ifGenerationMatch=0}, a hard link or {@code CREATE_NEW} on a file system), never check-then-write.
+   */
+  @Test
+  public void required_R0_1_createIfAbsentExclusiveAcrossThreads() throws Exception {
+    new ObjectStoreRules(kit).createIfAbsentExclusiveAcrossThreads();
+  }
+
+  /**
+   * R0.1 across processes ({@link Capability#CROSS_PROCESS}): 3 child JVMs race {@code putIfAbsent} on one key
+   * per round, 30 rounds; exactly one wins each round and the stored bytes are the winner's. Needs the provider's
+   * {@code objectStore()} in the child JVMs.
+   */
+  @Test
+  public void required_R0_1_createIfAbsentExclusiveAcrossProcesses() throws Exception {
+    new ObjectStoreRules(kit).createIfAbsentExclusiveAcrossProcesses();
+  }
+
+  /**
+   * R0.2: 4 {@code CheckpointStores.open} calls racing on a fresh backup dir, 8 rounds: at most one holds it.
+   * If this fails, check create-if-absent (R0.1) and the claim of the first log slot.
+   */
+  @Test
+  public void required_R0_2_racingOpensOnFreshDirAtMostOneHolds() throws Exception {
+    new ObjectStoreRules(kit).racingOpensOnFreshDir();
+  }
+
+  /**
+   * R0.3: {@code list()} returns every object when one prefix holds more objects than any real listing page
+   * (5,003 small objects written once per run; S3 and GCS pages hold 1,000, Azure's 5,000). If this fails, check
+   * that the listing follows every continuation token. Backends with a page-size knob should set a small page
+   * size in their fixture so that every rule's listings cross pages.
+   */
+  @Test
+  public void required_R0_3_listReturnsEveryObjectPastPageSizes() throws Exception {
+    new ObjectStoreRules(kit).listReturnsEveryObject();
+  }
+
+  /**
+   * R0.4: {@code delete()} of a missing object is a no-op; with a transport fault hook, a delete whose request
+   * fails raises or has removed the object, never returns with the object still there. If this fails, check that
+   * "not found" is treated as success and every other error is raised.
+   */
+  @Test
+  public void required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise() throws Exception {
+    new ObjectStoreRules(kit).deleteOfMissingIsNoOpAndFailuresRaise();
   }
 
   // ================================================================================================ R1 Write
@@ -358,7 +452,9 @@ public abstract class CheckpointStoreTck {
         Checkpoint cp = c.commit(s);
         assertTrue(cp.sequence() > last, "sequence " + cp.sequence() + " after " + last + " must increase");
         last = cp.sequence();
-        Checkpoint latest = s.latest().orElseThrow();
+        long seq = cp.sequence();
+        Checkpoint latest = s.latest().orElseThrow(() -> new AssertionError("R4.1: latest() is empty right after "
+            + "commit #" + seq + " returned"));
         assertEquals(cp.sequence(), latest.sequence(), "latest() sequence");
         assertEquals(cp.id(), latest.id(), "latest() id");
         c.verify(latest);
@@ -379,6 +475,18 @@ public abstract class CheckpointStoreTck {
   }
 
   /**
+   * R4.2 for large blobs and every position: a first blob, a blob larger than twice every chunk size the spi and
+   * the kit's backends use (over 8 MiB), and a last blob; a byte of each (its last byte; for the large one also a
+   * byte past its second chunk) flipped in turn is detected by {@code openBlob}, {@code readBlobs} and
+   * {@code readInto}. If this fails, check that verification covers every chunk of a large blob and the last
+   * blob of a multi-blob read.
+   */
+  @Test
+  public void required_R4_2_largeFirstMiddleLastBlobsVerified() throws Exception {
+    new StorageRules(kit).largeFirstMiddleLastBlobsVerified();
+  }
+
+  /**
    * R4.3: with {@code keepPrevious}, whenever corrupting an object of the latest commit makes the latest
    * checkpoint corrupt, {@code previous()} still returns the checkpoint before it, whole.
    */
@@ -396,6 +504,30 @@ public abstract class CheckpointStoreTck {
   @Test
   public void required_R4_4_rangedReadsExact() throws Exception {
     new StorageRules(kit).rangedReadsExact();
+  }
+
+  /**
+   * R4.5: an unreadable record is never a reason to delete data. The newest commit record is made unreadable
+   * through raw access (a checksum mismatch, a valid checksum over invalid content, an oversized record); a
+   * read-write open must then refuse (or its {@code latest()} raise {@link org.ckpt4j.spi.CorruptCheckpointException})
+   * without {@code keepPrevious}, and fall back to the previous checkpoint with it; no data object may go. After
+   * the record is repaired the checkpoint reads back whole. If this fails, check what the open and its pruning
+   * do with a record that fails verification: it may name data, so nothing it might name is deleted, and a
+   * refused open changes nothing.
+   */
+  @Test
+  public void required_R4_5_unreadableRecordNeverDeletesData() throws Exception {
+    new RecordRules(kit).unreadableRecordNeverDeletesData();
+  }
+
+  /**
+   * R2.4, R4.3: a read-only store's {@code previous()} is empty when the backup dir keeps no previous checkpoint,
+   * and the kept previous checkpoint, whole, where one is kept. If this fails, check that a read-only store
+   * offers a previous checkpoint only where the writer kept its data.
+   */
+  @Test
+  public void required_R4_3_readOnlyPreviousOnlyWhenKept() throws Exception {
+    new RecordRules(kit).readOnlyPreviousOnlyWhenKept();
   }
 
   // ============================================================================================= R5 Delete
@@ -476,7 +608,7 @@ public abstract class CheckpointStoreTck {
       assertEquals(Optional.of(other), e.foreignOwner(), "ForeignContentException.foreignOwner()");
     }
     if (before != null) {
-      Kit.assertUnchanged(before, kit.snapshot(dir), "after refusing another identity");
+      kit.assertUnchanged(dir, before, "after refusing another identity");
     }
     try (CheckpointStore s = kit.open(dir, kit.rw(other).build())) {
       kit.assertLatestIsOneOf(s, "the owner after another identity was refused", theirs);
@@ -519,6 +651,39 @@ public abstract class CheckpointStoreTck {
     try (CheckpointStore again = kit.open(dir, hour)) {
       assertTrue(again.latest().isPresent(), "latest() after reopen");
     }
+  }
+
+  /**
+   * R6.3: the holder's lease timeout governs a takeover: while a store with a lease timeout of seconds holds the
+   * backup dir and heartbeats, stores opened with a lease timeout of 100-200 ms are refused with
+   * {@link SharedBackupDirException}, and the holder commits afterwards. If this fails, check that a newcomer
+   * judges the holder by the holder's own timeout (recorded in its claim or lease), not by its own.
+   */
+  @Test
+  public void required_R6_3_holderLeaseTimeoutGoverns() throws Exception {
+    new RecordRules(kit).holderLeaseTimeoutGoverns();
+  }
+
+  /**
+   * R6.3 over time: a store holds the backup dir for 4 lease timeouts (1 s, or the fixture's if longer) while
+   * another keeps trying to open it; every attempt is refused and the holder commits at the end. If this fails,
+   * check that the lease heartbeat really rewrites the lease (every lease timeout / 4) for as long as the store
+   * is open.
+   */
+  @Test
+  public void required_R6_3_holderKeepsClaimOverManyLeaseTimeouts() throws Exception {
+    new RecordRules(kit).holderKeepsClaimOverManyLeaseTimeouts();
+  }
+
+  /**
+   * R6.1, R5.2: user files named like temporary files ({@code .ckpt4j-tmp-...}) but not where the store puts its
+   * own are foreign: a dir holding them is refused, and nothing (a refusal, a commit, {@code delete()}) removes
+   * them; they are observed by raw {@code get}, not through the backend's {@code list()}. If this fails, check
+   * that only the store's own temporary names, where it puts them, are skipped or purged.
+   */
+  @Test
+  public void required_R6_1_tempNamedUserFilesAreForeign() throws Exception {
+    new RecordRules(kit).tempLookalikesAreForeign();
   }
 
   /**
@@ -648,7 +813,7 @@ public abstract class CheckpointStoreTck {
       if (before != null) {
         Map<String, byte[]> after = kit.snapshot(dir);
         assertEquals(before.keySet(), after.keySet(), "R8: objects after read-only opens and reads");
-        Kit.assertUnchanged(before, after, "R8: after read-only opens and reads");
+        kit.assertUnchanged(dir, before, "R8: after read-only opens and reads");
       }
     }
   }

@@ -58,6 +58,9 @@ public final class ChildMain {
         case "train":
           train(uri, lease, p, out);
           break;
+        case "race":
+          race(uri, b.build(), p, out);
+          break;
         default:
           throw new IllegalArgumentException(mode);
       }
@@ -78,6 +81,22 @@ public final class ChildMain {
     SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
     String gen = p.getProperty("gen");
     long maxBytes = Long.parseLong(p.getProperty("maxBytes"));
+    if (Boolean.parseBoolean(p.getProperty("waitGo"))) {
+      // Started ahead of its trial: warm up (class loading, the backend's client) with a read-only open, which
+      // never writes, then wait for the parent's GO.
+      StoreOptions.Builder ro = StoreOptions.readOnly().leaseTimeout(options.leaseTimeout());
+      options.properties().forEach(ro::property);
+      try (CheckpointStore warm = CheckpointStores.open(uri, ro.build())) {
+        warm.latest();
+      } catch (java.io.IOException | RuntimeException e) {
+        // only a warm-up: the read-write open below reports what matters
+      }
+      stdout.println("READY");
+      String go = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      if (!"GO".equals(go)) {
+        throw new IllegalStateException("expected GO, got " + go);
+      }
+    }
     try (CheckpointStore s = CheckpointStores.open(uri, options)) {
       out.println("OPENED");
       for (int i = 0; ; i++) {
@@ -113,6 +132,25 @@ public final class ChildMain {
           out.println("FENCED " + oneLine(e));
         }
       }
+    }
+  }
+
+  /** Races putIfAbsent against other processes (R0.1): READY, then on "GO <epoch millis>" the rounds, DONE. */
+  private static void race(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
+    Optional<org.ckpt4j.spi.ObjectStore> objects = Kit.providerObjects(uri, options);
+    if (objects.isEmpty()) {
+      out.println("READY NORAW");
+      return;
+    }
+    try (org.ckpt4j.spi.ObjectStore o = objects.get()) {
+      out.println("READY");
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String go = in.readLine();
+      if (go == null || !go.startsWith("GO ")) {
+        throw new IllegalStateException("expected GO <millis>, got " + go);
+      }
+      ObjectStoreRules.raceInChild(o, p.getProperty("id"), Integer.parseInt(p.getProperty("rounds")),
+          Long.parseLong(go.substring(3).trim()), out);
     }
   }
 

@@ -51,6 +51,19 @@ final class Content {
     return new Content(label, blobs, meta);
   }
 
+  /**
+   * This content with at least one blob of 1..64 KiB bytes added when it has no non-empty blob, so that a rule's
+   * random input is never trivially empty (a rule that passes on empty contents may have checked nothing).
+   */
+  Content nonEmpty(SplittableRandom r) {
+    if (blobs.values().stream().anyMatch(v -> v[0] > 0)) {
+      return this;
+    }
+    Map<String, long[]> more = new TreeMap<>(blobs);
+    more.put("nonempty" + more.size(), new long[] {1 + r.nextInt(64 * 1024), r.nextLong()});
+    return new Content(label, more, userMetadata);
+  }
+
   static String randomName(SplittableRandom r, int i) {
     String[] segs = {"w", "layer0", "opt", "a.b", "x_y-z", ".hidden", "m", "Z9"};
     StringBuilder b = new StringBuilder();

@@ -13,7 +13,7 @@ import org.ckpt4j.spi.StoreOptions;
 
 /** Rules that need other processes: SIGKILL crashes (R7.1, R3.1, R6.3), SIGSTOP pauses (R6.4), readers (R8). */
 final class CrossProcessRules {
-  private static final long START_TIMEOUT = 60_000;
+  static final long START_TIMEOUT = 60_000;
   private final Kit kit;
 
   CrossProcessRules(Kit kit) {
@@ -32,55 +32,82 @@ final class CrossProcessRules {
     Content committed = null;
     List<String> log = new ArrayList<>();
     long maxBytes = Math.min(kit.settings.maxBlobBytes, 512 * 1024);
-    for (int t = 0; t < kit.settings.crashTrials; t++) {
-      java.nio.file.Path events = java.nio.file.Files.createTempFile("ckpt4j-tck-events", ".txt");
-      Child child = Child.start(kit, "writer", Map.of("uri", dir.toString(), "seed", Long.toString(r.nextLong()),
-          "gen", "g" + t, "maxBytes", Long.toString(maxBytes), "events", events.toString()));
-      List<String> lines;
-      try {
-        child.await("EVENTS", START_TIMEOUT);
-        if (r.nextInt(4) == 0) {
-          Thread.sleep(r.nextInt(60)); // while opening: claiming, taking over, pruning the last crash's leftovers
-        } else {
-          awaitEvent(child, events, "OPENED");
-          Thread.sleep(r.nextInt(300));
+    // Each trial's child JVM is started during the previous trial (it warms up, then waits for GO): its start-up
+    // overlaps the parent's takeover and verification instead of adding to them.
+    java.nio.file.Path nextEvents = null;
+    Child next = null;
+    try {
+      for (int t = 0; t < kit.settings.crashTrials; t++) {
+        if (next == null) {
+          nextEvents = java.nio.file.Files.createTempFile("ckpt4j-tck-events", ".txt");
+          next = startWriter(dir, r.nextLong(), "g" + t, maxBytes, nextEvents);
         }
-        child.kill();
-        lines = java.nio.file.Files.readAllLines(events);
-      } finally {
-        child.close();
-        java.nio.file.Files.deleteIfExists(events);
-      }
-      kit.crashTrials.incrementAndGet();
-      Content lastCommitted = committed;
-      Content inFlight = null;
-      int commits = 0;
-      for (String line : lines) {
-        if (line.startsWith("BEGIN ")) {
-          String[] parts = line.split(" ", 3);
-          inFlight = Content.fromMetadata(Map.of(Content.LABEL, parts[1], Content.SPEC, parts.length > 2
-              ? parts[2] : "")).orElseThrow();
-        } else if (line.startsWith("COMMITTED ")) {
-          lastCommitted = inFlight;
-          inFlight = null;
-          commits++;
-        } else if (line.startsWith("ERROR")) {
-          throw new AssertionError("trial " + t + ": the child failed before it was killed: " + line);
+        java.nio.file.Path events = nextEvents;
+        Child child = next;
+        next = null;
+        List<String> lines;
+        try {
+          child.await("READY", START_TIMEOUT);
+          child.send("GO");
+          if (r.nextInt(4) == 0) {
+            Thread.sleep(r.nextInt(60)); // while opening: claiming, taking over, pruning the last crash's leftovers
+          } else {
+            awaitEvent(child, events, "OPENED");
+            Thread.sleep(r.nextInt(300));
+          }
+          child.kill();
+          lines = java.nio.file.Files.readAllLines(events);
+        } finally {
+          child.close();
+          java.nio.file.Files.deleteIfExists(events);
         }
+        if (t + 1 < kit.settings.crashTrials) {
+          nextEvents = java.nio.file.Files.createTempFile("ckpt4j-tck-events", ".txt");
+          next = startWriter(dir, r.nextLong(), "g" + (t + 1), maxBytes, nextEvents);
+        }
+        kit.crashTrials.incrementAndGet();
+        Content lastCommitted = committed;
+        Content inFlight = null;
+        int commits = 0;
+        for (String line : lines) {
+          if (line.startsWith("BEGIN ")) {
+            String[] parts = line.split(" ", 3);
+            inFlight = Content.fromMetadata(Map.of(Content.LABEL, parts[1], Content.SPEC, parts.length > 2
+                ? parts[2] : "")).orElseThrow();
+          } else if (line.startsWith("COMMITTED ")) {
+            lastCommitted = inFlight;
+            inFlight = null;
+            commits++;
+          } else if (line.startsWith("ERROR")) {
+            throw new AssertionError("trial " + t + ": the child failed before it was killed: " + line);
+          }
+        }
+        String step = "trial " + t + ": SIGKILL after " + lines.size() + " lines of output, " + commits + " commits"
+            + (inFlight == null ? ""
+            : ", while committing " + inFlight.label) + "; last committed: " + (lastCommitted == null ? "none"
+            : lastCommitted.label);
+        log.add(step);
+        try (CheckpointStore s = kit.open(dir)) {
+          committed = kit.assertLatestIsOneOf(s, "R7.1/R3.1 after " + step, lastCommitted, inFlight);
+        } catch (AssertionError e) {
+          throw new AssertionError(e.getMessage() + "\n  trials:\n  " + String.join("\n  ", log), e);
+        }
+        // the user-level metadata of the child's checkpoints carries no label of ours: keep what we verified
       }
-      String step = "trial " + t + ": SIGKILL after " + lines.size() + " lines of output, " + commits + " commits" + (inFlight == null ? ""
-          : ", while committing " + inFlight.label) + "; last committed: " + (lastCommitted == null ? "none"
-          : lastCommitted.label);
-      log.add(step);
-      try (CheckpointStore s = kit.open(dir)) {
-        committed = kit.assertLatestIsOneOf(s, "R7.1/R3.1 after " + step, lastCommitted, inFlight);
-      } catch (AssertionError e) {
-        throw new AssertionError(e.getMessage() + "\n  trials:\n  " + String.join("\n  ", log), e);
+    } finally {
+      if (next != null) {
+        next.close();
+        java.nio.file.Files.deleteIfExists(nextEvents);
       }
-      // the user-level metadata of the child's checkpoints carries no label of ours: keep what we verified
     }
     new InterruptionRules(kit).assertNoLeftovers(dir, committedAfterCleanCommit(dir), "R3.2 after "
         + kit.settings.crashTrials + " SIGKILLed writers and a clean commit");
+  }
+
+  private Child startWriter(URI dir, long seed, String gen, long maxBytes, java.nio.file.Path events)
+      throws java.io.IOException {
+    return Child.start(kit, "writer", Map.of("uri", dir.toString(), "seed", Long.toString(seed), "gen", gen,
+        "maxBytes", Long.toString(maxBytes), "events", events.toString(), "waitGo", "true"));
   }
 
   private static void awaitEvent(Child child, java.nio.file.Path events, String prefix) throws Exception {

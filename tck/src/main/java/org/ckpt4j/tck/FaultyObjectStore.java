@@ -139,7 +139,15 @@ final class FaultyObjectStore extends ForwardingObjectStore {
     }
   }
 
+  private final AtomicLong injected = new AtomicLong();
+
+  /** Faults injected (fired) so far: an armed fault the operation never reached is not one. */
+  long injected() {
+    return injected.get();
+  }
+
   private InjectedFault fault(String what) {
+    injected.incrementAndGet();
     lastFault = what;
     return new InjectedFault(what);
   }

@@ -29,6 +29,21 @@ final class InterruptionRules {
     USER_EXCEPTION_IN_STREAM, THREAD_INTERRUPT, ABANDONED_WRITER, OBJECT_FAULT, STREAM_FAULT, SEVERED, TRANSPORT_FAULT
   }
 
+  /** Requests a commit was last seen to make (the transport-fault trials draw N within them). */
+  private long commitRequests = 12;
+  private int transportArmed;
+  private int transportFired;
+
+  /** Counts a fault trial only if its armed fault fired; one the operation never reached is logged. */
+  private void countFired(boolean fired, String what, List<String> log) {
+    if (fired) {
+      kit.faultTrials.incrementAndGet();
+    } else {
+      kit.unfiredFaults.incrementAndGet();
+      log.add("  the armed fault (" + what + ") did not fire: the operation ended first; not counted");
+    }
+  }
+
   /** Runs the randomized trials on one backup dir; returns a log of what happened. */
   void randomizedTrials() throws Exception {
     URI dir = kit.newDir();
@@ -71,6 +86,11 @@ final class InterruptionRules {
         committed = clean;
         log.add("  clean commit " + clean.label);
       }
+    }
+    if (transportArmed >= 5 && transportFired == 0) {
+      throw new AssertionError("R3.1: none of the " + transportArmed + " transport faults armed during the "
+          + "trials fired: the hook's failRequest(n) must count from now (1 = the next request); "
+          + kit.reproduce());
     }
     // The last trial may have left leftovers the protocol is allowed to keep until the next commit (a fault in
     // the prune of a commit that returned): R3.2 is about what a clean commit leaves, so make one.
@@ -138,24 +158,26 @@ final class InterruptionRules {
           long n = 1 + r.nextInt(20);
           TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
               : TransportFaults.Kind.LOSE_RESPONSE;
+          long before = faulty.injected();
           faulty.failCall(n, how);
-          kit.faultTrials.incrementAndGet();
           try {
             returned = next.commit(s) != null;
           } catch (IOException e) {
             log.add("  " + e.getMessage());
           }
+          countFired(faulty.injected() > before, "call #" + n, log);
           break;
         }
         case STREAM_FAULT: {
           long at = r.nextLong(total);
+          long before = faulty.injected();
           faulty.failStreamAt(at);
-          kit.faultTrials.incrementAndGet();
           try {
             returned = next.commit(s) != null;
           } catch (IOException e) {
             log.add("  " + e.getMessage());
           }
+          countFired(faulty.injected() > before, "stream byte " + at, log);
           break;
         }
         case SEVERED: {
@@ -173,17 +195,27 @@ final class InterruptionRules {
         case TRANSPORT_FAULT: {
           TransportFaults hook = kit.fixture.transportFaults().orElseThrow();
           hook.disarm();
-          long n = 1 + r.nextInt(12);
+          // n counts from now (1 = the next request), within the requests a commit was seen to make
+          long n = 1 + r.nextInt((int) Math.max(1, Math.min(commitRequests, 1000)));
           TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
               : TransportFaults.Kind.LOSE_RESPONSE;
+          long injectedBefore = hook.injected();
           hook.failRequest(n, how);
-          kit.faultTrials.incrementAndGet();
           try {
             returned = next.commit(s) != null;
           } catch (IOException e) {
             log.add("  transport fault #" + n + " " + how + ": " + e);
           } finally {
+            long seen = hook.requests();
             hook.disarm();
+            boolean fired = injectedBefore >= 0 ? hook.injected() > injectedBefore : seen >= n;
+            transportArmed++;
+            if (fired) {
+              transportFired++;
+            } else {
+              commitRequests = Math.max(1, seen);
+            }
+            countFired(fired, "transport request #" + n + " (the commit made " + seen + ")", log);
           }
           break;
         }

@@ -21,6 +21,7 @@ import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.ObjectStore;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Rules that need raw access to the storage: corruption (R4.2, R4.3), ranged reads (R4.4), delete (R5), foreign
@@ -221,6 +222,98 @@ final class StorageRules {
       throw new AssertionError("R4.2: corruption was not detected with CorruptCheckpointException: " + problems
           + "; " + kit.reproduce());
     }
+  }
+
+  /**
+   * The largest chunk any read or write path of the spi or the kit's own backends works in (the CRC32 chunk of
+   * the spi's verifying reads, 4 MiB; pieces of FileReads 256 KiB; S3 parts in the kit's fixture 5 MiB; GCS
+   * upload chunks of at most 8 MiB by default): the large blob of R4.2's large-blob check is more than twice it.
+   */
+  static final int LARGEST_CHUNK = 4 << 20;
+
+  /**
+   * R4.2 for large blobs and for the first, middle and last blob of every read path: a checkpoint of a small
+   * first blob, a blob larger than twice every chunk size (and than {@code 2 * maxBlobBytes}), and a last blob;
+   * one byte of each (the last byte of each, and for the large one also a byte past its second chunk) is flipped
+   * in turn through raw access: reading through {@code openBlob}, {@code readBlobs} and {@code readInto} each
+   * raises {@link CorruptCheckpointException}, and whole again once restored.
+   */
+  void largeFirstMiddleLastBlobsVerified() throws Exception {
+    kit.assumeRawAccess();
+    SplittableRandom r = kit.random();
+    URI dir = kit.newDir();
+    long big = 2L * LARGEST_CHUNK + 1 + r.nextInt(64 * 1024);
+    Content c = new Content("fml", Map.of("a-first", new long[] {1 + r.nextInt(4096), r.nextLong()}, "m-middle",
+        new long[] {big, r.nextLong()}, "z-last", new long[] {1 + r.nextInt(64 * 1024), r.nextLong()}), Map.of());
+    try (CheckpointStore s = kit.open(dir)) {
+      c.commit(s);
+    }
+    Map<String, byte[]> snap = kit.snapshot(dir);
+    List<String> problems = new ArrayList<>();
+    try (ObjectStore raw = kit.raw(dir)) {
+      for (Map.Entry<String, long[]> blob : c.blobs.entrySet()) {
+        byte[] expected = Content.bytes(blob.getValue()[0], blob.getValue()[1]);
+        String key = null;
+        int at = -1;
+        for (Map.Entry<String, byte[]> o : snap.entrySet()) {
+          at = indexOf(o.getValue(), expected);
+          if (at >= 0) {
+            key = o.getKey();
+            break;
+          }
+        }
+        if (key == null) {
+          Assumptions.assumeTrue(false, "not applicable: blob " + blob.getKey() + " is not stored contiguously "
+              + "in one object (the backend transforms the bytes)");
+        }
+        List<Integer> offsets = new ArrayList<>(List.of(expected.length - 1));
+        if (expected.length > 2 * LARGEST_CHUNK) {
+          offsets.add(2 * LARGEST_CHUNK + r.nextInt(expected.length - 2 * LARGEST_CHUNK));
+        }
+        byte[] original = snap.get(key);
+        for (int off : offsets) {
+          byte[] flipped = original.clone();
+          flipped[at + off] ^= 0x01;
+          raw.put(key, flipped);
+          kit.faultTrials.incrementAndGet();
+          Map<Content.ReadPath, String> outcomes;
+          try {
+            outcomes = readOutcomes(dir, c);
+          } finally {
+            raw.put(key, original);
+          }
+          String where = "byte " + off + " of blob " + blob.getKey() + " (" + expected.length + " bytes, in "
+              + key + ")";
+          outcomes.forEach((path, outcome) -> {
+            if (!outcome.equals("corrupt")) {
+              problems.add(where + " flipped, read by " + path + ": " + outcome);
+            }
+          });
+        }
+      }
+    }
+    readOutcomes(dir, c).forEach((path, outcome) -> {
+      if (!outcome.equals("ok")) {
+        problems.add("after restoring every object, read by " + path + ": " + outcome);
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new AssertionError("R4.2: a flipped byte in the first, the large (" + big + " bytes) or the last blob "
+          + "was not detected with CorruptCheckpointException: " + problems + "; " + kit.reproduce());
+    }
+  }
+
+  private static int indexOf(byte[] bytes, byte[] part) {
+    outer:
+    for (int i = 0; i + part.length <= bytes.length; i++) {
+      for (int j = 0; j < part.length; j++) {
+        if (bytes[i + j] != part[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /** Whether {@code bytes} holds {@code part} contiguously. */
@@ -436,7 +529,7 @@ final class StorageRules {
             + "offending objects " + before.keySet() + ", named " + e.offendingNames());
       }
     }
-    Kit.assertUnchanged(before, kit.snapshot(dir), "R6.1 after refusing " + what);
+    kit.assertUnchanged(dir, before, "R6.1 after refusing " + what);
     Map<String, byte[]> after = kit.snapshot(dir);
     if (!after.keySet().equals(before.keySet())) {
       throw new AssertionError("R6.1: refusing " + what + " changed the set of objects: " + before.keySet()
@@ -463,7 +556,7 @@ final class StorageRules {
       s.delete();
     }
     Map<String, byte[]> after = kit.snapshot(dir);
-    Kit.assertUnchanged(foreign, after, "R5.2 after delete()");
+    kit.assertUnchanged(dir, foreign, "R5.2 after delete()");
     if (!after.keySet().equals(foreign.keySet())) {
       List<String> left = new ArrayList<>(after.keySet());
       left.removeAll(foreign.keySet());
@@ -482,7 +575,42 @@ final class StorageRules {
         // allowed: an imitation of a newer log record looks like another store took over
       }
     }
-    Kit.assertUnchanged(foreign, kit.snapshot(dir2), "R5.2 after delete() with foreign objects imitating the "
+    kit.assertUnchanged(dir2, foreign, "R5.2 after delete() with foreign objects imitating the "
         + "store's names " + foreign.keySet());
+
+    // Neighbours: foreign objects whose names extend the store's own names or share their directories, planted
+    // while the store is open: a delete that removes by prefix, or whole directories, takes them along.
+    URI dir3 = kit.newDir();
+    Map<String, byte[]> neighbours = new LinkedHashMap<>();
+    try (CheckpointStore s = kit.open(dir3)) {
+      kit.smallContent("doomed4").commit(s);
+      List<String> own = new ArrayList<>(kit.snapshot(dir3).keySet());
+      SplittableRandom r = kit.random();
+      for (String k : own) {
+        String[] segs = k.split("/");
+        if (segs.length >= 3) {
+          // not inside the store's own write directory (out of scope: indistinguishable from its leftovers),
+          // but in a directory whose name extends it
+          neighbours.put(segs[0] + "/" + segs[1] + "-copy/" + k.substring(segs[0].length() + segs[1].length()
+              + 2), new byte[] {1, (byte) r.nextInt()});
+        } else {
+          neighbours.put(k + (r.nextBoolean() ? ".bak" : "-copy"), new byte[] {1, (byte) r.nextInt()});
+        }
+        if (segs.length == 2) {
+          neighbours.put(segs[0] + "/README.user", new byte[] {2, (byte) r.nextInt()});
+        }
+        if (segs.length >= 2) {
+          neighbours.put(segs[0] + "s/notes.txt", new byte[] {3});
+        }
+      }
+      plant(dir3, neighbours);
+      try {
+        s.delete();
+      } catch (CheckpointStoreException refused) {
+        // allowed: objects next to its own may make the store refuse to delete
+      }
+    }
+    kit.assertUnchanged(dir3, neighbours, "R5.2 after delete() with foreign objects next to the store's own "
+        + "(names extending its names, in its directories) " + neighbours.keySet());
   }
 }

@@ -12,15 +12,47 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.opentest4j.TestAbortedException;
 
 /**
  * Prints the run's summary after the test class: rules passed, failed and skipped (with reasons) and trials run,
  * on standard output and into {@code target/ckpt4j-tck/<class>.txt} (directory: {@code ckpt4j.tck.reportDir}).
  */
-final class TckSummary implements TestWatcher, AfterAllCallback {
+final class TckSummary implements TestWatcher, AfterAllCallback, TestExecutionExceptionHandler {
   private final Map<String, String> outcomes = new TreeMap<>();
   private final List<String> notes = new CopyOnWriteArrayList<>();
+
+  /**
+   * Every failure names its rule and ends with the reproduce-with-seed line, also one that surfaces as an
+   * exception from the store or from a helper's assertion: such a failure is rethrown as an
+   * {@link AssertionError} saying what was observed, with the original as its cause.
+   */
+  @Override
+  public void handleTestExecutionException(ExtensionContext context, Throwable t) throws Throwable {
+    Kit kit = context.getTestInstance().map(i -> ((CheckpointStoreTck) i).kitOrNull()).orElse(null);
+    if (t instanceof TestAbortedException || kit == null) {
+      throw t;
+    }
+    String reproduce = kit.reproduce();
+    String message = t.getMessage();
+    if (t instanceof AssertionError && message != null && message.contains(reproduce)) {
+      throw t;
+    }
+    String rule = rule(context.getRequiredTestMethod().getName());
+    String observed = t instanceof AssertionError && message != null ? message
+        : "the test ended with " + t.getClass().getName() + (message == null ? " (no message)" : ": " + message);
+    AssertionError wrapped = new AssertionError((observed.startsWith(rule) ? "" : rule + ": ") + observed + "; "
+        + reproduce, t);
+    throw wrapped;
+  }
+
+  /** The rule id in a test name: {@code required_R4_5_x} -> {@code R4.5}; else the name. */
+  static String rule(String testName) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("_(R\\d+(?:_\\d+)?)_").matcher(testName);
+    return m.find() ? m.group(1).replace('_', '.') : testName;
+  }
 
   @Override
   public void testSuccessful(ExtensionContext context) {
@@ -68,7 +100,8 @@ final class TckSummary implements TestWatcher, AfterAllCallback {
     if (kit != null) {
       b.append("trials: ").append(kit.crashTrials.get()).append(" SIGKILL crashes, ")
           .append(kit.interruptionTrials.get()).append(" randomized interruptions, ").append(kit.faultTrials.get())
-          .append(" injected faults, ").append(kit.sequences.get()).append(" model-based sequences\n");
+          .append(" injected faults (fired; ").append(kit.unfiredFaults.get()).append(" armed never fired), ")
+          .append(kit.sequences.get()).append(" model-based sequences\n");
       b.append("settings: ").append(kit.settings).append(" (reproduce with -D").append(TckSettings.PREFIX)
           .append("seed=").append(kit.settings.seed).append(")\n");
       try {

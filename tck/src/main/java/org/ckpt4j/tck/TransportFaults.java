@@ -25,8 +25,22 @@ public interface TransportFaults {
   /** Requests seen since the hook was created (or since the last {@link #disarm()}); the kit samples N from it. */
   long requests();
 
-  /** Makes the {@code n}-th request from now (1-based) fail the given way, once. Replaces any armed fault. */
+  /**
+   * Makes the {@code n}-th request <b>from now</b> fail the given way, once: {@code n = 1} is the very next
+   * request the hook sees, whatever {@link #requests()} says (the count is relative to this call, never absolute).
+   * Replaces any armed fault. The kit draws {@code n} within the requests an operation was seen to make, and counts
+   * a fault as injected only if the operation reached it ({@link #requests()} at least {@code n} afterwards).
+   */
   void failRequest(long n, Kind kind);
+
+  /**
+   * Faults this hook has injected (fired) since it was created, or -1 (the default) if it does not count them.
+   * Where counted, the kit counts an armed fault as injected only if this grew; otherwise only if
+   * {@link #requests()} reached {@code n}.
+   */
+  default long injected() {
+    return -1;
+  }
 
   /** Disarms the hook and resets {@link #requests()}. */
   void disarm();

@@ -95,24 +95,41 @@ final class DirObjectStore implements ObjectStore {
   @Override
   public boolean putIfAbsent(String key, byte[] content) throws IOException {
     Path target = path(key);
-    Path tmp = temp(target);
-    Files.write(tmp, content);
-    try {
-      Files.createLink(target, tmp);
-      return true;
-    } catch (FileAlreadyExistsException e) {
-      return false;
-    } finally {
-      Files.deleteIfExists(tmp);
+    for (int attempt = 1; ; attempt++) {
+      Path tmp = temp(target);
+      Files.write(tmp, content);
+      try {
+        Files.createLink(target, tmp);
+        return true;
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } catch (NoSuchFileException e) {
+        // Another store's open purged our temp file (racing opens of a fresh dir): write it again.
+        if (attempt == 3) {
+          throw translate(e);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
     }
   }
 
   @Override
   public void put(String key, byte[] content) throws IOException {
     Path target = path(key);
-    Path tmp = temp(target);
-    Files.write(tmp, content);
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    for (int attempt = 1; ; attempt++) {
+      Path tmp = temp(target);
+      Files.write(tmp, content);
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return;
+      } catch (NoSuchFileException e) {
+        // purged by another store's open, as in putIfAbsent
+        if (attempt == 3) {
+          throw translate(e);
+        }
+      }
+    }
   }
 
   @Override

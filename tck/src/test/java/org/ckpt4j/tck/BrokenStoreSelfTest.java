@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.ckpt4j.tck.broken.BrokenStores;
 import org.ckpt4j.tck.broken.Flaw;
+import org.ckpt4j.tck.broken.WireFaults;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -118,6 +119,256 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class PrunesUnreadable extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.PRUNES_UNREADABLE;
+    }
+  }
+
+  static final class OwnLeaseTimeout extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.OWN_LEASE_TIMEOUT;
+    }
+  }
+
+  static final class TmpNamesAreOurs extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.TMP_NAMES_ARE_OURS;
+    }
+  }
+
+  static final class RoPreviousUnkept extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.RO_PREVIOUS_UNKEPT;
+    }
+  }
+
+  static final class OverwritingCreate extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.OVERWRITING_CREATE;
+    }
+  }
+
+  static final class FirstPageOnly extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.FIRST_PAGE_ONLY;
+    }
+  }
+
+  static final class DeleteMissingThrows extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETE_MISSING_THROWS;
+    }
+  }
+
+  static final class SwallowsDeleteErrors extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.SWALLOWS_DELETE_ERRORS;
+    }
+
+    @Override
+    protected TckFixture fixture() {
+      WireFaults wire = BrokenStores.wire("swallows", new WireFaults());
+      return TckFixture.builder(() -> URI.create("broken:swallows_delete_errors/swallows." + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(flaw(), dir, wire), (objects, options) -> BrokenStores
+              .build(flaw(), objects, options))
+          .transportFaults(wire)
+          .build();
+    }
+  }
+
+  /** The correct store with a correct transport fault hook: the rules on the hook pass. */
+  static class CorrectWithHook extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NONE;
+    }
+
+    WireFaults wire() {
+      return new WireFaults();
+    }
+
+    @Override
+    protected TckFixture fixture() {
+      String tag = getClass().getSimpleName();
+      WireFaults wire = BrokenStores.wire(tag, wire());
+      return TckFixture.builder(() -> URI.create("broken:none/" + tag + "." + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(Flaw.NONE, dir), (objects, options) -> BrokenStores
+              .build(Flaw.NONE, objects, options))
+          .transportFaults(wire)
+          .build();
+    }
+  }
+
+  /** Not a broken store but a broken fixture: a transport fault hook that reads failRequest(n) as absolute. */
+  static final class HookCountsAbsolute extends CorrectWithHook {
+    @Override
+    WireFaults wire() {
+      return new WireFaults(true);
+    }
+  }
+
+  /** The rules that must fail on a broken hook pass on a correct one (so they fail for the flaw). */
+  @org.junit.jupiter.api.Test
+  void correctHookPassesTheHookRules() {
+    TestExecutionSummary s = run2(CorrectWithHook.class, "required_transportFaultHookSeesRequests",
+        "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole");
+    assertThat(s.getFailures()).as("failures").isEmpty();
+    assertThat(s.getTestsSucceededCount()).isEqualTo(2);
+  }
+
+  static final class DeletesNeighbours extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETES_NEIGHBOURS;
+    }
+  }
+
+  static final class LeaseNeverRenews extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.LEASE_NEVER_RENEWS;
+    }
+  }
+
+  static final class UnverifiedLargeBlobs extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.UNVERIFIED_LARGE_BLOBS;
+    }
+  }
+
+  static final class ReadIntoSkipsLast extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.READ_INTO_SKIPS_LAST;
+    }
+  }
+
+  static final class MisreportsCapabilities extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.MISREPORTS_CAPABILITIES;
+    }
+  }
+
+  static final class ManglesMetadata extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.MANGLES_METADATA;
+    }
+  }
+
+  static final class NoNameValidation extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_NAME_VALIDATION;
+    }
+  }
+
+  static final class AllowsTwoWriters extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.ALLOWS_TWO_WRITERS;
+    }
+  }
+
+  static final class EagerPublish extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.EAGER_PUBLISH;
+    }
+  }
+
+  static final class StaleLatest extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.STALE_LATEST;
+    }
+  }
+
+  static final class NoPrevious extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_PREVIOUS;
+    }
+  }
+
+  static final class DeleteOnlyCloses extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETE_ONLY_CLOSES;
+    }
+  }
+
+  static final class DeletesDataFirst extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.DELETES_DATA_FIRST;
+    }
+  }
+
+  static final class ForeignBlind extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.FOREIGN_BLIND;
+    }
+  }
+
+  static final class ReadOnlyWrites extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.READ_ONLY_WRITES;
+    }
+  }
+
+  /** A flawed store over files (the dirstore backend), so that child JVMs share it: the cross-process rules. */
+  abstract static class BrokenInProcesses extends BrokenCase {
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      return TckFixture.builder(() -> URI.create("brokendir:" + f.name().toLowerCase(Locale.ROOT)
+              + java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(java.nio.file.Path.of(
+                  "target", "selftest-dirs").toAbsolutePath()), "d").resolve("backup").toString()))
+          .capabilities(org.ckpt4j.spi.Capability.CROSS_PROCESS)
+          .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
+              objects, options))
+          .crashTrials(40)
+          .build();
+    }
+  }
+
+  static final class OverwritingCreateInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.OVERWRITING_CREATE;
+    }
+  }
+
+  static final class NoFencingInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_FENCING;
+    }
+  }
+
+  static final class NonAtomicCommitInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.NON_ATOMIC_COMMIT;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -138,7 +389,67 @@ class BrokenStoreSelfTest {
             "open(key, 0, 10) returned"),
         Arguments.of(ForgetsLeftovers.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
             "leftovers of failed writes were not removed"),
-        Arguments.of(RestartsLeaveATrail.class, "required_R3_3_restartsLeaveNoTrail", "restarts leave a trail"));
+        Arguments.of(RestartsLeaveATrail.class, "required_R3_3_restartsLeaveNoTrail", "restarts leave a trail"),
+        Arguments.of(PrunesUnreadable.class, "required_R4_5_unreadableRecordNeverDeletesData",
+            "removed data that record names"),
+        Arguments.of(OwnLeaseTimeout.class, "required_R6_3_holderLeaseTimeoutGoverns",
+            "took over"),
+        Arguments.of(TmpNamesAreOurs.class, "required_R6_1_tempNamedUserFilesAreForeign",
+            "was opened read-write instead of refused"),
+        Arguments.of(RoPreviousUnkept.class, "required_R4_3_readOnlyPreviousOnlyWhenKept",
+            "although the backup dir was written without keepPrevious"),
+        Arguments.of(OverwritingCreate.class, "required_R0_1_createIfAbsentExclusiveAcrossThreads",
+            "create-if-absent is not exclusive"),
+        Arguments.of(OverwritingCreate.class, "required_R0_2_racingOpensOnFreshDirAtMostOneHolds",
+            "at most one may hold it"),
+        Arguments.of(FirstPageOnly.class, "required_R0_3_listReturnsEveryObjectPastPageSizes",
+            "4003 missing"),
+        Arguments.of(DeleteMissingThrows.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
+            "delete() of a missing object raised java.nio.file.NoSuchFileException"),
+        Arguments.of(SwallowsDeleteErrors.class, "required_R0_4_deleteOfMissingIsNoOpAndFailuresRaise",
+            "returned normally with the object still there"),
+        Arguments.of(DeletesNeighbours.class, "required_R5_2_deleteRemovesOwnObjectsOnly",
+            "foreign objects were not left alone"),
+        Arguments.of(LeaseNeverRenews.class, "required_R6_3_holderKeepsClaimOverManyLeaseTimeouts",
+            "the holder's heartbeat must keep its claim alive"),
+        Arguments.of(UnverifiedLargeBlobs.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
+            "of blob m-middle"),
+        Arguments.of(ReadIntoSkipsLast.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
+            "of blob z-last"),
+        Arguments.of(MisreportsCapabilities.class, "required_capabilitiesReportedAsDeclared", "capabilities()"),
+        Arguments.of(ManglesMetadata.class, "required_R1_1_blobsOfAnySizeAndMetadataRoundTrip", "other metadata"),
+        Arguments.of(NoNameValidation.class, "required_R1_2_blobNamesAreValidated", "blob name"),
+        Arguments.of(AllowsTwoWriters.class, "required_R1_3_oneWriterAtATimeBlobsFromManyThreads",
+            "begin() while a writer is open"),
+        Arguments.of(EagerPublish.class, "required_R2_1_previousVisibleUntilCommitReturnsThenNew", "before commit"),
+        Arguments.of(StaleLatest.class, "required_R4_1_latestIsNewestOrEmpty", "latest() is empty right after"),
+        Arguments.of(NoPrevious.class, "required_R4_3_previousIsFallbackWhenLatestCorrupt",
+            "previous() is empty instead of the fallback"),
+        Arguments.of(NoPrevious.class, "required_R2_4_keepPreviousKeepsExactlyOne", "previous() is empty"),
+        Arguments.of(DeleteOnlyCloses.class, "required_R5_1_deletedBackupDirIsEmptyAndDeleteIsIdempotent",
+            "begin() after delete()"),
+        Arguments.of(DeletesDataFirst.class, "required_R5_4_interruptedDeleteLeavesNoHalfDeletedCheckpoint",
+            "R5.4"),
+        Arguments.of(ForeignBlind.class, "required_R6_1_foreignContentRefusedAndLeftAlone",
+            "instead of refused"),
+        Arguments.of(ReadOnlyWrites.class, "required_R8_readOnlyStoreNeverWrites", "objects after read-only"),
+        Arguments.of(NonAtomicCommit.class, "required_R2_3_readersInThreadsDuringCommitsSeeWholeCheckpoints",
+            "reading during commits observed"),
+        Arguments.of(ForgetsLeftovers.class, "required_R2_4_previousDataRemovedAfterCommit",
+            "superseded"),
+        Arguments.of(LeaseNeverRenews.class, "required_R6_3_secondLiveStoreRefusedClosedStoreReleases",
+            "a second read-write store opened on a backup dir held by a live store"),
+        Arguments.of(OverwritingCreateInProcesses.class, "required_R0_1_createIfAbsentExclusiveAcrossProcesses",
+            "create-if-absent is not exclusive"),
+        Arguments.of(NoFencingInProcesses.class, "required_R6_4_sigstoppedWriterInAnotherProcessIsFenced",
+            "was not fenced"),
+        Arguments.of(NonAtomicCommitInProcesses.class, "required_R7_1_sigkilledWriterLeavesCommittedCheckpoint",
+            "R7.1"),
+        Arguments.of(NonAtomicCommitInProcesses.class, "required_R8_readersInOtherProcessesDuringCommits", "R8"),
+        Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
+            "armed faults never fired"),
+        Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
+            "transport faults armed during the trials fired"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

@@ -15,6 +15,7 @@ import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.StoreOptions;
 import org.slf4j.Logger;
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *       durable, so a crash during a background save resumes from the save before it. A background save that
  *       fails is reported by the next save or by the end of the fit.</li>
  *   <li><b>When fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default); otherwise
- *       the final state is saved (unless {@code SaveFreq.NEVER}).</li>
+ *       the final state is saved (unless {@code SaveFreq.NEVER}). A fit that resumed and trained nothing (it
+ *       asked for no more epochs than the backup holds) keeps the backup either way, and logs a warning.</li>
  * </ul>
  * One instance serves one fit at a time.
  */
@@ -83,6 +85,10 @@ public final class BackupAndRestore implements Callback {
   Checkpoint restoredFrom;
   boolean restoredFromPrevious;
   int savesWritten;
+  private long restoredStep;
+  private int restoredEpoch;
+  /** Whether the last fit resumed from a backup, trained nothing, and so kept the backup instead of deleting it. */
+  boolean keptUntrained;
 
   /** Backs up to {@code backupDir} (a URI such as {@code s3://bucket/run-1}, or a path) every epoch. */
   public BackupAndRestore(String backupDir) {
@@ -133,6 +139,14 @@ public final class BackupAndRestore implements Callback {
     return restoredFromPrevious;
   }
 
+  /**
+   * Whether the last fit resumed from a backup that already had all the epochs it asked for, trained nothing,
+   * and therefore kept the backup (even with {@code deleteCheckpoint(true)}).
+   */
+  public boolean keptUntrained() {
+    return keptUntrained;
+  }
+
   /** Backups the last (or current) fit committed. */
   public int savesWritten() {
     return savesWritten;
@@ -143,6 +157,7 @@ public final class BackupAndRestore implements Callback {
   void begin(FitRun run) throws IOException {
     restoredFrom = null;
     restoredFromPrevious = false;
+    keptUntrained = false;
     savedAtStep = -1;
     savedAtEpoch = -1;
     savesWritten = 0;
@@ -172,13 +187,12 @@ public final class BackupAndRestore implements Callback {
     if (restoredFrom != null) {
       savedAtStep = run.globalStep;
       savedAtEpoch = run.epoch;
-      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})", store.uri(),
+      restoredStep = run.globalStep;
+      restoredEpoch = run.epoch;
+      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})",
+          Redaction.redact(store.uri()),
           restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
           run.globalStep);
-      if (run.epoch >= run.epochs) {
-        LOG.warn("{}: the backup is at epoch {}, not before the requested {} epochs: nothing left to train",
-            store.uri(), run.epoch, run.epochs);
-      }
     }
     if (replicas != null) {
       agree(replicas);
@@ -205,7 +219,8 @@ public final class BackupAndRestore implements Callback {
           + e.getMessage() + ") and the store holds no previous one; refusing to start over on top of it. "
           + "Delete the backup dir to start from scratch", e);
     }
-    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}", uri,
+    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}",
+        Redaction.redact(uri),
         e.getMessage(), previous.get().sequence());
     run.restore(previous.get(), uri);
     restoredFrom = previous.get();
@@ -297,9 +312,16 @@ public final class BackupAndRestore implements Callback {
     if (committer != null) {
       committer.await(); // a failed background save fails the fit here
     }
-    if (deleteCheckpoint) {
+    keptUntrained = restoredFrom != null && run.globalStep == restoredStep && run.epoch == restoredEpoch;
+    if (keptUntrained) {
+      // a resumed fit asked for no more epochs than the backup holds (a typo of --epochs?): deleting would lose
+      // the trained state for nothing
+      LOG.warn("{}: the backup has {} epochs done, and this fit asked for {}: nothing was trained, and the backup "
+          + "is kept (not deleted). Ask for more epochs to continue training", Redaction.redact(store.uri()),
+          run.epoch, run.epochs);
+    } else if (deleteCheckpoint) {
       store.delete();
-      LOG.info("{}: training complete; backup deleted", store.uri());
+      LOG.info("{}: training complete; backup deleted", Redaction.redact(store.uri()));
     } else if (saveFreq != SaveFreq.NEVER && (savedAtStep != run.globalStep || savedAtEpoch != run.epoch)) {
       save(run);
     }
@@ -316,7 +338,8 @@ public final class BackupAndRestore implements Callback {
       try {
         c.close();
       } catch (IOException | RuntimeException e) {
-        LOG.warn("{}: the last background save failed: {}", store == null ? location : store.uri(),
+        LOG.warn("{}: the last background save failed: {}", Redaction.redact(store == null ? location
+            : store.uri().toString()),
             e.toString());
       }
     }
@@ -347,7 +370,8 @@ public final class BackupAndRestore implements Callback {
       set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata));
     } else {
       Checkpoint cp = snapshot.writeTo(store);
-      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch,
+      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", Redaction.redact(store.uri()), cp.sequence(),
+          run.epoch,
           run.batch);
     }
     savedAtStep = run.globalStep;

@@ -48,9 +48,21 @@ import org.ckpt4j.spi.StoreAccessException.Reason;
  * (create-if-absent, which fails atomically if the name exists). A streamed object is written in place and
  * fsynced in the background, {@link #sync} waiting for it. Directories that gain an entry are fsynced, so a
  * commit survives a power loss on a real disk.
+ *
+ * <p>Temporary files (of a write that is being published, or of a large file being deleted in the background)
+ * are named {@code .ckpt4j-tmp-<hex>-<name>} beside the object {@code <name>}, and only beside objects of the
+ * protocol's layout (docs/contract.md): the marker, log and lease records, and files under a data dir. Only such
+ * names are hidden from {@link #list} and removed by {@link #purgeIncomplete} (and only for target keys its
+ * predicate accepts); any other file, whatever its name, is listed like every file, so the protocol reports it as
+ * foreign (R6.1) and never deletes it (R5.2).
  */
 final class LocalObjectStore implements ObjectStore {
   static final String TMP_PREFIX = ".ckpt4j-tmp-";
+  private static final java.util.regex.Pattern TEMP_NAME =
+      java.util.regex.Pattern.compile("\\.ckpt4j-tmp-[0-9a-f]{1,16}-([A-Za-z0-9._-]+)");
+  /** The keys a temporary file may stand beside: the protocol's marker, records, leases and data. */
+  private static final java.util.regex.Pattern TEMP_TARGET = java.util.regex.Pattern.compile(
+      "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/[A-Za-z0-9._/-]+");
   private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("[A-Za-z0-9._/-]+");
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -457,17 +469,31 @@ final class LocalObjectStore implements ObjectStore {
     });
   }
 
-  /** Visits the files below {@code dir} (temporary ones only or none of them), tolerating concurrent deletes. */
-  private static void walkFiles(Path dir, boolean temporaries, java.util.function.Consumer<Path> visitor)
+  /**
+   * The key a temporary file of this store stands for, or null if {@code key} is not one: a name this store
+   * gives its temporary files, beside an object of the protocol's layout.
+   */
+  static String tempTarget(String key) {
+    int slash = key.lastIndexOf('/');
+    java.util.regex.Matcher m = TEMP_NAME.matcher(key.substring(slash + 1));
+    if (!m.matches()) {
+      return null;
+    }
+    String target = key.substring(0, slash + 1) + m.group(1);
+    return TEMP_TARGET.matcher(target).matches() ? target : null;
+  }
+
+  /**
+   * Visits the files below {@code dir} (this store's temporary ones only, or none of them), tolerating
+   * concurrent deletes. Directories are always walked: this store makes no temporary directories.
+   */
+  private void walkFiles(Path dir, boolean temporaries, java.util.function.Consumer<Path> visitor)
       throws IOException {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
-        boolean temp = p.getFileName().toString().startsWith(TMP_PREFIX);
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          if (!temp) {
-            walkFiles(p, temporaries, visitor);
-          }
-        } else if (temp == temporaries) {
+          walkFiles(p, temporaries, visitor);
+        } else if ((tempTarget(key(p)) != null) == temporaries) {
           visitor.accept(p);
         }
       }
@@ -582,7 +608,9 @@ final class LocalObjectStore implements ObjectStore {
     List<Path> temps = new ArrayList<>();
     walkFiles(root, true, temps::add);
     for (Path p : temps) {
-      Files.deleteIfExists(p);
+      if (ours.test(tempTarget(key(p)))) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 

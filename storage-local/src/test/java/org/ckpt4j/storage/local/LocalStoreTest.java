@@ -179,11 +179,83 @@ class LocalStoreTest {
     try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
       write(store, "a", new byte[] {1});
     }
-    Path tmpFile = Files.writeString(dir.resolve("log").resolve(LocalObjectStore.TMP_PREFIX + "1-x.json"), "{");
+    List<Path> leftovers = List.of(
+        Files.writeString(dir.resolve("log").resolve(LocalObjectStore.TMP_PREFIX + "1f-00000000000000000009.json"), "{"),
+        Files.writeString(dir.resolve(LocalObjectStore.TMP_PREFIX + "3a0c-ckpt4j.json"), "{"),
+        Files.writeString(dir.resolve(files(dir).stream().filter(f -> f.startsWith("data/")).findFirst().orElseThrow())
+            .resolveSibling(LocalObjectStore.TMP_PREFIX + "77-pack-00000"), "trash"));
     try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
-      assertThat(Files.exists(tmpFile)).isFalse();
+      assertThat(leftovers).noneMatch(Files::exists);
       assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1);
     }
+  }
+
+  /**
+   * Issue 17 item 8: a sparse 3 GiB file in the newest log slot (more than a Java array holds) is a corrupt
+   * record read only up to the record limit: no OutOfMemoryError, and no data deleted (R4.5).
+   */
+  @Test
+  void hugeSparseFileInTheNewestLogSlot_isACorruptRecord_andNothingIsDeleted() throws IOException {
+    Path dir = tmp.resolve("huge");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      write(store, "a", new byte[] {1});
+    }
+    List<String> before = files(dir);
+    String record = before.stream().filter(f -> f.startsWith("log/")).reduce((x, y) -> y).orElseThrow();
+    byte[] good = Files.readAllBytes(dir.resolve(record));
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve(record).toFile(), "rw")) {
+      f.setLength(3L << 30);
+    }
+    try (CheckpointStore reader = CheckpointStores.open(dir.toString(), StoreOptions.readOnly().build())) {
+      assertThatThrownBy(reader::latest).isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class);
+    }
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      assertThatThrownBy(store::latest).isInstanceOf(org.ckpt4j.spi.CorruptCheckpointException.class);
+    }
+    assertThat(files(dir)).containsAll(before.stream().filter(f -> f.startsWith("data/")).toList());
+    Files.write(dir.resolve(record), good, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1);
+    }
+  }
+
+  /**
+   * Issue 17 item 5: a name that starts like the store's temporary files but is not one of them where the store
+   * puts them (beside its marker, records, leases and data) is the user's: foreign (R6.1), never deleted (R5.2).
+   */
+  @Test
+  void filesNamedLikeTemporaries_outsideTheStoresOwnPlaces_areForeign_andNeverDeleted() throws IOException {
+    Path dir = tmp.resolve("lookalikes");
+    try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
+      write(store, "a", new byte[] {1});
+    }
+    List<String> users = List.of(".ckpt4j-tmp-x", "notes/.ckpt4j-tmp-x", "notes/.ckpt4j-tmp-1f-00000000000000000009.json",
+        ".ckpt4j-tmp-dir/file", "log/.ckpt4j-tmp-zz-00000000000000000009.json");
+    for (String user : users) {
+      Path p = dir.resolve(user);
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, "user data");
+    }
+    assertThatThrownBy(() -> CheckpointStores.open(dir.toString(), OPTIONS))
+        .isInstanceOfSatisfying(ForeignContentException.class,
+            e -> assertThat(e.offendingNames()).containsExactlyInAnyOrderElementsOf(users));
+    try (CheckpointStore reader = CheckpointStores.open(dir.toString(), StoreOptions.readOnly().build())) {
+      assertThat(read(reader.latest().orElseThrow(), "a")).containsExactly(1);
+    }
+    for (String user : users) {
+      assertThat(dir.resolve(user)).as(user).hasContent("user data");
+    }
+    // a store that was open before they appeared deletes everything of its own and nothing of theirs
+    Path other = tmp.resolve("deleted");
+    CheckpointStore store = CheckpointStores.open(other.toString(), OPTIONS);
+    write(store, "a", new byte[] {1});
+    for (String user : users) {
+      Path p = other.resolve(user);
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, "user data");
+    }
+    store.delete();
+    assertThat(files(other)).containsExactlyInAnyOrderElementsOf(users);
   }
 
   /**

@@ -37,6 +37,23 @@ import org.ckpt4j.spi.UnsupportedSchemeException;
  */
 public final class BrokenStores implements CheckpointStoreProvider {
   private static final Map<String, InMemoryObjectStore> OBJECTS = new ConcurrentHashMap<>();
+  private static final Map<String, WireFaults> WIRES = new ConcurrentHashMap<>();
+
+  /**
+   * Puts {@code wire} below every store of the backup dirs {@code broken:<flaw>/<tag>.<name>}, also those
+   * opened through the provider.
+   */
+  public static WireFaults wire(String tag, WireFaults wire) {
+    WIRES.put(tag, wire);
+    return wire;
+  }
+
+  private static WireFaults wireOf(URI uri) {
+    String ssp = uri.getSchemeSpecificPart();
+    String name = ssp.substring(ssp.indexOf('/') + 1);
+    int dot = name.indexOf('.');
+    return dot < 0 ? null : WIRES.get(name.substring(0, dot));
+  }
 
   /** Only for use by {@link java.util.ServiceLoader}. */
   public BrokenStores() {}
@@ -46,8 +63,20 @@ public final class BrokenStores implements CheckpointStoreProvider {
     return Flaw.valueOf(ssp.substring(0, ssp.indexOf('/')).toUpperCase(Locale.ROOT));
   }
 
-  /** The raw objects behind a {@code broken:} URI. */
+  /**
+   * The raw objects behind a {@code broken:} URI (in memory, this JVM only) or a {@code brokendir:<flaw>/<abs
+   * path>} URI (files, through the example dirstore backend: visible to child JVMs, for the cross-process rules).
+   */
   public static ObjectStore objects(URI uri) {
+    if ("brokendir".equals(uri.getScheme())) {
+      String ssp = uri.getSchemeSpecificPart();
+      try {
+        return new com.example.dirstore.DirStoreProvider().objectStore(URI.create("dirstore://" + ssp.substring(ssp
+            .indexOf('/'))), StoreOptions.readOnly().build()).orElseThrow();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     InMemoryObjectStore o = OBJECTS.computeIfAbsent(uri.getSchemeSpecificPart(), n -> new InMemoryObjectStore(
         uri));
     return new ForwardingObjectStore(o) {
@@ -58,13 +87,175 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   /** The objects a store with {@code flaw} runs on: flawed themselves for the flaws of a backend. */
   public static ObjectStore objects(Flaw flaw, URI uri) {
-    ObjectStore objects = objects(uri);
-    return flaw == Flaw.RANGED_READS_INEXACT ? new LengthBlindRanges(objects) : objects;
+    return objects(flaw, uri, null);
+  }
+
+  /** As {@link #objects(Flaw, URI)}, with a transport fault hook below the backend-level flaw. */
+  public static ObjectStore objects(Flaw flaw, URI uri, WireFaults wire) {
+    if (wire == null) {
+      wire = wireOf(uri);
+    }
+    ObjectStore objects = wire == null ? objects(uri) : wire.over(objects(uri));
+    switch (flaw) {
+      case RANGED_READS_INEXACT:
+        return new LengthBlindRanges(objects);
+      case OVERWRITING_CREATE:
+        return new OverwritingCreate(objects);
+      case FIRST_PAGE_ONLY:
+        return new FirstPageOnly(objects);
+      case DELETE_MISSING_THROWS:
+        return new DeleteMissingThrows(objects);
+      case SWALLOWS_DELETE_ERRORS:
+        return new SwallowsDeleteErrors(objects);
+      case DELETES_NEIGHBOURS:
+        return new DeletesNeighbours(objects);
+      case FOREIGN_BLIND:
+        return new ForeignBlind(objects);
+      default:
+        return objects;
+    }
+  }
+
+  /**
+   * OVERWRITING_CREATE: create-if-absent is a plain write that reports success (a conditional header the server
+   * ignores): every racer "wins" and the last one's bytes stay. Like a client with a read-your-writes cache, each
+   * client reads what it wrote itself back for a moment, so the protocol's read-back after a create does not
+   * notice that another racer overwrote the record.
+   */
+  static final class OverwritingCreate extends ForwardingObjectStore {
+    private final Map<String, byte[]> wrote = new ConcurrentHashMap<>();
+    private final Map<String, Long> until = new ConcurrentHashMap<>();
+
+    OverwritingCreate(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      roundTrip();
+      return super.list(prefix);
+    }
+
+    private static void roundTrip() throws IOException {
+      try {
+        Thread.sleep(3); // a round trip to a server, as where the flaw was found (in memory, racers hardly overlap)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException();
+      }
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      Long t = until.get(key);
+      if (t != null && System.nanoTime() < t) {
+        return Optional.of(wrote.get(key));
+      }
+      return super.get(key);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      roundTrip();
+      super.put(key, content); // the flaw: written even when it existed
+      wrote.put(key, content);
+      until.put(key, System.nanoTime() + 200_000_000L);
+      return true;
+    }
+  }
+
+  /** FIRST_PAGE_ONLY: list() returns the first page (1,000 names, sorted) and drops the rest. */
+  static final class FirstPageOnly extends ForwardingObjectStore {
+    FirstPageOnly(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> all = new ArrayList<>(super.list(prefix));
+      java.util.Collections.sort(all);
+      return all.size() > 1000 ? all.subList(0, 1000) : all;
+    }
+  }
+
+  /** DELETE_MISSING_THROWS: delete() of a missing object raises NoSuchFileException. */
+  static final class DeleteMissingThrows extends ForwardingObjectStore {
+    DeleteMissingThrows(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      if (super.get(key).isEmpty()) {
+        throw new java.nio.file.NoSuchFileException(key);
+      }
+      super.delete(key);
+    }
+  }
+
+  /** DELETES_NEIGHBOURS: delete(key) removes every object whose name starts with key (a prefix delete). */
+  static final class DeletesNeighbours extends ForwardingObjectStore {
+    DeletesNeighbours(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      String dir = key.contains("/") ? key.substring(0, key.lastIndexOf('/')) : key;
+      for (String k : super.list("")) {
+        if (k.startsWith(dir) && !k.equals(key)) {
+          super.delete(k); // the flaw: what shares the prefix goes too
+        }
+      }
+      super.delete(key);
+    }
+  }
+
+  /** FOREIGN_BLIND: list() returns only names of the ckpt4j layout; other objects go unseen. */
+  static final class ForeignBlind extends ForwardingObjectStore {
+    private static final java.util.regex.Pattern LAYOUT = java.util.regex.Pattern.compile(
+        "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/.+");
+
+    ForeignBlind(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (LAYOUT.matcher(k).matches()) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** SWALLOWS_DELETE_ERRORS: delete() ignores every error. */
+  static final class SwallowsDeleteErrors extends ForwardingObjectStore {
+    SwallowsDeleteErrors(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void delete(String key) {
+      try {
+        super.delete(key);
+      } catch (IOException | RuntimeException ignored) {
+        // the flaw
+      }
+    }
   }
 
   @Override
   public Set<String> schemes() {
-    return Set.of("broken");
+    return Set.of("broken", "brokendir");
   }
 
   @Override
@@ -79,12 +270,12 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
   @Override
   public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    return build(flaw(uri), objects(uri), options);
+    return build(flaw(uri), objects(flaw(uri), uri), options);
   }
 
   @Override
   public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws UnsupportedSchemeException {
-    return Optional.of(objects(uri));
+    return Optional.of(objects(flaw(uri), uri));
   }
 
   /** The flawed store over (possibly fault-injecting) objects: what the TCK fixture's StoreBuilder returns. */
@@ -106,8 +297,33 @@ public final class BrokenStores implements CheckpointStoreProvider {
           return CheckpointStores.overObjects(objects, options.toBuilder().expectOwner(e.foreignOwner().get())
               .build());
         }
+      case NONE:
       case RANGED_READS_INEXACT: // the flaw is in the objects
+      case OVERWRITING_CREATE:
+      case FIRST_PAGE_ONLY:
+      case DELETE_MISSING_THROWS:
+      case SWALLOWS_DELETE_ERRORS:
+      case DELETES_NEIGHBOURS:
+      case FOREIGN_BLIND:
         return CheckpointStores.overObjects(objects, options);
+      case READ_ONLY_WRITES:
+        if (options.isReadOnly() && objects.get("ckpt4j.json").isPresent()) {
+          // the flaw: a reader registers itself in the backup dir
+          objects.put("lease/reader-" + Long.toHexString(System.nanoTime()) + ".json", new byte[] {'{', '}'});
+        }
+        return CheckpointStores.overObjects(objects, options);
+      case PRUNES_UNREADABLE:
+        if (!options.isReadOnly()) {
+          pruneDataOfUnreadable(objects);
+        }
+        return CheckpointStores.overObjects(objects, options);
+      case OWN_LEASE_TIMEOUT:
+        return CheckpointStores.overObjects(new OwnLeaseTimeout(objects, options.leaseTimeout().toMillis()),
+            options);
+      case TMP_NAMES_ARE_OURS:
+        return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
+      case LEASE_NEVER_RENEWS:
+        return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -150,6 +366,157 @@ public final class BrokenStores implements CheckpointStoreProvider {
       visible.add(key);
       super.put(key, content);
     }
+  }
+
+  private static final java.util.regex.Pattern DATA_DIR = java.util.regex.Pattern.compile("data/([^/]+)/.*");
+
+  /**
+   * PRUNES_UNREADABLE (what an open did before issue 17): when a log record fails verification, every data
+   * object that no readable record names is deleted, the data of the unreadable record included.
+   */
+  static void pruneDataOfUnreadable(ObjectStore objects) throws IOException {
+    List<String> readable = new ArrayList<>();
+    boolean unreadable = false;
+    for (String key : objects.list("log/")) {
+      Optional<byte[]> rec = objects.get(key);
+      if (rec.isPresent() && org.ckpt4j.tck.RecordSurgery.readable(rec.get())) {
+        readable.add(new String(rec.get(), java.nio.charset.StandardCharsets.UTF_8));
+      } else if (rec.isPresent()) {
+        unreadable = true;
+      }
+    }
+    if (!unreadable) {
+      return;
+    }
+    for (String key : objects.list("data/")) {
+      java.util.regex.Matcher m = DATA_DIR.matcher(key);
+      if (m.matches() && readable.stream().noneMatch(r -> r.contains(m.group(1)))) {
+        objects.delete(key); // the flaw
+      }
+    }
+  }
+
+  /**
+   * OWN_LEASE_TIMEOUT: every lease timeout a claim or lease record carries reads as this store's own (the
+   * records are sealed again, so they verify): a newcomer judges the holder by its own timeout.
+   */
+  static final class OwnLeaseTimeout extends ForwardingObjectStore {
+    private static final java.util.regex.Pattern TIMEOUT = java.util.regex.Pattern.compile(
+        "\"((?:lease|timeout)[A-Za-z]*)\":(\\d+)");
+    private final long ownMillis;
+
+    OwnLeaseTimeout(ObjectStore delegate, long ownMillis) {
+      super(delegate);
+      this.ownMillis = ownMillis;
+    }
+
+    @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      Optional<byte[]> b = super.get(key);
+      if (b.isEmpty() || !(key.startsWith("log/") || key.startsWith("lease/"))) {
+        return b;
+      }
+      String t = new String(b.get(), java.nio.charset.StandardCharsets.UTF_8);
+      java.util.regex.Matcher m = TIMEOUT.matcher(t);
+      if (!m.find()) {
+        return b;
+      }
+      String edited = m.replaceAll(r -> "\"" + r.group(1) + "\":" + ownMillis);
+      return Optional.of(org.ckpt4j.tck.RecordSurgery.reseal(edited.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8)));
+    }
+  }
+
+  /** TMP_NAMES_ARE_OURS: names starting with .ckpt4j-tmp- anywhere are hidden from list() and purged at open. */
+  static final class TmpNamesAreOurs extends ForwardingObjectStore {
+    TmpNamesAreOurs(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    private static boolean tmp(String key) {
+      return key.substring(key.lastIndexOf('/') + 1).startsWith(".ckpt4j-tmp-");
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (!tmp(k)) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void purgeIncomplete(Predicate<String> ours) throws IOException {
+      for (String k : super.list("")) {
+        if (tmp(k)) {
+          super.delete(k); // the flaw: a user's file taken for a leftover temporary file
+        }
+      }
+      super.purgeIncomplete(ours);
+    }
+  }
+
+  /** LEASE_NEVER_RENEWS: the first write of a lease object goes through; every later one is dropped. */
+  static final class LeaseNeverRenews extends ForwardingObjectStore {
+    private final Set<String> written = ConcurrentHashMap.newKeySet();
+
+    LeaseNeverRenews(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void put(String key, byte[] content) throws IOException {
+      if (key.startsWith("lease/") && !written.add(key)) {
+        return; // the flaw: the heartbeat "succeeds" without renewing anything
+      }
+      super.put(key, content);
+    }
+  }
+
+  /** A view of the objects without the log records in slots at or above {@code hideFrom}. */
+  static final class OlderLog extends ForwardingObjectStore {
+    private final long hideFrom;
+
+    OlderLog(ObjectStore delegate, long hideFrom) {
+      super(delegate);
+      this.hideFrom = hideFrom;
+    }
+
+    @Override
+    public Optional<byte[]> getAtMost(String key, int limit) throws IOException {
+      return get(key).map(b -> b.length > limit ? java.util.Arrays.copyOf(b, limit) : b);
+    }
+
+    private boolean hidden(String key) {
+      return key.matches("log/\\d{20}\\.json") && Long.parseLong(key.substring(4, 24)) >= hideFrom;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      List<String> out = new ArrayList<>();
+      for (String k : super.list(prefix)) {
+        if (!hidden(k)) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+      return hidden(key) ? Optional.empty() : super.get(key);
+    }
+
+    @Override
+    public void close() {}
   }
 
   /** RANGED_READS_INEXACT: a ranged read starts at the offset but ignores the length. */
@@ -216,14 +583,14 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Set<Capability> capabilities() {
-      return real.capabilities();
+      return flaw == Flaw.MISREPORTS_CAPABILITIES ? Set.of(Capability.POWER_LOSS_DURABLE) : real.capabilities();
     }
 
     private BufferingWriter open;
 
     @Override
     public synchronized CheckpointWriter begin() throws IOException {
-      if (open != null && !open.closed) {
+      if (open != null && !open.closed && flaw != Flaw.ALLOWS_TWO_WRITERS) {
         throw new IllegalStateException("another writer is open");
       }
       open = new BufferingWriter();
@@ -232,16 +599,41 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Optional<Checkpoint> latest() throws IOException {
+      if (flaw == Flaw.STALE_LATEST) {
+        if (stale == null) {
+          stale = real.latest(); // the flaw: what was latest at the first call, forever
+        }
+        return stale;
+      }
       return real.latest().map(this::maybeUnverified);
     }
 
+    private Optional<Checkpoint> stale;
+
     @Override
     public Optional<Checkpoint> previous() throws IOException {
+      if (flaw == Flaw.NO_PREVIOUS) {
+        return Optional.empty(); // the flaw: keepPrevious is ignored
+      }
+      if (flaw == Flaw.RO_PREVIOUS_UNKEPT && real.options().isReadOnly()) {
+        Optional<Checkpoint> latest = real.latest();
+        if (latest.isPresent()) {
+          // the flaw: the commit below the latest one, whether or not its data was kept
+          if (older != null) {
+            older.close();
+          }
+          older = CheckpointStores.overObjects(new OlderLog(objects, latest.get().sequence()), real.options());
+          return older.latest();
+        }
+      }
       return real.previous().map(this::maybeUnverified);
     }
 
+    private CheckpointStore older;
+
     private Checkpoint maybeUnverified(Checkpoint cp) {
-      if (flaw != Flaw.UNVERIFIED_DATA) {
+      if (flaw != Flaw.UNVERIFIED_DATA && flaw != Flaw.UNVERIFIED_LARGE_BLOBS
+          && flaw != Flaw.READ_INTO_SKIPS_LAST) {
         return cp;
       }
       return new Checkpoint() {
@@ -271,8 +663,42 @@ public final class BrokenStores implements CheckpointStoreProvider {
         }
 
         @Override
+        public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
+          if (flaw != Flaw.READ_INTO_SKIPS_LAST) {
+            Checkpoint.super.readInto(targets);
+            return;
+          }
+          String last = new java.util.TreeSet<>(targets.keySet()).last();
+          for (Map.Entry<String, List<ByteBuffer>> e : targets.entrySet()) {
+            // the flaw: every blob is verified but the last one
+            try (ReadableByteChannel ch = e.getKey().equals(last) ? unverified(cp.openBlob(e.getKey()))
+                : cp.openBlob(e.getKey())) {
+              for (ByteBuffer b : e.getValue()) {
+                while (b.hasRemaining() && ch.read(b) >= 0) {
+                  // fill
+                }
+              }
+              ByteBuffer rest = ByteBuffer.allocate(8192);
+              while (ch.read(rest.clear()) >= 0) {
+                // drain: verification happens at the end
+              }
+            }
+          }
+        }
+
+        @Override
         public ReadableByteChannel openBlob(String name) throws IOException {
-          ReadableByteChannel in = cp.openBlob(name);
+          if (flaw == Flaw.READ_INTO_SKIPS_LAST || flaw == Flaw.UNVERIFIED_LARGE_BLOBS && cp.blobs().get(name)
+              < (1 << 20)) {
+            return cp.openBlob(name);
+          }
+          return unverified(cp.openBlob(name));
+        }
+      };
+    }
+
+    /** A channel that ignores failed size and CRC32 checks: what the verification flaws return. */
+    private static ReadableByteChannel unverified(ReadableByteChannel in) {
           return new ReadableByteChannel() {
             @Override
             public int read(java.nio.ByteBuffer dst) throws IOException {
@@ -295,12 +721,19 @@ public final class BrokenStores implements CheckpointStoreProvider {
               in.close();
             }
           };
-        }
-      };
     }
 
     @Override
     public void delete() throws IOException {
+      if (flaw == Flaw.DELETE_ONLY_CLOSES) {
+        real.close(); // the flaw: nothing is removed
+        return;
+      }
+      if (flaw == Flaw.DELETES_DATA_FIRST) {
+        for (String k : objects.list("data/")) {
+          objects.delete(k); // the flaw: data goes before any record says the checkpoint is being deleted
+        }
+      }
       if (flaw == Flaw.DELETES_FOREIGN) {
         real.close();
         for (String k : objects.list("")) {
@@ -313,6 +746,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public void close() throws IOException {
+      if (older != null) {
+        older.close();
+      }
       real.close();
     }
 
@@ -325,7 +761,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
       @Override
       public synchronized WritableByteChannel newBlob(String name) {
-        org.ckpt4j.spi.BlobNames.validate(name);
+        if (flaw != Flaw.NO_NAME_VALIDATION) {
+          org.ckpt4j.spi.BlobNames.validate(name);
+        }
         if (!names.add(name)) {
           throw new IllegalArgumentException("blob \"" + name + "\" was already written");
         }
@@ -349,8 +787,14 @@ public final class BrokenStores implements CheckpointStoreProvider {
           }
 
           @Override
-          public void close() {
+          public void close() throws IOException {
             open = false;
+            if (flaw == Flaw.EAGER_PUBLISH) {
+              // the flaw: each finished blob is published at once, under the last commit's metadata
+              Map<String, String> meta = lastMetadata.isEmpty() ? real.latest().map(Checkpoint::metadata).orElse(
+                  Map.of()) : lastMetadata;
+              publish(snapshot(), meta);
+            }
           }
         };
       }
@@ -374,6 +818,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
       @Override
       public synchronized Checkpoint commit(Map<String, String> metadata) throws IOException {
+        if (flaw == Flaw.MANGLES_METADATA) {
+          Map<String, String> ascii = new LinkedHashMap<>();
+          metadata.forEach((k, v) -> ascii.put(k, v.replaceAll("[^\\x00-\\x7f]", "?"))); // the flaw
+          metadata = ascii;
+        }
         Map<String, byte[]> all = snapshot();
         if (flaw == Flaw.NON_ATOMIC_COMMIT && all.size() > 1) {
           Map<String, byte[]> first = new LinkedHashMap<>(all);
