@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A ring of TCP connections: worker {@code r} sends to {@code r+1} and receives from {@code r-1} (mod n).
@@ -297,8 +298,14 @@ final class TcpRing implements Collective {
     for (int off = 0; off < rLen; ) {
       int n = Math.min(SEGMENT, rLen - off);
       readFully(recvBuf, n * w);
-      while (overlap && encoded.get() < rFrom + off + n && !sent.isDone()) {
-        Thread.onSpinWait(); // the sender thread has yet to encode these elements (it is rarely behind)
+      for (int spins = 0; overlap && encoded.get() < rFrom + off + n && !sent.isDone(); spins++) {
+        // the sender thread has yet to encode these elements (it is rarely behind); on a busy machine it may not
+        // be running at all, so after a short spin give it the CPU
+        if (spins < 64) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.parkNanos(20_000);
+        }
       }
       if (overlap && encoded.get() < rFrom + off + n) {
         awaitSend(sent); // the sender failed: throws
