@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,7 @@ class ClusterFitTest {
   }
 
   @Test
+  @Tag("process")
   void twoProcesses_chiefSigkilled_theOtherFails_bothRestarted_endBitIdentical() throws Exception {
     String expected = Subprocesses.uninterrupted(dir);
     Path backup = dir.resolve("backup");
@@ -116,6 +118,7 @@ class ClusterFitTest {
    * zombie resumes (SIGCONT): its in-flight commit is fenced (R6.4) and the new group's backup stays latest.
    */
   @Test
+  @Tag("process")
   void pausedChief_isAZombie_whoseLateCommitIsFenced() throws Exception {
     String expected = Subprocesses.uninterrupted(dir);
     Path backup = dir.resolve("zombie");
