@@ -165,7 +165,10 @@ class ClusterFitTest {
       String z = Files.readString(dir.resolve("z0.log"));
       System.out.println(z);
       assertThat(zombie.exitValue()).as(z).isEqualTo(1);
-      assertThat(z).as("the zombie's in-flight save was fenced").contains("FencedWriterException");
+      // Fenced: the zombie's async save fails with FencedWriterException, whose message the store also logs.
+      // Which error the zombie's worker exits with is a race: the save's, or its ring's (its peer is gone).
+      assertThat(z).as("the zombie's in-flight save was fenced").containsAnyOf("FencedWriterException",
+          "another store took over this backup dir");
       assertThat(Subprocesses.latestStep(backup)).as("the new group's last backup stays latest").isEqualTo(finalStep);
     } finally {
       if (zombie.isAlive()) {
