@@ -23,8 +23,9 @@ import org.ckpt4j.trainer.TrainingCheckpoint;
  * <ul>
  *   <li>{@code inspect} prints the latest and the kept previous checkpoint: number, commit time, the run's
  *       identity (the owner fingerprint: model, optimizer, loss, seed, batch size, data), the training position,
- *       every tensor's dtype, shape and size, the callbacks' state keys, and who holds the backup dir
- *       ({@code unknown}: the store does not say). With {@code --json}, the same as one JSON object.</li>
+ *       every tensor's dtype, shape and size, the callbacks' state keys, and who holds the backup dir (pid,
+ *       host, lease age and timeout, or free: {@link CheckpointStore#holder()}). With {@code --json}, the same as
+ *       one JSON object.</li>
  *   <li>{@code verify} reads every blob of both (sizes and CRC32s checked by the store) and checks each manifest
  *       as a resume would; exit 0 if all are intact, 1 naming what failed.</li>
  * </ul>
@@ -36,7 +37,8 @@ final class Inspect {
       "",
       "inspect prints the latest and the kept previous checkpoint of a backup dir: number, commit time, the",
       "run's identity, the training position (epochs and batches done; epochs shown to people 1-based), every",
-      "tensor's dtype, shape and size, and the callbacks' state keys; --json prints the same for a script.",
+      "tensor's dtype, shape and size, the callbacks' state keys, and who holds the backup dir (pid, host,",
+      "lease age) or that it is free; --json prints the same for a script.",
       "verify reads and verifies every blob of both (sizes, CRC32s, manifest fields): exit 0 if all are intact,",
       "1 naming what failed (also when the backup dir holds no checkpoint). Both are read-only: they never",
       "claim the backup dir and work while a run trains into it.");
@@ -138,14 +140,14 @@ final class Inspect {
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("backupDir", org.ckpt4j.spi.Redaction.redact(store.uri()));
-      o.put("holder", "unknown");
+      o.put("holder", holderJson(store));
       o.put("latest", latest.map(Inspect::json).orElse(null));
       o.put("previous", previous.map(Inspect::json).orElse(null));
       out.println(JsonText.write(o));
       return 0;
     }
     out.println("backup dir " + store.uri());
-    out.println("  held by: unknown (the store does not say who holds it)");
+    out.println("  held by: " + holderText(store));
     if (latest.isEmpty()) {
       out.println("  no checkpoint");
       return 0;
@@ -157,6 +159,33 @@ final class Inspect {
       out.println("previous: none kept");
     }
     return 0;
+  }
+
+  /** Who holds the backup dir, for people: pid and host, lease age and timeout; or free. */
+  static String holderText(CheckpointStore store) throws IOException {
+    Optional<org.ckpt4j.spi.BackupDirHolder> h = store.holder();
+    if (h.isEmpty()) {
+      return "nobody (free)";
+    }
+    org.ckpt4j.spi.BackupDirHolder x = h.get();
+    return "pid " + x.pid() + " on " + x.host() + " (claim #" + x.claim() + ")" + x.leaseAge(java.time.Instant.now())
+        .map(a -> ", lease renewed " + a.toMillis() + " ms ago").orElse("") + ", lease timeout "
+        + x.leaseTimeout().toMillis() + " ms";
+  }
+
+  private static Object holderJson(CheckpointStore store) throws IOException {
+    Optional<org.ckpt4j.spi.BackupDirHolder> h = store.holder();
+    if (h.isEmpty()) {
+      return "free";
+    }
+    org.ckpt4j.spi.BackupDirHolder x = h.get();
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("pid", x.pid());
+    o.put("host", x.host());
+    o.put("claim", x.claim());
+    o.put("leaseRenewedAt", x.leaseRenewedAt() == null ? null : x.leaseRenewedAt().toString());
+    o.put("leaseTimeoutMs", x.leaseTimeout().toMillis());
+    return o;
   }
 
   private static void print(PrintStream out, String label, Shown s) {

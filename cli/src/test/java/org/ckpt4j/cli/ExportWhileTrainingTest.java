@@ -26,7 +26,7 @@ class ExportWhileTrainingTest {
   private static final int EXPORTS = Integer.getInteger("ckpt4j.trainer.exports", 20);
 
   @Test
-  void exportsDuringTrainingThatSavesEveryBatch_allSucceed(@TempDir Path tmp) throws Exception {
+  void exportsInspectAndVerifyDuringTrainingThatSavesEveryBatch_allSucceed(@TempDir Path tmp) throws Exception {
     String dir = tmp.resolve("backup").toString();
     // a stop flag checked before every batch; the run saves after every batch
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -71,6 +71,20 @@ class ExportWhileTrainingTest {
           failures.add(k + ": " + err.toString(StandardCharsets.UTF_8).trim());
         }
       }
+      // inspect and verify while the run holds the backup dir: read-only, they never claim it
+      ByteArrayOutputStream inspected = new ByteArrayOutputStream();
+      ByteArrayOutputStream inspectErr = new ByteArrayOutputStream();
+      int inspect = Main.run(new String[] {"inspect", "--backup-dir", dir},
+          new PrintStream(inspected, true, StandardCharsets.UTF_8),
+          new PrintStream(inspectErr, true, StandardCharsets.UTF_8));
+      assertThat(inspect).as(inspectErr.toString(StandardCharsets.UTF_8)).isZero();
+      assertThat(inspected.toString(StandardCharsets.UTF_8)).contains("held by: pid " + ProcessHandle.current().pid())
+          .contains("latest: checkpoint #");
+      ByteArrayOutputStream verifyErr = new ByteArrayOutputStream();
+      assertThat(Main.run(new String[] {"verify", "--backup-dir", dir},
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(verifyErr, true, StandardCharsets.UTF_8))).as(verifyErr.toString(StandardCharsets.UTF_8))
+          .isZero();
       try (CheckpointStore s = CheckpointStores.open(dir, StoreOptions.readOnly().build())) {
         last = s.latest().orElseThrow().sequence();
       }

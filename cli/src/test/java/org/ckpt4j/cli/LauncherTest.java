@@ -73,10 +73,11 @@ class LauncherTest {
     Result inspect = ckpt4j(tmp, "inspect", "--backup-dir", backup);
     assertThat(inspect.code).as(inspect.err).isZero();
     assertThat(inspect.out).contains("latest: checkpoint #", "previous (kept): checkpoint #",
-        "after epoch 2 (2 epochs done", "model/0/W.npy  <f4 [20, 32]  ", "batchSize: 8", "held by: unknown");
+        "after epoch 2 (2 epochs done", "model/0/W.npy  <f4 [20, 32]  ", "batchSize: 8", "held by: nobody (free)");
     Result json = ckpt4j(tmp, "inspect", "--backup-dir", backup, "--json");
     assertThat(json.code).isZero();
-    assertThat(json.out).contains("\"epochsDone\": 2", "\"epochsDone\": 1", "\"dtype\": \"<f4\"");
+    assertThat(json.out).contains("\"epochsDone\": 2", "\"epochsDone\": 1", "\"dtype\": \"<f4\"",
+        "\"holder\": \"free\"");
 
     Result verify = ckpt4j(tmp, "verify", "--backup-dir", backup);
     assertThat(verify.code).as(verify.err).isZero();
