@@ -38,7 +38,7 @@ public interface TransportFaults {
    * Where counted, the kit counts an armed fault as injected only if this grew; otherwise only if
    * {@link #requests()} reached {@code n}.
    */
-  default long injected() {
+  default long faultsInjected() {
     return -1;
   }
 
