@@ -629,7 +629,7 @@ public abstract class CheckpointStoreTck {
     Content b = kit.smallContent("b");
     try (CheckpointStore holder = kit.open(dir)) {
       a.commit(holder);
-      try (CheckpointStore second = kit.open(dir, kit.rw(Kit.OWNER).leaseTimeout(Kit.LIVENESS_TIMEOUT).build())) {
+      try (CheckpointStore second = kit.open(dir, kit.rw(Kit.OWNER).leaseTimeout(kit.livenessTimeout()).build())) {
         fail("R6.3: a second read-write store opened on a backup dir held by a live store");
       } catch (SharedBackupDirException expected) {
         // refused

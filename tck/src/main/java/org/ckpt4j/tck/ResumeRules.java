@@ -295,7 +295,7 @@ final class ResumeRules {
    */
   private void expectSecondRunRefused(URI dir) throws IOException {
     try {
-      fit(backup(dir, Kit.LIVENESS_TIMEOUT, kit.fixture.properties()).build(), null);
+      fit(backup(dir, kit.livenessTimeout(), kit.fixture.properties()).build(), null);
       throw new AssertionError("R6.3: a second training run on a backup dir in use by a live run (a child JVM) "
           + "completed instead of being refused with SharedBackupDirException; " + kit.reproduce());
     } catch (org.ckpt4j.spi.SharedBackupDirException expected) {
