@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: exact resume end to end with the fit command line (trainer/target/ckpt4j-trainer.jar).
+# The main job: exact resume end to end with the command line's distribution (cli/target/ckpt4j/bin/ckpt4j).
 #  1. a run interrupted at the start of epoch 4 (a simulated crash: exits non-zero),
 #  2. the same command again, which resumes from the backup and trains epochs 4..9 only,
 #  3. an uninterrupted run in a separate backup dir,
@@ -9,17 +9,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Bit-exact numerics: ND4J reads these only when its natives load.
-export OMP_NUM_THREADS=1
-export OPENBLAS_CORETYPE=Haswell
+# Bit-exact numerics: the launcher sets OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell unless they are set.
+# ND4J's natives unpack into the project's cache, shared with the tests.
+export CKPT4J_JAVACPP_CACHEDIR="$PWD/target/javacpp-cache"
 
-JAR=trainer/target/ckpt4j-trainer.jar
-echo "demo: building $JAR (mvn -B -q -pl trainer -am package -DskipTests)"
-mvn -B -q -pl trainer -am package -DskipTests
+CKPT4J=cli/target/ckpt4j/bin/ckpt4j
+echo "demo: building $CKPT4J (mvn -B -q -pl cli -am package -DskipTests)"
+mvn -B -q -pl cli -am package -DskipTests
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ckpt4j-demo.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-FIT=(java -Dorg.bytedeco.javacpp.cachedir="$PWD/target/javacpp-cache" -jar "$JAR" fit)
+FIT=("$CKPT4J" fit)
 COMMON=(--epochs 10 --batch-size 8 --seed 42)
 
 hash_of() { grep -E '^epochs_run=[0-9]+ weights_sha256=[0-9a-f]{64}$' "$1" | tail -n 1; }

@@ -95,6 +95,15 @@ public interface CheckpointStore extends Closeable {
    */
   Optional<Checkpoint> previous() throws IOException;
 
+  /**
+   * Who holds the backup dir now, as its newest claim record and lease say; empty when it is free (released,
+   * deleted, or never claimed). Reads only: a read-only store answers it while a training run holds the backup
+   * dir. A read-write store names itself. The default, for stores without claims, is empty.
+   */
+  default Optional<BackupDirHolder> holder() throws IOException {
+    return Optional.empty();
+  }
+
   /** Removes everything this store wrote in the backup dir and nothing else, then closes the store (R5). */
   void delete() throws IOException;
 

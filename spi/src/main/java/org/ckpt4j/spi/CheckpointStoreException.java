@@ -14,6 +14,7 @@ import java.net.URISyntaxException;
  * parameters, in the URI and anywhere in the message text, are replaced by {@code ***} ({@link Redaction}).
  */
 public class CheckpointStoreException extends IOException {
+  /** The redacted URI, or {@code null}. */
   private final URI uri;
 
   /**

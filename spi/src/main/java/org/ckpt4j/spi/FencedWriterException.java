@@ -8,6 +8,12 @@ import java.net.URI;
  * writing became visible. Remedy: stop this run; the run that took over continues.
  */
 public final class FencedWriterException extends CheckpointStoreException {
+  /**
+   * This writer was fenced off.
+   *
+   * @param uri the backup dir
+   * @param message who took over and why
+   */
   public FencedWriterException(URI uri, String message) {
     super(uri, message);
   }

@@ -10,9 +10,19 @@ import java.util.Optional;
  * backup dir, or (for another identity) delete the old run's backup explicitly.
  */
 public final class ForeignContentException extends CheckpointStoreException {
+  /** Some of the names that are not the store's own. */
   private final List<String> offendingNames;
+  /** The owner recorded in the backup dir (R6.2), or {@code null}. */
   private final String foreignOwner;
 
+  /**
+   * The backup dir holds what is not this store's, or another owner's backup.
+   *
+   * @param uri the backup dir
+   * @param message what was found and the remedy
+   * @param offendingNames some of the object names that are not the store's own; empty for R6.2
+   * @param foreignOwner for R6.2 the owner identity recorded in the backup dir, else {@code null}
+   */
   public ForeignContentException(URI uri, String message, List<String> offendingNames, String foreignOwner) {
     super(uri, message);
     this.offendingNames = List.copyOf(offendingNames);

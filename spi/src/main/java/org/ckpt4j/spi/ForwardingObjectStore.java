@@ -17,6 +17,11 @@ import java.util.function.Predicate;
 public abstract class ForwardingObjectStore implements ObjectStore {
   private final ObjectStore delegate;
 
+  /**
+   * Forwards every call to {@code delegate}.
+   *
+   * @param delegate the object store that does the work
+   */
   protected ForwardingObjectStore(ObjectStore delegate) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }

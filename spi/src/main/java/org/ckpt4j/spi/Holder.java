@@ -25,9 +25,11 @@ import java.util.Optional;
  * @param pid the holder's process id, or -1
  * @param processStart the holder process's start instant ({@link ProcessHandle.Info#startInstant()}) as text, or
  *     null: a live process with this pid but another start instant is another process (pid reuse)
+ * @param host the holder's host name, or null
  * @param machine the holder's machine identity, or null
  */
-record Holder(String description, long leaseTimeoutMs, long pid, String processStart, String machine) {
+record Holder(String description, long leaseTimeoutMs, long pid, String processStart, String host,
+    String machine) {
   /** The most a holder's lease timeout read from storage can make a newcomer wait: StoreOptions' maximum. */
   static final long MAX_LEASE_TIMEOUT_MS = 3_600_000;
 
@@ -40,10 +42,10 @@ record Holder(String description, long leaseTimeoutMs, long pid, String processS
       ProcessHandle me = ProcessHandle.current();
       String host = hostName();
       s = new Holder("pid " + me.pid() + " on " + host, -1, me.pid(),
-          me.info().startInstant().map(Instant::toString).orElse(null), machine(host));
+          me.info().startInstant().map(Instant::toString).orElse(null), host, machine(host));
       self = s;
     }
-    return new Holder(s.description, leaseTimeoutMs, s.pid, s.processStart, s.machine);
+    return new Holder(s.description, leaseTimeoutMs, s.pid, s.processStart, s.host, s.machine);
   }
 
   /** Adds this holder's fields to a claim record or a lease. */
@@ -58,6 +60,9 @@ record Holder(String description, long leaseTimeoutMs, long pid, String processS
     if (processStart != null) {
       rec.put("processStart", processStart);
     }
+    if (host != null) {
+      rec.put("host", host);
+    }
     if (machine != null) {
       rec.put("machine", machine);
     }
@@ -68,12 +73,12 @@ record Holder(String description, long leaseTimeoutMs, long pid, String processS
     check(rec);
     return new Holder(rec.get("holder") == null ? "unknown holder" : (String) rec.get("holder"),
         number(rec, "leaseTimeoutMs"), number(rec, "pid"), (String) rec.get("processStart"),
-        (String) rec.get("machine"));
+        (String) rec.get("host"), (String) rec.get("machine"));
   }
 
   /** @throws IllegalArgumentException if a holder field present in {@code rec} has the wrong type or range */
   static void check(Map<String, Object> rec) {
-    for (String k : new String[] {"holder", "processStart", "machine"}) {
+    for (String k : new String[] {"holder", "processStart", "host", "machine"}) {
       if (rec.containsKey(k) && !(rec.get(k) instanceof String)) {
         throw new IllegalArgumentException(k + " is not a string");
       }

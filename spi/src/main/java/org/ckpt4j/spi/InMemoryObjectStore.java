@@ -31,6 +31,11 @@ public final class InMemoryObjectStore implements ObjectStore {
   private final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
   private final Map<Object, Throwable> open = new ConcurrentHashMap<>();
 
+  /**
+   * An empty store.
+   *
+   * @param uri the URI it reports as {@link #uri()}
+   */
   public InMemoryObjectStore(URI uri) {
     this.uri = Objects.requireNonNull(uri, "uri");
   }

@@ -325,19 +325,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
-    if (head > 0) {
-      Map<String, Object> last = readRecordOrNull(objects, storeId, head);
-      long holderEpoch = -1;
-      if (last == null) {
-        // Unreadable last record: judge liveness by the newest lease.
-        List<Long> leases = slots(objects, LEASE_DIR);
-        holderEpoch = leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
-      } else if (!"release".equals(last.get("type")) && !"delete".equals(last.get("type"))) {
-        holderEpoch = (Long) last.get("epoch");
-      }
-      if (holderEpoch > 0) {
-        awaitSilence(objects, options, storeId, holderEpoch);
-      }
+    long holderEpoch = holderEpoch(objects, storeId, slots);
+    if (holderEpoch > 0) {
+      awaitSilence(objects, options, storeId, holderEpoch);
     }
     List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
     long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
@@ -368,6 +358,51 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
     LOG.debug("{}: claimed as #{}", uri, seq);
     return new Claim(candidate, kept, after);
+  }
+
+  /** The claim of the store holding the backup dir, as the newest log record tells; -1 if it is free. */
+  private static long holderEpoch(ObjectStore objects, String storeId, List<Long> slots) throws IOException {
+    if (slots.isEmpty()) {
+      return -1;
+    }
+    Map<String, Object> last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
+    if (last == null) {
+      // Unreadable last record: judge liveness by the newest lease.
+      List<Long> leases = slots(objects, LEASE_DIR);
+      return leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
+    }
+    return "release".equals(last.get("type")) || "delete".equals(last.get("type")) ? -1 : (Long) last.get("epoch");
+  }
+
+  @Override
+  public Optional<BackupDirHolder> holder() throws IOException {
+    ensureOpen();
+    if (!resolveStoreId()) {
+      return Optional.empty();
+    }
+    long claim = holderEpoch(objects, storeId, slots(objects, LOG_DIR));
+    if (claim <= 0) {
+      return Optional.empty();
+    }
+    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
+    Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
+    java.time.Instant renewed = null;
+    try {
+      byte[] raw = readSmall(objects, slotKey(LEASE_DIR, claim)).orElse(null);
+      if (raw != null) {
+        Map<String, Object> lease = unseal(raw);
+        h = Holder.of(lease);
+        renewed = java.time.Instant.ofEpochMilli((Long) lease.get("timeMillis"));
+      }
+    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException | NullPointerException e) {
+      LOG.debug("{}: unreadable lease of claim #{} ({})", uri, claim, e.toString());
+    }
+    if (h == null) {
+      return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
+          null));
+    }
+    return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
+        h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
   }
 
   /**

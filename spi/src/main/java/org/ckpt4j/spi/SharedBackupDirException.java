@@ -7,8 +7,16 @@ import java.net.URI;
  * changed. Remedy: give each training run its own backup dir, or stop the other run first.
  */
 public final class SharedBackupDirException extends CheckpointStoreException {
+  /** The live holder as it described itself. */
   private final String holder;
 
+  /**
+   * Another live process holds the backup dir.
+   *
+   * @param uri the backup dir
+   * @param message who holds it and the remedy
+   * @param holder a description of the live holder (host, process id, claim number)
+   */
   public SharedBackupDirException(URI uri, String message, String holder) {
     super(uri, message);
     this.holder = holder;

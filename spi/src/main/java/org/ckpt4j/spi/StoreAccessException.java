@@ -26,13 +26,27 @@ public final class StoreAccessException extends CheckpointStoreException {
     OTHER
   }
 
+  /** Why the storage could not be used. */
   private final Reason reason;
 
+  /**
+   * The storage behind {@code uri} cannot be used.
+   *
+   * @param uri the backup dir
+   * @param reason why, for callers that act on it
+   * @param message what failed, with the remedy; never credentials
+   * @param cause the backend's own error, or {@code null}
+   */
   public StoreAccessException(URI uri, Reason reason, String message, Throwable cause) {
     super(uri, message, cause);
     this.reason = reason;
   }
 
+  /**
+   * Why the storage could not be used.
+   *
+   * @return the reason
+   */
   public Reason reason() {
     return reason;
   }

@@ -55,6 +55,11 @@ public final class StoreOptions {
     return Optional.ofNullable(owner);
   }
 
+  /**
+   * Whether the store only reads.
+   *
+   * @return {@code true} for a read-only store
+   */
   public boolean isReadOnly() {
     return readOnly;
   }
@@ -75,10 +80,21 @@ public final class StoreOptions {
   }
 
   /** A backend setting. */
+  /**
+   * A backend setting given as an option.
+   *
+   * @param key the setting's key, such as {@code s3.endpoint}
+   * @return its value, if set
+   */
   public Optional<String> property(String key) {
     return Optional.ofNullable(properties.get(key));
   }
 
+  /**
+   * A builder that starts from these options.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.owner = owner;
@@ -111,6 +127,12 @@ public final class StoreOptions {
       return this;
     }
 
+    /**
+     * Also keep the previous checkpoint readable after a commit (R4.3).
+     *
+     * @param keep whether to keep it
+     * @return this builder
+     */
     public Builder keepPrevious(boolean keep) {
       this.keepPrevious = keep;
       return this;
@@ -126,11 +148,23 @@ public final class StoreOptions {
       return this;
     }
 
+    /**
+     * A backend setting, such as {@code s3.endpoint}; backends refuse keys of their prefix they do not know.
+     *
+     * @param key the setting's key
+     * @param value its value
+     * @return this builder
+     */
     public Builder property(String key, String value) {
       properties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
       return this;
     }
 
+    /**
+     * The options.
+     *
+     * @return immutable options
+     */
     public StoreOptions build() {
       return new StoreOptions(this);
     }

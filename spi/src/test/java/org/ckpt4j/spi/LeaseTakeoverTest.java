@@ -98,7 +98,7 @@ class LeaseTakeoverTest {
   void holderWhoseProcessIsGoneFromThisMachine_isTakenOverAtOnce() throws Exception {
     Holder me = Holder.current(-1);
     crashedHolder(new Holder("a crashed run", Duration.ofHours(1).toMillis(), finishedProcessPid(), null,
-        me.machine()));
+        me.host(), me.machine()));
     assertThat(timedOpen(Duration.ofSeconds(10))).isLessThan(Duration.ofSeconds(3));
   }
 
@@ -108,7 +108,7 @@ class LeaseTakeoverTest {
     try {
       Holder me = Holder.current(-1);
       crashedHolder(new Holder("a crashed run", Duration.ofHours(1).toMillis(), other.pid(),
-          Instant.parse("2001-01-01T00:00:00Z").toString(), me.machine()));
+          Instant.parse("2001-01-01T00:00:00Z").toString(), me.host(), me.machine()));
       assertThat(timedOpen(Duration.ofSeconds(10))).isLessThan(Duration.ofSeconds(3));
     } finally {
       other.destroy();
@@ -118,10 +118,10 @@ class LeaseTakeoverTest {
   @Test
   void holderOnAnotherMachine_orAlive_isWaitedFor_forItsOwnLeaseTimeout() throws Exception {
     Holder me = Holder.current(-1);
-    crashedHolder(new Holder("elsewhere", 1500, finishedProcessPid(), null, "another machine"));
+    crashedHolder(new Holder("elsewhere", 1500, finishedProcessPid(), null, me.host(), "another machine"));
     assertThat(timedOpen(Duration.ofMillis(100))).as("a holder on another machine: its 1.5 s timeout")
         .isGreaterThanOrEqualTo(Duration.ofMillis(1500));
-    crashedHolder(new Holder("this JVM", 1500, me.pid(), me.processStart(), me.machine()));
+    crashedHolder(new Holder("this JVM", 1500, me.pid(), me.processStart(), me.host(), me.machine()));
     assertThat(timedOpen(Duration.ofMillis(100))).as("a holder whose process lives: its 1.5 s timeout")
         .isGreaterThanOrEqualTo(Duration.ofMillis(1500));
   }
@@ -138,6 +138,26 @@ class LeaseTakeoverTest {
         assertThat(rec).containsEntry("leaseTimeoutMs", 700L).containsEntry("pid", ProcessHandle.current().pid())
             .containsEntry("machine", Holder.current(-1).machine());
       }
+    }
+  }
+
+  @Test
+  void holder_namesTheLiveHolder_andIsEmptyOnceReleased() throws Exception {
+    try (CheckpointStore reader = CheckpointStores.overObjects(new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    }, StoreOptions.readOnly().build())) {
+      assertThat(reader.holder()).isEmpty();
+      try (CheckpointStore writer = open(Duration.ofMillis(700))) {
+        write(writer, Map.of("a", "one"));
+        BackupDirHolder h = reader.holder().orElseThrow();
+        assertThat(h.pid()).isEqualTo(ProcessHandle.current().pid());
+        assertThat(h.host()).isEqualTo(Holder.current(-1).host());
+        assertThat(h.leaseTimeout()).isEqualTo(Duration.ofMillis(700));
+        assertThat(h.leaseAge(Instant.now()).orElseThrow()).isLessThan(Duration.ofSeconds(30));
+        assertThat(writer.holder().orElseThrow().claim()).isEqualTo(h.claim()); // the lease may be renewed between
+      }
+      assertThat(reader.holder()).isEmpty();
     }
   }
 }

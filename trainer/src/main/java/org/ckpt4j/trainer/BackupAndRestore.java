@@ -2,8 +2,11 @@ package org.ckpt4j.trainer;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -12,6 +15,7 @@ import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.StoreOptions;
 import org.slf4j.Logger;
@@ -52,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *       durable, so a crash during a background save resumes from the save before it. A background save that
  *       fails is reported by the next save or by the end of the fit.</li>
  *   <li><b>When fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default); otherwise
- *       the final state is saved (unless {@code SaveFreq.NEVER}).</li>
+ *       the final state is saved (unless {@code SaveFreq.NEVER}). A fit that resumed and trained nothing (it
+ *       asked for no more epochs than the backup holds) keeps the backup either way, and logs a warning.</li>
  * </ul>
  * One instance serves one fit at a time.
  */
@@ -72,12 +77,18 @@ public final class BackupAndRestore implements Callback {
   private CheckpointStore store;
   private AsyncCommitter committer;
   private SnapshotBuffers snapshots;
+  /** Whether this fit writes backups: always, except in a replica other than the chief (ReplicatedFit). */
+  private boolean writer = true;
   private long savedAtStep = -1;
   private int savedAtEpoch = -1;
   /** The checkpoint the last fit resumed from, if any (for the command line and tests). */
   Checkpoint restoredFrom;
   boolean restoredFromPrevious;
   int savesWritten;
+  private long restoredStep;
+  private int restoredEpoch;
+  /** Whether the last fit resumed from a backup, trained nothing, and so kept the backup instead of deleting it. */
+  boolean keptUntrained;
 
   /** Backs up to {@code backupDir} (a URI such as {@code s3://bucket/run-1}, or a path) every epoch. */
   public BackupAndRestore(String backupDir) {
@@ -128,6 +139,14 @@ public final class BackupAndRestore implements Callback {
     return restoredFromPrevious;
   }
 
+  /**
+   * Whether the last fit resumed from a backup that already had all the epochs it asked for, trained nothing,
+   * and therefore kept the backup (even with {@code deleteCheckpoint(true)}).
+   */
+  public boolean keptUntrained() {
+    return keptUntrained;
+  }
+
   /** Backups the last (or current) fit committed. */
   public int savesWritten() {
     return savesWritten;
@@ -138,11 +157,22 @@ public final class BackupAndRestore implements Callback {
   void begin(FitRun run) throws IOException {
     restoredFrom = null;
     restoredFromPrevious = false;
+    keptUntrained = false;
     savedAtStep = -1;
     savedAtEpoch = -1;
     savesWritten = 0;
     Fingerprint fp = run.fingerprint();
-    store = givenStore != null ? checkGiven(fp) : open(fp);
+    Replicas replicas = run.replicas;
+    writer = replicas == null || replicas.rank() == 0;
+    if (writer) {
+      store = givenStore != null ? checkGiven(fp) : open(fp);
+    }
+    if (replicas != null) {
+      replicas.barrier(); // the chief has claimed (and, if new, created) the backup dir before the others read it
+      if (!writer) {
+        store = openReader(fp);
+      }
+    }
     snapshots = null;
     Optional<Checkpoint> latest;
     try {
@@ -157,15 +187,17 @@ public final class BackupAndRestore implements Callback {
     if (restoredFrom != null) {
       savedAtStep = run.globalStep;
       savedAtEpoch = run.epoch;
-      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})", store.uri(),
+      restoredStep = run.globalStep;
+      restoredEpoch = run.epoch;
+      LOG.info("{}: restored checkpoint #{}{}: resuming at epoch {}, batch {} (0-based; step {})",
+          Redaction.redact(store.uri()),
           restoredFrom.sequence(), restoredFromPrevious ? " (the previous one)" : "", run.epoch, run.batch,
           run.globalStep);
-      if (run.epoch >= run.epochs) {
-        LOG.warn("{}: the backup is at epoch {}, not before the requested {} epochs: nothing left to train",
-            store.uri(), run.epoch, run.epochs);
-      }
     }
-    if (asyncSave && saveFreq != SaveFreq.NEVER) {
+    if (replicas != null) {
+      agree(replicas);
+    }
+    if (writer && asyncSave && saveFreq != SaveFreq.NEVER) {
       // prepared now, not at the first saves, so that no save stalls training for more than the others
       committer = new AsyncCommitter(store);
       snapshots = new SnapshotBuffers();
@@ -187,7 +219,8 @@ public final class BackupAndRestore implements Callback {
           + e.getMessage() + ") and the store holds no previous one; refusing to start over on top of it. "
           + "Delete the backup dir to start from scratch", e);
     }
-    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}", uri,
+    LOG.warn("{}: the latest backup is unreadable ({}); falling back to the previous one, checkpoint #{}",
+        Redaction.redact(uri),
         e.getMessage(), previous.get().sequence());
     run.restore(previous.get(), uri);
     restoredFrom = previous.get();
@@ -209,6 +242,36 @@ public final class BackupAndRestore implements Callback {
       Fingerprint theirs = Fingerprint.parse(e.foreignOwner().get());
       throw new RunMismatchException(e.uri(), fp.differences(theirs), fp.differingFields(theirs),
           e.foreignOwner().get(), fp.encoded(), e);
+    }
+  }
+
+  /** A replica's read-only view of the chief's backup dir (ReplicatedFit), refusing another run's backup. */
+  private CheckpointStore openReader(Fingerprint fp) throws IOException {
+    String where = givenStore != null ? givenStore.uri().toString() : location;
+    StoreOptions.Builder options = StoreOptions.readOnly().expectOwner(fp.encoded()).keepPrevious(keepPrevious);
+    storeProperties.forEach(options::property);
+    try {
+      return CheckpointStores.open(where, options.build());
+    } catch (ForeignContentException e) {
+      if (e.foreignOwner().isEmpty()) {
+        throw e;
+      }
+      Fingerprint theirs = Fingerprint.parse(e.foreignOwner().get());
+      throw new RunMismatchException(e.uri(), fp.differences(theirs), fp.differingFields(theirs),
+          e.foreignOwner().get(), fp.encoded(), e);
+    }
+  }
+
+  /** Every replica must have restored the same checkpoint (or none): compared through allGather. */
+  private void agree(Replicas replicas) throws IOException {
+    String mine = restoredFrom == null ? "none" : "#" + restoredFrom.sequence() + ":" + restoredFrom.id();
+    List<byte[]> all = replicas.allGather(mine.getBytes(StandardCharsets.UTF_8));
+    List<String> restored = new ArrayList<>();
+    for (byte[] b : all) {
+      restored.add(new String(b, StandardCharsets.UTF_8));
+    }
+    if (restored.stream().distinct().count() > 1) {
+      throw new ReplicaMismatchException(store.uri(), restored);
     }
   }
 
@@ -240,12 +303,25 @@ public final class BackupAndRestore implements Callback {
 
   /** The fit completed: delete the backup, or save the final state if it is kept. */
   void end(FitRun run) throws IOException {
+    if (run.replicas != null) {
+      run.replicas.barrier(); // every replica has finished before the chief deletes or writes the last backup
+    }
+    if (!writer) {
+      return;
+    }
     if (committer != null) {
       committer.await(); // a failed background save fails the fit here
     }
-    if (deleteCheckpoint) {
+    keptUntrained = restoredFrom != null && run.globalStep == restoredStep && run.epoch == restoredEpoch;
+    if (keptUntrained) {
+      // a resumed fit asked for no more epochs than the backup holds (a typo of --epochs?): deleting would lose
+      // the trained state for nothing
+      LOG.warn("{}: the backup has {} epochs done, and this fit asked for {}: nothing was trained, and the backup "
+          + "is kept (not deleted). Ask for more epochs to continue training", Redaction.redact(store.uri()),
+          run.epoch, run.epochs);
+    } else if (deleteCheckpoint) {
       store.delete();
-      LOG.info("{}: training complete; backup deleted", store.uri());
+      LOG.info("{}: training complete; backup deleted", Redaction.redact(store.uri()));
     } else if (saveFreq != SaveFreq.NEVER && (savedAtStep != run.globalStep || savedAtEpoch != run.epoch)) {
       save(run);
     }
@@ -262,7 +338,8 @@ public final class BackupAndRestore implements Callback {
       try {
         c.close();
       } catch (IOException | RuntimeException e) {
-        LOG.warn("{}: the last background save failed: {}", store == null ? location : store.uri(),
+        LOG.warn("{}: the last background save failed: {}", Redaction.redact(store == null ? location
+            : store.uri().toString()),
             e.toString());
       }
     }
@@ -275,6 +352,11 @@ public final class BackupAndRestore implements Callback {
   }
 
   private void save(FitRun run) throws IOException {
+    if (!writer) { // a replica other than the chief: the same bookkeeping, nothing written
+      savedAtStep = run.globalStep;
+      savedAtEpoch = run.epoch;
+      return;
+    }
     TrainingSnapshot snapshot = run.capture();
     if (asyncSave) {
       if (committer == null) {
@@ -288,7 +370,8 @@ public final class BackupAndRestore implements Callback {
       set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata));
     } else {
       Checkpoint cp = snapshot.writeTo(store);
-      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", store.uri(), cp.sequence(), run.epoch,
+      LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", Redaction.redact(store.uri()), cp.sequence(),
+          run.epoch,
           run.batch);
     }
     savedAtStep = run.globalStep;

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.Redaction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 final class FitRun {
   static final String FORMAT = "ckpt4j-trainer/1";
+  /** The blob of an epoch's shuffle order, saved mid-epoch. */
+  static final String ORDER = "data/order.npy";
   private static final Logger LOG = LoggerFactory.getLogger(FitRun.class);
 
   final Sequential model;
@@ -43,6 +46,8 @@ final class FitRun {
   final List<Callback> others = new ArrayList<>();
   final List<StatefulCallback> stateful = new ArrayList<>();
   final BackupAndRestore backup;
+  /** The data-parallel group this run is a replica of ({@link ReplicatedFit}); null for a single process. */
+  Replicas replicas;
   private final ProgressBar progress;
   final History history = new History();
   private Fingerprint fingerprint;
@@ -198,7 +203,8 @@ final class FitRun {
         c.onBatchBegin(epoch, batch);
       }
       int[] rows = rows(batch);
-      double[] r = model.trainStep(x.getRows(rows), y.getRows(rows));
+      double[] r = replicas == null ? model.trainStep(x.getRows(rows), y.getRows(rows))
+          : ReplicatedStep.step(this, rows);
       if (!Double.isFinite(r[0])) {
         throw new NonFiniteLossException(epoch, batch, r[0]);
       }
@@ -341,7 +347,7 @@ final class FitRun {
         orderTensor = Nd4j.createFromArray(order);
         orderTensorOf = order;
       }
-      put(tensors, shapes, "data/order.npy", orderTensor);
+      put(tensors, shapes, ORDER, orderTensor);
     }
     Map<String, Object> callbackStates = new LinkedHashMap<>();
     for (StatefulCallback c : stateful) {
@@ -425,130 +431,122 @@ final class FitRun {
    * Reads a checkpoint completely (every blob verified) into new arrays, then, only if all of it was read,
    * makes it the current state. A failure leaves the model and this run untouched.
    */
-  @SuppressWarnings("unchecked")
   void restore(Checkpoint cp, URI uri) throws IOException {
-    Map<String, Object> m;
-    try {
-      m = (Map<String, Object>) JsonCodec.parse(readAll(cp, TrainingSnapshot.MANIFEST, uri));
-    } catch (IllegalArgumentException | ClassCastException e) {
-      throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "unreadable manifest: " + e.getMessage(), e);
+    Map<String, Long> sizes = cp.blobs();
+    Manifest m = Manifest.parse(readAll(cp, TrainingSnapshot.MANIFEST, uri), uri, sizes);
+    List<String> names = paramNames();
+    List<INDArray> params = model.params();
+    OptimizerState opt = model.optimizerState;
+    String[] slotNames = opt.slotNames();
+    // Every tensor this run needs, read in one pass (Checkpoint.readInto, each verified).
+    Map<String, Npy.Header> expected = new LinkedHashMap<>();
+    for (int k = 0; k < names.size(); k++) {
+      expected.put("model/" + names.get(k) + ".npy", new Npy.Header(DataType.FLOAT, params.get(k).shape()));
+      for (String slot : slotNames) {
+        expected.put("optimizer/" + names.get(k) + "." + slot + ".npy", new Npy.Header(DataType.FLOAT,
+            params.get(k).shape()));
+      }
     }
-    try {
-      if (!FORMAT.equals(m.get("format"))) {
-        throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "format " + m.get("format")
-            + " is not " + FORMAT);
+    if (encodedFingerprint == null) {
+      prepareCapture();
+    }
+    m.check(this, encodedFingerprint, optimizerConfig, expected);
+    Map<String, Npy.Header> wanted = new LinkedHashMap<>(expected);
+    if (m.tensors.containsKey(ORDER)) {
+      wanted.put(ORDER, m.tensors.get(ORDER));
+    }
+    Map<StatefulCallback, Manifest.CallbackEntry> callbackEntries = new LinkedHashMap<>();
+    for (StatefulCallback c : stateful) {
+      Manifest.CallbackEntry entry = m.callbacks.get(c.stateKey());
+      if (entry == null) {
+        LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", Redaction.redact(uri),
+            c.stateKey());
+        continue;
       }
-      String stored = (String) m.get("fingerprint");
-      Fingerprint mine = fingerprint();
-      if (!mine.encoded().equals(stored)) {
-        Fingerprint theirs = Fingerprint.parse(stored);
-        throw new RunMismatchException(uri, mine.differences(theirs), mine.differingFields(theirs), stored,
-            mine.encoded(), null);
+      for (String n : entry.tensors()) {
+        String blob = "callbacks/" + c.stateKey() + "/" + n + ".npy";
+        wanted.put(blob, m.tensors.get(blob));
       }
-      Map<String, Object> position = (Map<String, Object>) m.get("position");
-      if (((Number) position.get("batchesPerEpoch")).intValue() != batchesPerEpoch) {
-        throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "batchesPerEpoch "
-            + position.get("batchesPerEpoch") + " does not match this run's " + batchesPerEpoch);
+      callbackEntries.put(c, entry);
+    }
+    Map<String, INDArray> read = readTensors(cp, uri, wanted);
+    List<INDArray> newParams = new ArrayList<>();
+    List<INDArray[]> newSlots = new ArrayList<>();
+    for (int k = 0; k < names.size(); k++) {
+      newParams.add(read.get("model/" + names.get(k) + ".npy"));
+      INDArray[] s = new INDArray[slotNames.length];
+      for (int j = 0; j < slotNames.length; j++) {
+        s[j] = read.get("optimizer/" + names.get(k) + "." + slotNames[j] + ".npy");
       }
-      List<String> names = paramNames();
-      List<INDArray> params = model.params();
-      OptimizerState opt = model.optimizerState;
-      String[] slotNames = opt.slotNames();
-      // Every tensor this run needs, read in one pass (Checkpoint.readInto, each verified).
-      Map<String, TensorSpec> wanted = new LinkedHashMap<>();
-      for (int k = 0; k < names.size(); k++) {
-        wanted.put("model/" + names.get(k) + ".npy", new TensorSpec(params.get(k).shape(), DataType.FLOAT));
-        for (String slot : slotNames) {
-          wanted.put("optimizer/" + names.get(k) + "." + slot + ".npy", new TensorSpec(params.get(k).shape(),
-              DataType.FLOAT));
-        }
+      newSlots.add(s);
+    }
+    int[] newOrder = wanted.containsKey(ORDER) ? read.get(ORDER).toIntVector() : null;
+    if (newOrder != null) {
+      checkPermutation(newOrder, uri);
+    }
+    Map<StatefulCallback, CallbackState> states = new LinkedHashMap<>();
+    for (Map.Entry<StatefulCallback, Manifest.CallbackEntry> e : callbackEntries.entrySet()) {
+      StatefulCallback c = e.getKey();
+      Map<String, INDArray> t = new LinkedHashMap<>();
+      for (String n : e.getValue().tensors()) {
+        t.put(n, read.get("callbacks/" + c.stateKey() + "/" + n + ".npy"));
       }
-      if (cp.blobs().containsKey("data/order.npy")) {
-        wanted.put("data/order.npy", new TensorSpec(new long[] {samples}, DataType.INT));
+      states.put(c, CallbackState.restored(e.getValue().values(), t));
+    }
+    for (String key : m.callbacks.keySet()) {
+      if (stateful.stream().noneMatch(c -> c.stateKey().equals(key))) {
+        LOG.warn("{}: the checkpoint holds state of callback \"{}\", which this fit does not have",
+            Redaction.redact(uri), key);
       }
-      Map<String, Object> cbs = (Map<String, Object>) m.get("callbacks");
-      Map<StatefulCallback, List<String>> callbackTensors = new LinkedHashMap<>();
-      for (StatefulCallback c : stateful) {
-        Map<String, Object> entry = (Map<String, Object>) cbs.get(c.stateKey());
-        if (entry == null) {
-          LOG.warn("{}: the checkpoint holds no state for callback \"{}\"; it starts fresh", uri, c.stateKey());
-          continue;
-        }
-        List<String> tensorNames = new ArrayList<>();
-        for (Object n : (List<Object>) entry.get("tensors")) {
-          tensorNames.add((String) n);
-          wanted.put("callbacks/" + c.stateKey() + "/" + n + ".npy", new TensorSpec(null, null));
-        }
-        callbackTensors.put(c, tensorNames);
-      }
-      Map<String, INDArray> read = readTensors(cp, uri, wanted);
-      List<INDArray> newParams = new ArrayList<>();
-      List<INDArray[]> newSlots = new ArrayList<>();
-      for (int k = 0; k < names.size(); k++) {
-        newParams.add(read.get("model/" + names.get(k) + ".npy"));
-        INDArray[] s = new INDArray[slotNames.length];
-        for (int j = 0; j < slotNames.length; j++) {
-          s[j] = read.get("optimizer/" + names.get(k) + "." + slotNames[j] + ".npy");
-        }
-        newSlots.add(s);
-      }
-      int[] newOrder = wanted.containsKey("data/order.npy") ? read.get("data/order.npy").toIntVector() : null;
-      Map<StatefulCallback, CallbackState> states = new LinkedHashMap<>();
-      for (Map.Entry<StatefulCallback, List<String>> e : callbackTensors.entrySet()) {
-        StatefulCallback c = e.getKey();
-        Map<String, INDArray> t = new LinkedHashMap<>();
-        for (String n : e.getValue()) {
-          t.put(n, read.get("callbacks/" + c.stateKey() + "/" + n + ".npy"));
-        }
-        Map<String, Object> entry = (Map<String, Object>) cbs.get(c.stateKey());
-        states.put(c, CallbackState.restored((Map<String, Object>) entry.get("values"), t));
-      }
-      for (String key : cbs.keySet()) {
-        if (stateful.stream().noneMatch(c -> c.stateKey().equals(key))) {
-          LOG.warn("{}: the checkpoint holds state of callback \"{}\", which this fit does not have", uri, key);
-        }
-      }
-      Map<String, Object> rng = (Map<String, Object>) m.get("rng");
-      Map<String, Object> optimizer = (Map<String, Object>) m.get("optimizer");
-      List<String> envDiff = NumericEnvironment.differences(
-          (Map<String, Object>) m.get("numericEnvironment"), NumericEnvironment.current());
-      if (!envDiff.isEmpty()) {
-        LOG.warn("{}: resuming under a different numeric environment than the checkpoint was written in ({}); "
-            + "results may differ in the last bits from an uninterrupted run. Set the same environment variables "
-            + "(e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell) for bit-exact resume", uri, envDiff);
-      }
-      // everything was read and verified: apply
-      for (int k = 0; k < model.layers.size(); k++) {
-        model.layers.get(k).weights = newParams.get(2 * k);
-        model.layers.get(k).bias = newParams.get(2 * k + 1);
-      }
-      for (int k = 0; k < newSlots.size(); k++) {
-        opt.slots.set(k, newSlots.get(k));
-      }
-      opt.step = ((Number) optimizer.get("step")).longValue();
-      opt.learningRate = ((Number) optimizer.get("learningRate")).doubleValue();
-      epoch = ((Number) position.get("epoch")).intValue();
-      batch = ((Number) position.get("batch")).intValue();
-      epochStarted = (Boolean) position.get("epochStarted");
-      globalStep = ((Number) position.get("globalStep")).longValue();
-      lossSum = ((Number) position.get("lossSum")).doubleValue();
-      correctSum = ((Number) position.get("correctSum")).doubleValue();
-      seen = ((Number) position.get("seen")).longValue();
-      order = newOrder;
-      Nd4j.getRandom().setStates(((Number) rng.get("root")).longValue(), ((Number) rng.get("node")).longValue());
-      for (Map.Entry<StatefulCallback, CallbackState> e : states.entrySet()) {
+    }
+    List<String> envDiff = NumericEnvironment.differences(m.numericEnvironment, NumericEnvironment.current());
+    if (!envDiff.isEmpty()) {
+      LOG.warn("{}: resuming under a different numeric environment than the checkpoint was written in ({}); "
+          + "results may differ in the last bits from an uninterrupted run. Set the same environment variables "
+          + "(e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell) for bit-exact resume", Redaction.redact(uri), envDiff);
+    }
+    // everything was read and verified: apply, the callbacks first (their own checks of their state may refuse)
+    for (Map.Entry<StatefulCallback, CallbackState> e : states.entrySet()) {
+      try {
         e.getKey().restoreState(e.getValue());
+      } catch (RuntimeException x) {
+        throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "field callbacks["
+            + e.getKey().stateKey() + "]: refused by " + e.getKey().getClass().getName() + ".restoreState: " + x, x);
       }
-    } catch (ClassCastException | NullPointerException e) {
-      throw new CorruptCheckpointException(uri, TrainingSnapshot.MANIFEST, "manifest lacks or mistypes a field: " + e,
-          e);
+    }
+    for (int k = 0; k < model.layers.size(); k++) {
+      model.layers.get(k).weights = newParams.get(2 * k);
+      model.layers.get(k).bias = newParams.get(2 * k + 1);
+    }
+    for (int k = 0; k < newSlots.size(); k++) {
+      opt.slots.set(k, newSlots.get(k));
+    }
+    opt.step = m.optimizerStep;
+    opt.learningRate = m.learningRate;
+    epoch = m.epoch;
+    batch = m.batch;
+    epochStarted = m.epochStarted;
+    globalStep = m.globalStep;
+    lossSum = m.lossSum;
+    correctSum = m.correctSum;
+    seen = m.seen;
+    order = newOrder;
+    Nd4j.getRandom().setStates(m.rngRoot, m.rngNode);
+  }
+
+  /** An epoch's order must visit every sample once: anything else would index outside the data. */
+  private void checkPermutation(int[] p, URI uri) throws CorruptCheckpointException {
+    boolean[] hit = new boolean[samples];
+    for (int v : p) {
+      if (v < 0 || v >= samples || hit[v]) {
+        throw new CorruptCheckpointException(uri, ORDER, "is not a permutation of the " + samples + " samples "
+            + "(holds " + v + ")");
+      }
+      hit[v] = true;
     }
   }
 
-  /** The shape and type a tensor blob must have ({@code null}: any). */
-  private record TensorSpec(long[] shape, DataType type) {}
-
-  private static Map<String, INDArray> readTensors(Checkpoint cp, URI uri, Map<String, TensorSpec> wanted)
+  private static Map<String, INDArray> readTensors(Checkpoint cp, URI uri, Map<String, Npy.Header> wanted)
       throws IOException {
     Map<String, Long> sizes = cp.blobs();
     for (String name : wanted.keySet()) {
@@ -563,29 +561,28 @@ final class FitRun {
     Map<String, List<ByteBuffer>> targets = new LinkedHashMap<>();
     Map<String, INDArray> arrays = new java.util.HashMap<>();
     List<String> rest = new ArrayList<>();
-    for (Map.Entry<String, TensorSpec> e : wanted.entrySet()) {
-      TensorSpec spec = e.getValue();
-      if (spec.shape() != null && spec.type() != null) {
-        int header = Npy.headerLength(spec.type(), spec.shape());
-        long elements = java.util.Arrays.stream(spec.shape()).reduce(1, Math::multiplyExact);
-        long bytes = elements * spec.type().width();
-        if (bytes > 0 && sizes.get(e.getKey()) == header + bytes) {
-          INDArray arr = Nd4j.create(spec.type(), spec.shape(), 'c');
-          arrays.put(e.getKey(), arr);
-          targets.put(e.getKey(), List.of(ByteBuffer.allocate(header), Npy.dataView(arr)));
-          continue;
-        }
+    for (Map.Entry<String, Npy.Header> e : wanted.entrySet()) {
+      // the shapes are the model's or the manifest's, which Manifest checked against the blob sizes
+      Npy.Header spec = e.getValue();
+      int header = Npy.headerLength(spec.type(), spec.shape());
+      long elements = java.util.Arrays.stream(spec.shape()).reduce(1, Math::multiplyExact);
+      long bytes = elements * spec.type().width();
+      if (bytes > 0 && sizes.get(e.getKey()) == header + bytes) {
+        INDArray arr = Nd4j.create(spec.type(), spec.shape(), 'c');
+        arrays.put(e.getKey(), arr);
+        targets.put(e.getKey(), List.of(ByteBuffer.allocate(header), Npy.dataView(arr)));
+      } else {
+        rest.add(e.getKey());
       }
-      rest.add(e.getKey());
     }
     cp.readInto(targets);
     for (Map.Entry<String, List<ByteBuffer>> t : targets.entrySet()) {
-      TensorSpec spec = wanted.get(t.getKey());
+      Npy.Header spec = wanted.get(t.getKey());
       Npy.checkHeader(t.getValue().get(0), uri, t.getKey(), spec.type(), spec.shape());
       read.put(t.getKey(), arrays.get(t.getKey()));
     }
     cp.readBlobs(rest, (name, ch) -> {
-      TensorSpec spec = wanted.get(name);
+      Npy.Header spec = wanted.get(name);
       read.put(name, Npy.read(ch, uri, name, spec.type(), spec.shape()));
     });
     return read;

@@ -12,8 +12,17 @@ import java.util.Map;
  * read back bit for bit), booleans and null. Parsing builds plain maps and lists; it never evaluates anything.
  */
 final class JsonCodec {
+  /**
+   * The deepest nesting of objects and arrays {@link #parse} accepts: it recurses once per level, so a crafted
+   * document must not be able to exhaust the stack (StackOverflowError). Manifests nest 3 deep; callback state
+   * may nest its values further.
+   */
+  static final int MAX_DEPTH = 64;
+  private static final java.util.regex.Pattern NUMBER =
+      java.util.regex.Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
   private final String s;
   private int i;
+  private int depth;
 
   private JsonCodec(String s) {
     this.s = s;
@@ -37,11 +46,14 @@ final class JsonCodec {
 
   static String write(Object value) {
     StringBuilder sb = new StringBuilder();
-    write(sb, value);
+    write(sb, value, 0);
     return sb.toString();
   }
 
-  private static void write(StringBuilder sb, Object v) {
+  private static void write(StringBuilder sb, Object v, int depth) {
+    if ((v instanceof Map || v instanceof List) && depth >= MAX_DEPTH) {
+      throw new IllegalArgumentException("JSON data nested deeper than " + MAX_DEPTH + " levels");
+    }
     if (v == null) {
       sb.append("null");
     } else if (v instanceof String) {
@@ -69,7 +81,7 @@ final class JsonCodec {
         first = false;
         writeString(sb, (String) e.getKey());
         sb.append(':');
-        write(sb, e.getValue());
+        write(sb, e.getValue(), depth + 1);
       }
       sb.append('}');
     } else if (v instanceof List) {
@@ -78,7 +90,7 @@ final class JsonCodec {
       for (Object o : (List<?>) v) {
         sb.append(first ? "" : ",");
         first = false;
-        write(sb, o);
+        write(sb, o, depth + 1);
       }
       sb.append(']');
     } else {
@@ -131,8 +143,13 @@ final class JsonCodec {
     }
     char c = s.charAt(i);
     switch (c) {
-      case '{': return object();
-      case '[': return array();
+      case '{': case '[':
+        if (++depth > MAX_DEPTH) {
+          throw error("nested deeper than " + MAX_DEPTH + " levels");
+        }
+        Object nested = c == '{' ? object() : array();
+        depth--;
+        return nested;
       case '"': return string();
       case 't': return literal("true", Boolean.TRUE);
       case 'f': return literal("false", Boolean.FALSE);
@@ -216,7 +233,7 @@ final class JsonCodec {
         case 'b': sb.append('\b'); break;
         case 'f': sb.append('\f'); break;
         case 'u':
-          if (i + 4 > s.length()) {
+          if (i + 4 > s.length() || !s.substring(i, i + 4).matches("[0-9A-Fa-f]{4}")) {
             throw error("bad \\u escape");
           }
           sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
@@ -237,14 +254,25 @@ final class JsonCodec {
     if (n.isEmpty()) {
       throw error("unexpected character '" + s.charAt(i) + "'");
     }
+    if (!NUMBER.matcher(n).matches()) {
+      throw error("bad number " + abbreviate(n));
+    }
     try {
       if (n.indexOf('.') >= 0 || n.indexOf('e') >= 0 || n.indexOf('E') >= 0) {
-        return Double.parseDouble(n);
+        double d = Double.parseDouble(n);
+        if (!Double.isFinite(d)) {
+          throw error("number " + abbreviate(n) + " is out of range");
+        }
+        return d;
       }
       return Long.parseLong(n);
     } catch (NumberFormatException e) {
-      throw error("bad number " + n);
+      throw error("number " + abbreviate(n) + " is out of range");
     }
+  }
+
+  private static String abbreviate(String t) {
+    return t.length() <= 40 ? t : t.substring(0, 40) + "...";
   }
 
   private Object literal(String word, Object v) {

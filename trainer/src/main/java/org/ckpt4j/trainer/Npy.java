@@ -174,7 +174,7 @@ final class Npy {
       throw new CorruptCheckpointException(uri, name, "tensor type " + m.group(1) + ", expected "
           + (expectedType == null ? "one of <f4 <f8 <i4 <i8" : descr(expectedType)));
     }
-    long[] shape = parseShape(m.group(3));
+    long[] shape = parseShape(m.group(3), uri, name);
     if (expectedShape != null && !Arrays.equals(shape, expectedShape)) {
       throw new CorruptCheckpointException(uri, name, "tensor shape " + Arrays.toString(shape) + ", expected "
           + Arrays.toString(expectedShape));
@@ -182,9 +182,44 @@ final class Npy {
     return new Header(type, shape);
   }
 
-  private static long[] parseShape(String dims) {
-    String[] parts = dims.trim().split("\\s*,\\s*");
-    return Arrays.stream(parts).filter(p -> !p.isEmpty()).mapToLong(Long::parseLong).toArray();
+  /** ND4J's highest rank. */
+  static final int MAX_RANK = 32;
+
+  private static long[] parseShape(String dims, URI uri, String name) throws CorruptCheckpointException {
+    String[] parts = dims.trim().split("\\s*,\\s*", -1);
+    long[] shape = new long[parts.length];
+    int rank = 0;
+    for (int k = 0; k < parts.length; k++) {
+      if (parts[k].isEmpty()) {
+        if (k == parts.length - 1) { // "()", "(n,)" and a trailing comma, as numpy writes and reads them
+          continue;
+        }
+        throw new CorruptCheckpointException(uri, name, ".npy header field shape: empty dimension in (" + dims + ")");
+      }
+      if (rank == MAX_RANK) {
+        throw new CorruptCheckpointException(uri, name, ".npy header field shape: more than " + MAX_RANK
+            + " dimensions");
+      }
+      try {
+        shape[rank++] = Long.parseLong(parts[k]);
+      } catch (NumberFormatException e) {
+        throw new CorruptCheckpointException(uri, name, ".npy header field shape: dimension "
+            + (parts[k].length() > 30 ? parts[k].substring(0, 30) + "..." : parts[k]) + " is out of range", e);
+      }
+    }
+    long elements = 1;
+    for (int k = 0; k < rank; k++) {
+      if (shape[k] > Integer.MAX_VALUE) {
+        throw new CorruptCheckpointException(uri, name, ".npy header field shape: dimension " + shape[k]
+            + " is out of range");
+      }
+      elements *= Math.max(1, shape[k]);
+      if (elements > Integer.MAX_VALUE) {
+        throw new CorruptCheckpointException(uri, name, ".npy header field shape: more than " + Integer.MAX_VALUE
+            + " elements");
+      }
+    }
+    return Arrays.copyOf(shape, rank);
   }
 
   static void readFully(ReadableByteChannel ch, ByteBuffer b, URI uri, String name) throws IOException {

@@ -80,8 +80,11 @@ public final class Sequential {
     return fit(x, y, epochs, batchSize, shuffle, callbacks, verbose ? System.out : null);
   }
 
-  /** {@link #fit} printing progress to {@code progress}, or nowhere if null. */
-  History fit(INDArray x, INDArray y, int epochs, int batchSize, boolean shuffle,
+  /**
+   * {@link #fit(INDArray, INDArray, int, int, boolean, List, boolean)} printing its progress bar to
+   * {@code progress}, or nowhere if null.
+   */
+  public History fit(INDArray x, INDArray y, int epochs, int batchSize, boolean shuffle,
       List<? extends Callback> callbacks, java.io.PrintStream progress) throws IOException {
     return new FitRun(this, x, y, epochs, batchSize, shuffle, callbacks, progress).run();
   }

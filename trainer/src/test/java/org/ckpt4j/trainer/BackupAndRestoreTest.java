@@ -89,6 +89,27 @@ class BackupAndRestoreTest {
   }
 
   @Test
+  void epochsAtOrBelowTheBackups_trainNothing_andKeepTheBackup_evenWithDeleteCheckpoint() throws Exception {
+    String dir = Fixtures.memDir("typo");
+    interruptAtEpoch4(dir, new BackupAndRestore(dir));
+    Checkpoint before = latest(dir).orElseThrow();
+    for (int epochs : new int[] {4, 2}) {
+      BackupAndRestore backup = new BackupAndRestore(dir);
+      assertThat(fit(Fixtures.seedModel(), Fixtures.seedX(), epochs, 1, backup).epochs()).isEmpty();
+      assertThat(backup.keptUntrained()).isTrue();
+      assertThat(latest(dir).orElseThrow().id()).isEqualTo(before.id());
+    }
+    BackupAndRestore backup = new BackupAndRestore(dir);
+    Sequential resumed = Fixtures.seedModel();
+    assertThat(fit(resumed, Fixtures.seedX(), 10, 1, backup).epochs()).containsExactly(4, 5, 6, 7, 8, 9);
+    assertThat(backup.keptUntrained()).isFalse();
+    assertThat(latest(dir)).isEmpty();
+    Sequential straight = Fixtures.seedModel();
+    fit(straight, Fixtures.seedX(), 10, 1);
+    Fixtures.assertBitIdentical(resumed, straight);
+  }
+
+  @Test
   void corruptLatest_fallsBackToThePreviousBackup_whenKept() throws Exception {
     String dir = Fixtures.memDir("fallback");
     BackupAndRestore backup = BackupAndRestore.builder(dir).keepPrevious(true).build();
@@ -120,7 +141,7 @@ class BackupAndRestoreTest {
     assertThat(latest(dir).orElseThrow().id()).isEqualTo(before.id());
   }
 
-  private static void corrupt(String dir, String blob) throws IOException {
+  static void corrupt(String dir, String blob) throws IOException {
     Checkpoint cp = latest(dir).orElseThrow();
     InMemoryObjectStore objects = InMemoryStoreProvider.objects(URI.create(dir));
     byte[] bytes = readBlob(cp, blob);

@@ -1,17 +1,25 @@
 package org.ckpt4j.storage.gcs;
 
+import com.google.auth.Credentials;
+import com.google.auth.oauth2.ComputeEngineCredentials;
+import com.google.auth.oauth2.ExternalAccountCredentials;
+import com.google.auth.oauth2.ServiceAccountCredentials;
+import com.google.auth.oauth2.UserCredentials;
 import com.google.cloud.BaseServiceException;
+import com.google.cloud.NoCredentials;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
 
@@ -22,6 +30,7 @@ import org.ckpt4j.spi.StoreAccessException.Reason;
  * status, the server's reason and first message line and our own settings, never from credentials.
  */
 final class GcsErrors {
+  private static final String AUTH_PACKAGE = "com.google.auth.oauth2.";
 
   /** The operations this backend performs, with the IAM permission each needs. */
   enum Op {
@@ -41,9 +50,12 @@ final class GcsErrors {
   }
 
   private final GcsSettings settings;
+  /** The client's credentials, to name their token endpoint when it fails; may be {@code null}. */
+  private final Credentials credentials;
 
-  GcsErrors(GcsSettings settings) {
+  GcsErrors(GcsSettings settings, Credentials credentials) {
     this.settings = settings;
+    this.credentials = credentials;
   }
 
   /** The status of a client exception somewhere in the chain, or 0. */
@@ -94,7 +106,8 @@ final class GcsErrors {
     }
     if (code == 401 || code == 403) {
       return new StoreAccessException(settings.uri, Reason.ACCESS_DENIED, what + ": access denied (" + detail
-          + "); check the credentials (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud "
+          + ")" + (credentials instanceof NoCredentials ? ", requests were sent WITHOUT credentials (anonymous: "
+          + "gs.credentials=none or no Application Default Credentials found)" : "") + "; check the credentials (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud "
           + "auth application-default login, the metadata server; or gs.credentials=none for test servers) and "
           + "that the principal has " + op.permission + " on bucket " + settings.bucket, e);
     }
@@ -103,9 +116,17 @@ final class GcsErrors {
           + detail + ") after " + settings.maxAttempts + " attempt(s); lower the request rate or raise "
           + "gs.max-attempts / gs.retry-delay", e);
     }
-    if (code == 0 && (has(e, ConnectException.class) || has(e, UnknownHostException.class)
+    boolean transport = has(e, ConnectException.class) || has(e, UnknownHostException.class)
         || has(e, NoRouteToHostException.class) || has(e, SocketTimeoutException.class)
-        || has(e, SocketException.class) || hasMessage(e, "unexpected end of file"))) {
+        || has(e, SocketException.class) || hasMessage(e, "unexpected end of file");
+    if (transport && fromAuthLibrary(e)) {
+      // The credentials' token request failed before any request reached the storage host.
+      return new StoreAccessException(settings.uri, Reason.UNREACHABLE, what + ": cannot get an access token: cannot "
+          + "reach the token endpoint " + tokenEndpoint() + " (" + rootMessage(e) + "); check the network and the credentials "
+          + "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, the metadata server), or set "
+          + "gs.credentials=none for a test server", e);
+    }
+    if (code == 0 && transport) {
       return new StoreAccessException(settings.uri, Reason.UNREACHABLE, what + ": cannot reach "
           + settings.endpointName() + " (" + rootMessage(e) + ") after " + settings.maxAttempts + " attempt(s); "
           + "check that the server is up and the host (gs.host, STORAGE_EMULATOR_HOST) and network are right, or "
@@ -117,6 +138,43 @@ final class GcsErrors {
     }
     return new StoreAccessException(settings.uri, Reason.OTHER, what + " failed (" + (s == null ? rootMessage(e)
         : detail) + ")", e);
+  }
+
+  /**
+   * Whether the failure happened inside the auth library (a token request), not in a storage request: some
+   * exception in the chain is the library's own or was thrown from its code.
+   */
+  static boolean fromAuthLibrary(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getClass().getName().startsWith(AUTH_PACKAGE)) {
+        return true;
+      }
+      for (StackTraceElement frame : t.getStackTrace()) {
+        if (frame.getClassName().startsWith(AUTH_PACKAGE)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Where the credentials get their tokens from, as far as the auth library tells. */
+  String tokenEndpoint() {
+    URI uri = null;
+    if (credentials instanceof UserCredentials) {
+      uri = ((UserCredentials) credentials).toBuilder().getTokenServerUri();
+    } else if (credentials instanceof ServiceAccountCredentials) {
+      uri = ((ServiceAccountCredentials) credentials).getTokenServerUri();
+    } else if (credentials instanceof ExternalAccountCredentials) {
+      String url = ((ExternalAccountCredentials) credentials).getTokenUrl();
+      return url == null ? "of the external account credentials" : Redaction.redact(url);
+    } else if (credentials instanceof ComputeEngineCredentials) {
+      return "(the metadata server) " + Redaction.redact(ComputeEngineCredentials.getTokenServerEncodedUrl());
+    }
+    if (uri != null) {
+      return Redaction.redact(uri);
+    }
+    return "of " + (credentials == null ? "Application Default Credentials" : credentials.getClass().getSimpleName());
   }
 
   private static String serverMessage(BaseServiceException s) {

@@ -51,7 +51,7 @@ final class GcsObjectStore implements ObjectStore {
   GcsObjectStore(GcsSettings settings, Storage storage, int listPageSize) {
     this.settings = settings;
     this.storage = storage;
-    this.errors = new GcsErrors(settings);
+    this.errors = new GcsErrors(settings, storage.getOptions().getCredentials());
     this.listPageSize = listPageSize;
   }
 

@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 
@@ -33,8 +34,9 @@ final class GcsSettings {
   static final String CHUNK_SIZE = "chunk-size";
   static final String CONNECT_TIMEOUT = "connect-timeout";
   static final String READ_TIMEOUT = "read-timeout";
+  static final String TIMEOUT = "timeout";
   static final List<String> NAMES = List.of(HOST, PROJECT, CREDENTIALS, MAX_ATTEMPTS, RETRY_DELAY, CHUNK_SIZE,
-      CONNECT_TIMEOUT, READ_TIMEOUT);
+      CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT);
 
   /** Resumable upload chunks must be multiples of 256 KiB. */
   static final int CHUNK_QUANTUM = 256 * 1024;
@@ -59,6 +61,8 @@ final class GcsSettings {
   final int chunkSize;
   final Duration connectTimeout;
   final Duration readTimeout;
+  /** How long a call keeps retrying: no new attempt starts after it (one under way finishes or times out). */
+  final Duration timeout;
 
   private GcsSettings(Lookup in, URI uri, String bucket, String prefix) {
     this.uri = uri;
@@ -73,8 +77,11 @@ final class GcsSettings {
     this.retryDelay = in.get(RETRY_DELAY).map(v -> duration(in, RETRY_DELAY, v)).orElse(Duration.ofSeconds(1));
     this.chunkSize = in.get(CHUNK_SIZE).map(v -> chunk(in, v)).orElse(DEFAULT_CHUNK_SIZE);
     this.connectTimeout = in.get(CONNECT_TIMEOUT).map(v -> duration(in, CONNECT_TIMEOUT, v))
-        .orElse(Duration.ofSeconds(20));
+        .orElse(Duration.ofSeconds(5));
     this.readTimeout = in.get(READ_TIMEOUT).map(v -> duration(in, READ_TIMEOUT, v)).orElse(Duration.ofSeconds(60));
+    // Without a network a call fails within about this long (was: six attempts with up to 32 s back-off and 20 s
+    // connect timeouts, 79 s measured); one slow attempt that is under way is not cut short by it.
+    this.timeout = in.get(TIMEOUT).map(v -> duration(in, TIMEOUT, v)).orElse(Duration.ofSeconds(15));
   }
 
   static GcsSettings parse(URI uri, StoreOptions options) throws UnsupportedSchemeException {
@@ -87,8 +94,8 @@ final class GcsSettings {
     if (uri.isOpaque() || uri.getRawAuthority() == null) {
       throw malformed(shown, "has no bucket; use gs://bucket/prefix (e.g. gs://my-bucket/runs/run-42)");
     }
-    if (uri.getRawUserInfo() != null) {
-      throw malformed(URI.create("gs://" + uri.getHost() + uri.getRawPath()), "has user info before the bucket; "
+    if (uri.getRawUserInfo() != null || hasUserInfo(shown)) {
+      throw malformed(shown, "has user info before the bucket; "
           + "credentials do not belong in the URI: use Application Default Credentials "
           + "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, the metadata server)");
     }
@@ -134,6 +141,19 @@ final class GcsSettings {
     return URI.create(q < 0 ? s : s.substring(0, q));
   }
 
+  /**
+   * Whether the URI has user info, also when a secret in it holds a {@code /} (then Java parses the part before
+   * the {@code /} as the authority and the rest as the path): exactly when redaction would mask some.
+   */
+  private static boolean hasUserInfo(URI withoutQuery) {
+    return Redaction.redact(withoutQuery).startsWith(withoutQuery.getScheme() + "://***@");
+  }
+
+  /** A setting's value for a message, with any user info masked, also in a {@code user:pw@host} without scheme. */
+  static String shownValue(String value) {
+    return value.contains("://") ? Redaction.redact(value) : Redaction.redact("x://" + value).substring(4);
+  }
+
   static UnsupportedSchemeException malformed(URI uri, String why) {
     return new UnsupportedSchemeException(uri, "backup dir URI " + why, Set.of("gs"));
   }
@@ -165,8 +185,8 @@ final class GcsSettings {
       URI h = new URI(v);
       String scheme = h.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || h.getHost() == null) {
-        throw in.bad(HOST, "must be an http(s) URL or host:port, e.g. http://127.0.0.1:4443, got \"" + value
-            + "\"");
+        throw in.bad(HOST, "must be an http(s) URL or host:port, e.g. http://127.0.0.1:4443, got \""
+            + shownValue(value) + "\"");
       }
       if (h.getRawUserInfo() != null) {
         throw in.bad(HOST, "must not carry user info (credentials)");
@@ -246,9 +266,9 @@ final class GcsSettings {
 
   @Override
   public String toString() {
-    return "GcsSettings{" + uri + ", host=" + endpointName() + ", project=" + project.orElse("(default)")
-        + ", credentials=" + (noCredentials ? "none" : "application default") + ", maxAttempts=" + maxAttempts
-        + ", chunkSize=" + chunkSize + "}";
+    return Redaction.redact("GcsSettings{" + uri + ", host=" + endpointName() + ", project="
+        + project.orElse("(default)") + ", credentials=" + (noCredentials ? "none" : "application default")
+        + ", maxAttempts=" + maxAttempts + ", timeout=" + timeout + ", chunkSize=" + chunkSize + "}");
   }
 
   /** Where each setting comes from, in order of precedence. */
@@ -291,7 +311,8 @@ final class GcsSettings {
     }
 
     IllegalArgumentException bad(String name, String why) {
-      return new IllegalArgumentException(shown + ": " + origin.getOrDefault(name, "setting " + name) + " " + why);
+      return new IllegalArgumentException(Redaction.redact(shown + ": " + origin.getOrDefault(name, "setting "
+          + name) + " " + why));
     }
   }
 }

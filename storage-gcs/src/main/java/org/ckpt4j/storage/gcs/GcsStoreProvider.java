@@ -1,6 +1,8 @@
 package org.ckpt4j.storage.gcs;
 
 import com.google.api.gax.retrying.RetrySettings;
+import com.google.auth.Credentials;
+import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.storage.Storage;
@@ -16,8 +18,11 @@ import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Backup dirs on Google Cloud Storage: {@code gs://bucket/prefix}. The bucket must exist; the prefix is created
@@ -35,13 +40,18 @@ import org.ckpt4j.spi.StoreOptions;
  *       project, none is looked up).</li>
  *   <li>{@value #CREDENTIALS}: {@code default} (Application Default Credentials) or {@code none} (no
  *       credentials, for test servers and emulators).</li>
- *   <li>{@code gs.max-attempts} (6), {@code gs.retry-delay} (1s, doubling up to 32 s), {@code gs.chunk-size}
- *       (8MiB, a multiple of 256KiB), {@code gs.connect-timeout} (20s), {@code gs.read-timeout} (60s).</li>
+ *   <li>{@code gs.max-attempts} (6), {@code gs.retry-delay} (1s, doubling up to 32 s), {@code gs.timeout} (15s:
+ *       no new attempt of a call starts after it, so that without a network a call fails within about this
+ *       long), {@code gs.chunk-size} (8MiB, a multiple of 256KiB), {@code gs.connect-timeout} (5s),
+ *       {@code gs.read-timeout} (60s).</li>
  * </ul>
+ * Without Application Default Credentials (and without {@code gs.credentials=none}) requests are sent without
+ * credentials, as the client does, but a warning is logged and access errors say so.
  * Errors are {@link StoreAccessException}s with a reason ({@code NOT_FOUND} for a missing bucket,
  * {@code ACCESS_DENIED}, {@code THROTTLED}, {@code UNREACHABLE}, ...) naming the {@code gs://} URI.
  */
 public final class GcsStoreProvider implements CheckpointStoreProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(GcsStoreProvider.class);
   /** Option key of the endpoint host. */
   public static final String HOST = "gs.host";
   /** Option key of the project id. */
@@ -86,6 +96,35 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
   }
 
   static Storage client(GcsSettings s) throws StoreAccessException {
+    return client(s, s.noCredentials ? NoCredentials.getInstance() : null);
+  }
+
+  /** The client with the given credentials; {@code null}: Application Default Credentials. */
+  static Storage client(GcsSettings s, Credentials credentials) throws StoreAccessException {
+    return client(s, credentials, GoogleCredentials::getApplicationDefault);
+  }
+
+  /** Loads Application Default Credentials (a parameter so that tests need not touch the real environment). */
+  interface DefaultCredentials {
+    Credentials load() throws IOException;
+  }
+
+  static Storage client(GcsSettings s, Credentials given, DefaultCredentials adc) throws StoreAccessException {
+    Credentials credentials = given;
+    if (credentials == null) {
+      try {
+        credentials = adc.load();
+      } catch (IOException e) {
+        // The client would silently send anonymous requests: do the same, but say so.
+        LOG.warn("{}: no Application Default Credentials found ({}); sending requests WITHOUT credentials "
+            + "(anonymous: only public buckets allow that). Set GOOGLE_APPLICATION_CREDENTIALS, run gcloud auth "
+            + "application-default login, or set gs.credentials=none to choose anonymous access", s.uri,
+            Redaction.redact(String.valueOf(e.getMessage())));
+        credentials = NoCredentials.getInstance();
+      }
+    } else if (credentials instanceof NoCredentials) {
+      LOG.info("{}: sending requests without credentials (gs.credentials=none) to {}", s.uri, s.endpointName());
+    }
     StorageOptions.Builder b = StorageOptions.http()
         .setTransportOptions(HttpTransportOptions.newBuilder()
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, s.connectTimeout.toMillis()))
@@ -97,19 +136,19 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
             .setRetryDelayMultiplier(2.0)
             .setMaxRetryDelayDuration(Duration.ofSeconds(32).compareTo(s.retryDelay) > 0 ? Duration.ofSeconds(32)
                 : s.retryDelay)
-            .setTotalTimeoutDuration(Duration.ofMinutes(5))
+            .setTotalTimeoutDuration(s.timeout)
             .setJittered(true)
             .build());
     s.host.ifPresent(b::setHost);
     if (s.project.isPresent()) {
       b.setProjectId(s.project.get());
-    } else if (s.noCredentials) {
+    } else if (credentials instanceof NoCredentials) {
       // Without a project the client looks one up, as a last resort from the GCE metadata server: never do that
       // for a test server or emulator. Object calls do not send the project.
       b.setProjectId(NO_PROJECT);
     }
-    if (s.noCredentials) {
-      b.setCredentials(NoCredentials.getInstance());
+    if (credentials != null) {
+      b.setCredentials(credentials);
     }
     try {
       return b.build().getService();

@@ -2,9 +2,14 @@ package org.ckpt4j.storage.gcs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import com.google.auth.oauth2.UserCredentials;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.ObjectStore.ObjectSink;
 import org.ckpt4j.spi.StoreAccessException;
@@ -133,11 +138,37 @@ class GcsErrorsTest {
     }
   }
 
+  /** Issue 17 item 13: a token endpoint that cannot be reached is named, not the storage host. */
+  @Test
+  void unreachableTokenEndpoint_isNamed_notTheStorageHost() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    URI tokenUri = URI.create("http://127.0.0.1:" + closed + "/token");
+    UserCredentials credentials = UserCredentials.newBuilder().setClientId("ckpt4j-test-client")
+        .setClientSecret("client-SECRET-must-not-leak").setRefreshToken("refresh-TOKEN-must-not-leak")
+        .setTokenServerUri(tokenUri).build();
+    String uri = "gs://" + BUCKET + "/token";
+    GcsSettings settings = GcsSettings.parse(URI.create(uri), StoreOptions.forOwner("me")
+        .property("gs.host", server.host()).property("gs.project", "test-project").property("gs.max-attempts", "2")
+        .property("gs.retry-delay", "10ms").build());
+    long before = server.requests();
+    try (GcsObjectStore store = new GcsObjectStore(settings, GcsStoreProvider.client(settings, credentials))) {
+      Throwable e = catchThrowable(() -> store.list(""));
+      assertReason(e, Reason.UNREACHABLE, uri);
+      assertThat(e.getMessage()).contains("token endpoint " + tokenUri).doesNotContain(server.host());
+      GcsCredentialsNeverPrintedTest.assertNoSecret(e,
+          List.of("client-SECRET-must-not-leak", "refresh-TOKEN-must-not-leak"));
+    }
+    assertThat(server.requests() - before).as("the storage host was never asked").isZero();
+  }
+
   @Test
   void userInfoInTheUri_isRefusedWithoutEchoingIt() {
     assertThatThrownBy(() -> GcsTests.objects(server, "gs://user:SECRET-KEY-MATERIAL@" + BUCKET + "/x"))
         .isInstanceOf(org.ckpt4j.spi.UnsupportedSchemeException.class)
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("SECRET-KEY-MATERIAL")
-            .contains("gs://" + BUCKET + "/x"));
+            .contains("gs://***@" + BUCKET + "/x"));
   }
 }

@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 import java.util.Set;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -19,6 +20,7 @@ import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Translates SDK exceptions into the SPI's typed errors, by HTTP status as well as by exception type and S3
@@ -59,9 +61,31 @@ final class S3Errors {
   }
 
   private final S3Settings settings;
+  /** The endpoint the client really uses, and where it was configured, for messages. */
+  private final String endpointName;
 
-  S3Errors(S3Settings settings) {
+  S3Errors(S3Settings settings, S3Client client) {
     this.settings = settings;
+    this.endpointName = endpointName(settings, client);
+  }
+
+  /**
+   * The endpoint a client sends to: the configured one with its origin (an option, {@code AWS_ENDPOINT_URL_S3},
+   * the AWS profile), else AWS S3 in the region the client was built for.
+   */
+  static String endpointName(S3Settings s, S3Client client) {
+    if (s.endpoint.isPresent()) {
+      return Redaction.redact(s.endpoint.get()) + " (" + s.endpointOrigin + ")";
+    }
+    String region;
+    try {
+      region = client.serviceClientConfiguration().region().id();
+    } catch (RuntimeException e) {
+      region = s.region.orElse("unknown");
+    }
+    return "AWS S3 in " + region + " (https://" + s.bucket + ".s3." + region + ".amazonaws.com"
+        + (s.region.isPresent() ? "" : "; region from the AWS SDK's region chain, else us-east-1 following the "
+        + "bucket's region") + ")";
   }
 
   URI uri() {
@@ -160,12 +184,12 @@ final class S3Errors {
     if (status == 507 || "QuotaExceeded".equals(code) || "EntityTooLarge".equals(code)) {
       return new StoreAccessException(settings.uri, Reason.NO_SPACE, what + ": storage full (" + detail + ")", e);
     }
-    return new StoreAccessException(settings.uri, Reason.OTHER, what + " failed (" + detail + ")", e);
+    return new StoreAccessException(settings.uri, Reason.OTHER, what + " failed at " + endpointName() + " ("
+        + detail + ")", e);
   }
 
   private String endpointName() {
-    return settings.endpoint.map(URI::toString).orElse("AWS S3 (" + settings.region.orElse("default region")
-        + ")");
+    return endpointName;
   }
 
   private static String code(SdkException e) {

@@ -55,7 +55,7 @@ final class S3ObjectStore implements ObjectStore {
   S3ObjectStore(S3Settings settings, S3Client client) {
     this.settings = settings;
     this.client = client;
-    this.errors = new S3Errors(settings);
+    this.errors = new S3Errors(settings, client);
     int threads = Math.max(4, 2 * settings.parallelism);
     int pool = POOLS.incrementAndGet();
     AtomicInteger n = new AtomicInteger();

@@ -14,8 +14,10 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
+import software.amazon.awssdk.core.retry.RetryMode;
 
 /**
  * The parsed configuration of one {@code s3://bucket/prefix} backup dir. Each setting is looked up, first match
@@ -36,6 +38,8 @@ final class S3Settings {
   static final String PARALLELISM = "parallelism";
   static final String CONNECT_TIMEOUT = "connect-timeout";
   static final String READ_TIMEOUT = "read-timeout";
+  /** Not a ckpt4j setting: the SDK's retry mode, named in messages about it. */
+  private static final String RETRY_MODE = "retry-mode";
 
   static final List<String> NAMES = List.of(ENDPOINT, PATH_STYLE, REGION, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN,
       MAX_ATTEMPTS, PART_SIZE, PARALLELISM, CONNECT_TIMEOUT, READ_TIMEOUT);
@@ -54,12 +58,16 @@ final class S3Settings {
   /** The key prefix of the backup dir: empty or ending with {@code /}. */
   final String prefix;
   final Optional<URI> endpoint;
+  /** Where the endpoint was set (an option, the environment, the AWS profile), for messages; empty for AWS. */
+  final String endpointOrigin;
   final boolean pathStyle;
   final Optional<String> region;
   final Optional<String> accessKey;
   final Optional<String> secretKey;
   final Optional<String> sessionToken;
   final int maxAttempts;
+  /** The SDK's retry mode: the user's ({@code AWS_RETRY_MODE}, {@code aws.retryMode}, the profile), else standard. */
+  final RetryMode retryMode;
   final long partSize;
   final int parallelism;
   final Duration connectTimeout;
@@ -69,10 +77,13 @@ final class S3Settings {
     this.uri = uri;
     this.bucket = bucket;
     this.prefix = prefix;
-    this.endpoint = in.get(ENDPOINT).or(() -> in.env("AWS_ENDPOINT_URL_S3")).or(() -> in.env("AWS_ENDPOINT_URL"))
-        .map(e -> endpoint(in, e));
-    // S3-compatible servers (MinIO, Ceph, S3Proxy) mostly need path-style requests; AWS itself wants
-    // virtual-hosted ones. So path-style is the default exactly when an endpoint is overridden.
+    // ckpt4j's own settings first, then the endpoint the SDK itself would take from the environment or the AWS
+    // profile: ckpt4j passes it on as the override, so that path-style and messages follow it wherever it was set.
+    this.endpoint = in.get(ENDPOINT).or(() -> in.fromAws(ENDPOINT, in.aws.endpoint())).map(e -> endpoint(in, e));
+    this.endpointOrigin = endpoint.isPresent() ? in.origin.get(ENDPOINT) : "";
+    // S3-compatible servers (MinIO, Ceph, S3Proxy) mostly need path-style requests (and a host such as localhost
+    // or an IP address cannot take virtual-hosted ones); AWS itself wants virtual-hosted ones. So path-style is the
+    // default exactly when an endpoint is configured, whatever its origin.
     this.pathStyle = in.get(PATH_STYLE).map(v -> bool(in, PATH_STYLE, v)).orElse(endpoint.isPresent());
     this.region = in.get(REGION);
     this.accessKey = in.get(ACCESS_KEY);
@@ -83,7 +94,13 @@ final class S3Settings {
           + (accessKey.isPresent() ? ACCESS_KEY : SECRET_KEY) + " (or leave both unset to use the default AWS "
           + "credentials chain)");
     }
-    this.maxAttempts = in.get(MAX_ATTEMPTS).map(v -> range(in, MAX_ATTEMPTS, v, 1, 20)).orElse(3);
+    // The SDK's own AWS_MAX_ATTEMPTS / AWS_RETRY_MODE (and their properties) win over ckpt4j's defaults.
+    this.maxAttempts = in.get(MAX_ATTEMPTS).map(v -> range(in, MAX_ATTEMPTS, v, 1, 20))
+        .or(() -> in.fromAws(MAX_ATTEMPTS, in.aws.get("aws.maxAttempts", "AWS_MAX_ATTEMPTS", "max_attempts"))
+            .map(v -> range(in, MAX_ATTEMPTS, v, 1, 100)))
+        .orElse(3);
+    this.retryMode = in.fromAws(RETRY_MODE, in.aws.get("aws.retryMode", "AWS_RETRY_MODE", "retry_mode"))
+        .map(v -> retryMode(in, v)).orElse(RetryMode.STANDARD);
     this.partSize = in.get(PART_SIZE).map(v -> size(in, v)).orElse(DEFAULT_PART_SIZE);
     this.parallelism = in.get(PARALLELISM).map(v -> range(in, PARALLELISM, v, 1, 64)).orElse(4);
     this.connectTimeout = in.get(CONNECT_TIMEOUT).map(v -> duration(in, CONNECT_TIMEOUT, v))
@@ -102,9 +119,9 @@ final class S3Settings {
     if (uri.isOpaque() || uri.getRawAuthority() == null) {
       throw malformed(shown, "has no bucket; use s3://bucket/prefix (e.g. s3://my-bucket/runs/run-42)");
     }
-    if (uri.getRawUserInfo() != null) {
+    if (uri.getRawUserInfo() != null || hasUserInfo(shown)) {
       // Never echo the user info: it may be an access key and secret.
-      throw malformed(URI.create("s3://" + uri.getHost() + uri.getRawPath()), "has user info before the bucket; "
+      throw malformed(shown, "has user info before the bucket; "
           + "credentials do not belong in the URI: use the default AWS credentials chain (AWS_ACCESS_KEY_ID, "
           + "AWS_PROFILE, ~/.aws/credentials, instance roles) or the options s3.access-key / s3.secret-key");
     }
@@ -145,7 +162,8 @@ final class S3Settings {
     }
     String normalized = "s3://" + bucket + (trimmed.isEmpty() ? "" : "/" + trimmed)
         + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-    Lookup lookup = new Lookup(withoutQuery(URI.create(normalized)), options, query, system, env);
+    Lookup lookup = new Lookup(withoutQuery(URI.create(normalized)), options, query, system,
+        AwsConfig.load(system, env));
     return new S3Settings(lookup, URI.create(normalized), bucket, trimmed.isEmpty() ? "" : trimmed + "/");
   }
 
@@ -179,6 +197,19 @@ final class S3Settings {
     return String.join(", ", names);
   }
 
+  /**
+   * Whether the URI has user info, also when a secret in it holds a {@code /} (then Java parses the part before
+   * the {@code /} as the authority and the rest as the path): exactly when redaction would mask some.
+   */
+  private static boolean hasUserInfo(URI withoutQuery) {
+    return Redaction.redact(withoutQuery).startsWith(withoutQuery.getScheme() + "://***@");
+  }
+
+  /** A setting's value for a message, with any user info masked, also in a {@code user:pw@host} without scheme. */
+  static String shownValue(String value) {
+    return value.contains("://") ? Redaction.redact(value) : Redaction.redact("x://" + value).substring(4);
+  }
+
   static UnsupportedSchemeException malformed(URI uri, String why) {
     return new UnsupportedSchemeException(uri, "backup dir URI " + why, Set.of("s3"));
   }
@@ -189,7 +220,7 @@ final class S3Settings {
       String scheme = e.getScheme() == null ? "" : e.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || e.getHost() == null) {
         throw in.bad(ENDPOINT, "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000, got \""
-            + value + "\"");
+            + shownValue(value) + "\"");
       }
       if (e.getRawUserInfo() != null) {
         throw in.bad(ENDPOINT, "must not carry user info (credentials): give them as s3.access-key and "
@@ -198,6 +229,21 @@ final class S3Settings {
       return e;
     } catch (URISyntaxException ex) {
       throw in.bad(ENDPOINT, "is not a URL: " + ex.getReason());
+    }
+  }
+
+  private static RetryMode retryMode(Lookup in, String v) {
+    switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "legacy":
+        return RetryMode.LEGACY;
+      case "standard":
+        return RetryMode.STANDARD;
+      case "adaptive":
+        return RetryMode.ADAPTIVE;
+      case "adaptive_v2":
+        return RetryMode.ADAPTIVE_V2;
+      default:
+        throw in.bad(RETRY_MODE, "must be legacy, standard, adaptive or adaptive_v2, got \"" + v + "\"");
     }
   }
 
@@ -271,10 +317,11 @@ final class S3Settings {
   @Override
   public String toString() {
     // Never the credentials: only whether they are set.
-    return "S3Settings{" + uri + ", endpoint=" + endpoint.map(URI::toString).orElse("(AWS)") + ", pathStyle="
-        + pathStyle + ", region=" + region.orElse("(default chain)") + ", credentials="
-        + (accessKey.isPresent() ? "static" : "default chain") + ", maxAttempts=" + maxAttempts + ", partSize="
-        + partSize + ", parallelism=" + parallelism + "}";
+    return Redaction.redact("S3Settings{" + uri + ", endpoint=" + endpoint.map(URI::toString).orElse("(AWS)")
+        + (endpoint.isPresent() ? " (" + endpointOrigin + ")" : "") + ", pathStyle=" + pathStyle + ", region=" + region.orElse("(default chain)") + ", credentials="
+        + (accessKey.isPresent() ? "static" : "default chain") + ", retryMode=" + retryMode + ", maxAttempts="
+        + maxAttempts + ", partSize="
+        + partSize + ", parallelism=" + parallelism + "}");
   }
 
   /** Where each setting comes from, in order of precedence. */
@@ -283,15 +330,15 @@ final class S3Settings {
     private final StoreOptions options;
     private final Map<String, String> query;
     private final Properties system;
-    private final Map<String, String> env;
-    private final Map<String, String> origin = new LinkedHashMap<>();
+    final AwsConfig aws;
+    final Map<String, String> origin = new LinkedHashMap<>();
 
-    Lookup(URI shown, StoreOptions options, Map<String, String> query, Properties system, Map<String, String> env) {
+    Lookup(URI shown, StoreOptions options, Map<String, String> query, Properties system, AwsConfig aws) {
       this.shown = shown;
       this.options = options;
       this.query = query;
       this.system = system;
-      this.env = env;
+      this.aws = aws;
     }
 
     Optional<String> get(String name) {
@@ -312,15 +359,15 @@ final class S3Settings {
       return v;
     }
 
-    Optional<String> env(String name) {
-      Optional<String> v = Optional.ofNullable(env.get(name)).filter(s -> !s.isBlank());
-      v.ifPresent(x -> origin.put(ENDPOINT, "environment variable " + name));
-      return v;
+    /** A setting of the AWS SDK's own, recorded as the origin of {@code name}. */
+    Optional<String> fromAws(String name, Optional<AwsConfig.Value> v) {
+      v.ifPresent(x -> origin.put(name, x.origin()));
+      return v.map(AwsConfig.Value::value);
     }
 
     IllegalArgumentException bad(String name, String why) {
-      return new IllegalArgumentException(shown + ": " + origin.getOrDefault(name, "setting " + name) + " "
-          + why);
+      return new IllegalArgumentException(Redaction.redact(shown + ": " + origin.getOrDefault(name, "setting "
+          + name) + " " + why));
     }
   }
 }

@@ -35,13 +35,16 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * ({@code s3://bucket/prefix?endpoint=http://127.0.0.1:9000}) or a system property
  * ({@code -Dckpt4j.s3.endpoint=...}), first match in that order:
  * <ul>
- *   <li>{@value #ENDPOINT}: the endpoint of an S3-compatible store; also {@code AWS_ENDPOINT_URL_S3} or
- *       {@code AWS_ENDPOINT_URL} from the environment, as for the AWS CLI.</li>
- *   <li>{@value #PATH_STYLE}: {@code true} for path-style requests; the default when an endpoint is set.</li>
+ *   <li>{@value #ENDPOINT}: the endpoint of an S3-compatible store; else the one the AWS SDK itself would use
+ *       ({@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL}, the AWS profile's {@code endpoint_url}, unless
+ *       {@code AWS_IGNORE_CONFIGURED_ENDPOINT_URLS} is true).</li>
+ *   <li>{@value #PATH_STYLE}: {@code true} for path-style requests; the default when an endpoint is set, from
+ *       whichever source.</li>
  *   <li>{@value #REGION}: the region (default: the SDK chain, else {@code us-east-1} with cross-region access).</li>
  *   <li>{@value #ACCESS_KEY}, {@value #SECRET_KEY} and optionally {@code s3.session-token}: static credentials,
  *       e.g. for tests. Not accepted in the URI.</li>
- *   <li>{@code s3.max-attempts} (3), {@code s3.part-size} (8MiB), {@code s3.parallelism} (4),
+ *   <li>{@code s3.max-attempts} ({@code AWS_MAX_ATTEMPTS} or the profile's, else 3; the retry mode is
+ *       {@code AWS_RETRY_MODE} or the profile's, else standard), {@code s3.part-size} (8MiB), {@code s3.parallelism} (4),
  *       {@code s3.connect-timeout} (5s), {@code s3.read-timeout} (60s): retries per request, multipart part size,
  *       parts transferred at once per stream, and socket timeouts.</li>
  * </ul>
@@ -101,8 +104,9 @@ public final class S3StoreProvider implements CheckpointStoreProvider {
             .connectionTimeout(s.connectTimeout)
             .socketTimeout(s.readTimeout)
             .maxConnections(Math.max(16, 4 * s.parallelism)))
-        // standard mode: exponential backoff with jitter, longer for throttling, bounded attempts
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+        // the user's retry mode (AWS_RETRY_MODE), else standard: exponential backoff with jitter, longer for
+        // throttling; attempts from s3.max-attempts, else AWS_MAX_ATTEMPTS, else 3
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.forRetryMode(s.retryMode).toBuilder()
             .maxAttempts(s.maxAttempts).build()))
         .forcePathStyle(s.pathStyle)
         .credentialsProvider(credentials(s));

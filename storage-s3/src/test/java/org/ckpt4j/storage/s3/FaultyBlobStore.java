@@ -62,7 +62,8 @@ final class FaultyBlobStore extends ForwardingBlobStore implements TransportFaul
   }
 
   /** Faults injected so far. */
-  long injected() {
+  @Override
+  public long injected() {
     return injected.get();
   }
 

@@ -1,11 +1,28 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.trainer.Activation;
+import org.ckpt4j.trainer.BackupAndRestore;
+import org.ckpt4j.trainer.Callback;
+import org.ckpt4j.trainer.History;
+import org.ckpt4j.trainer.Loss;
+import org.ckpt4j.trainer.NonFiniteLossException;
+import org.ckpt4j.trainer.Optimizer;
+import org.ckpt4j.trainer.RunMismatchException;
+import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,25 +40,27 @@ public final class Main {
   static final int CLASSES = 3;
 
   private static final String USAGE = String.join("\n",
-      "usage: java -jar trainer/target/ckpt4j-trainer.jar fit [options]",
+      "usage: " + "%COMMAND%" + " fit [options]",
       "",
       "Trains a small MLP (20 > 32 relu > 16 tanh > 3 softmax, Adam, sparse categorical cross-entropy) on a",
       "generated dataset, backing up to --backup-dir and resuming from it exactly (bit-identical weights).",
       "",
-      "options:",
+      "options (numbers are whole numbers in the range shown; anything else exits 2 before any work):",
       "  --backup-dir URI          backup dir: a path, file:///..., s3://bucket/prefix, gs://bucket/prefix",
-      "                            (default: ./ckpt4j-backup)",
-      "  --epochs N                epochs to train in all, counting those of a resumed run (default 10)",
-      "  --batch-size N            samples per step (default 8)",
-      "  --save-freq epoch|N|never back up every epoch (default), every N batches, or never",
-      "  --seed S                  seed of the weights, the shuffling and the dataset (default 42)",
-      "  --samples N               size of the generated dataset (default 256)",
-      "  --interrupt-at-epoch K    simulate a crash at the start of epoch K (0-based)",
-      "  --interrupt-at-batch K    simulate a crash before global batch K (0-based, counted over all epochs)",
+      "                            (default: ./ckpt4j-backup; a leading ~/ is the home directory)",
+      "  --epochs N                epochs to train in all, counting those of a resumed run (0..1000000, default 10)",
+      "  --batch-size N            samples per step (1..1000000, default 8)",
+      "  --save-freq epoch|N|never back up every epoch (default), every N batches (1..2147483647), or never",
+      "  --seed S                  seed of the weights, the shuffling and the dataset (any 64-bit integer,",
+      "                            default 42)",
+      "  --samples N               size of the generated dataset (1..1000000, default 256)",
+      "  --interrupt-at-epoch K    simulate a crash at the start of epoch K (0..1000000, 0-based)",
+      "  --interrupt-at-batch K    simulate a crash before global batch K (0..1000000000000, 0-based, counted",
+      "                            over all epochs)",
       "  --keep-previous           keep the previous backup as a fallback if the latest is unreadable",
       "  --no-delete               keep the backup when training completes",
       "  --async-save              write backups on a background thread while training goes on",
-      "  --lease-timeout-ms N      how long a crashed run's claim blocks a restart (default 10000)",
+      "  --lease-timeout-ms N      how long a crashed run's claim blocks a restart (100..3600000, default 10000)",
       "  --quiet                   no progress bar",
       "  --help                    this text",
       "",
@@ -49,8 +68,17 @@ public final class Main {
       "Prints 'epochs_run=N weights_sha256=HEX' at the end. Exit codes: 0 done, 1 failure, 2 bad arguments,",
       "3 interrupted (rerun without --interrupt-at-* to resume).",
       "",
-      "java -jar trainer/target/ckpt4j-trainer.jar export --backup-dir URI --to DIR [--previous]",
+      "%COMMAND%" + " export --backup-dir URI --to DIR [--previous]",
       "  writes a backup's manifest.json and .npy files into DIR (see export --help).");
+
+  /** The ranges of the numeric options, checked before any work: {min, max}. */
+  static final Map<String, long[]> RANGES = Map.of(
+      "--epochs", new long[] {0, 1_000_000},
+      "--batch-size", new long[] {1, 1_000_000},
+      "--samples", new long[] {1, 1_000_000},
+      "--interrupt-at-epoch", new long[] {0, 1_000_000},
+      "--interrupt-at-batch", new long[] {0, 1_000_000_000_000L},
+      "--lease-timeout-ms", new long[] {100, 3_600_000});
 
   private Main() {}
 
@@ -59,7 +87,9 @@ public final class Main {
   }
 
   /** Runs the command; returns the exit code. */
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  static int run(String[] args, PrintStream rawOut, PrintStream rawErr) {
+    PrintStream out = RedactingPrintStream.wrap(rawOut);
+    PrintStream err = RedactingPrintStream.wrap(rawErr);
     quietLogs();
     if (args.length > 0 && args[0].equals("export")) {
       return Export.run(args, out, err);
@@ -73,10 +103,10 @@ public final class Main {
       return EXIT_USAGE;
     }
     if (o == null) {
-      out.println(USAGE);
+      out.println(USAGE.replace("%COMMAND%", name()));
       return 0;
     }
-    if (!NumericEnvironment.pinned()) {
+    if (System.getenv("OMP_NUM_THREADS") == null || System.getenv("OPENBLAS_CORETYPE") == null) {
       err.println("warning: OMP_NUM_THREADS and OPENBLAS_CORETYPE are not both set; results are reproducible only "
           + "with the same thread count and BLAS kernel (e.g. OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell)");
     }
@@ -95,16 +125,22 @@ public final class Main {
         callbacks.add(new Interrupt(o.interruptAtEpoch, o.interruptAtBatch));
       }
       History h = model.fit(data[0], data[1], o.epochs, o.batchSize, true, callbacks, o.quiet ? null : out);
-      if (backup.restoredFrom != null) {
-        out.println("resumed from backup #" + backup.restoredFrom.sequence() + " in " + o.backupDir + " at epoch "
-            + backup.restoredFrom.metadata().get("epoch") + ", batch " + backup.restoredFrom.metadata().get("batch"));
+      Checkpoint restored = backup.restoredCheckpoint().orElse(null);
+      if (restored != null) {
+        out.println("resumed from backup #" + restored.sequence() + " in " + o.backupDir + " at epoch "
+            + restored.metadata().get("epoch") + ", batch " + restored.metadata().get("batch"));
+      }
+      if (backup.keptUntrained()) {
+        out.println("nothing trained: the backup in " + o.backupDir + " already has " + restored.metadata()
+            .get("epoch") + " epochs done and --epochs is " + o.epochs + "; the backup is kept (not deleted). Rerun "
+            + "with a larger --epochs to continue training");
       }
       out.println("epochs_run=" + h.epochs().size() + " weights_sha256=" + model.weightsSha256());
       return 0;
     } catch (SimulatedCrash e) {
-      err.println("interrupted: " + e.getMessage() + ". The backup in " + o.backupDir + " holds the last saved "
-          + "state; resume with the same command without --interrupt-at-epoch/--interrupt-at-batch:");
-      err.println("  java -jar trainer/target/ckpt4j-trainer.jar " + String.join(" ", o.withoutInterrupt()));
+      err.println();
+      err.println("interrupted: " + e.getMessage() + ".");
+      printResumeHint(err, o, "--interrupt-at-epoch/--interrupt-at-batch");
       return EXIT_INTERRUPTED;
     } catch (RunMismatchException e) {
       err.println("error: --backup-dir " + o.backupDir + " holds another run's backup; differing: "
@@ -120,6 +156,83 @@ public final class Main {
       err.println("error: " + e);
       return 1;
     }
+  }
+
+  /**
+   * Says which checkpoint a rerun resumes from and prints the command that resumes it, shell-quoted, with an
+   * absolute backup dir; for a store that does not outlive this process ({@code mem:}) says that a rerun starts
+   * over instead of printing a command that would silently do so.
+   */
+  static void printResumeHint(PrintStream err, Options o, String dropped) {
+    String where = o.backupDir;
+    try (CheckpointStore s = CheckpointStores.open(o.backupDir, StoreOptions.readOnly().build())) {
+      where = s.uri().toString();
+      if (!s.capabilities().contains(Capability.CROSS_PROCESS)) {
+        err.println("The backup in " + where + " lived in this process's memory and is gone with it: a rerun "
+            + "starts over.");
+        return;
+      }
+      Optional<Checkpoint> cp = Retry.onLatest(s, false, c -> c);
+      if (cp.isEmpty()) {
+        err.println("No backup was written to " + where + " yet: a rerun starts from scratch:");
+      } else {
+        Map<String, String> m = cp.get().metadata();
+        err.println("The backup in " + where + " holds checkpoint #" + cp.get().sequence() + " ("
+            + m.getOrDefault("epoch", "?") + " epochs and " + m.getOrDefault("batch", "?") + " batches done, step "
+            + m.getOrDefault("globalStep", "?") + "). Resume from it with the same command without " + dropped
+            + ":");
+      }
+    } catch (IOException | RuntimeException e) {
+      err.println("Resume with the same command without " + dropped + ":");
+    }
+    List<String> words = new ArrayList<>();
+    for (String a : o.withoutInterrupt(true)) {
+      words.add(shellQuote(a));
+    }
+    err.println("  " + command() + " " + String.join(" ", words));
+    if (!org.ckpt4j.spi.Redaction.redact(o.backupDir).equals(o.backupDir)) {
+      err.println("(credentials in --backup-dir are shown as ***: put them back, or better, give them to the "
+          + "backend through its usual environment variables or files)");
+    }
+  }
+
+  /**
+   * How to run this program again, for hints: what a launcher names itself ({@code -Dckpt4j.command}), else
+   * {@code java -jar} with this jar's absolute path, else {@code java -cp} with the class path.
+   */
+  static String command() {
+    String launcher = System.getProperty("ckpt4j.command");
+    if (launcher != null && !launcher.isBlank()) {
+      return shellQuote(launcher);
+    }
+    try {
+      java.nio.file.Path jar = java.nio.file.Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation()
+          .toURI());
+      if (jar.toString().endsWith(".jar")) {
+        return "java -jar " + shellQuote(jar.toAbsolutePath().toString());
+      }
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      // fall through
+    }
+    return "java -cp " + shellQuote(System.getProperty("java.class.path")) + " " + Main.class.getName();
+  }
+
+  /** This program's name in usage texts: the launcher's, or {@code java -jar} and the jar's file name. */
+  static String name() {
+    String c = command();
+    return c.startsWith("java -cp ") ? "java " + Main.class.getName() : c;
+  }
+
+  /** A word a POSIX shell reads back as {@code s}: as is if plainly safe, else in single quotes. */
+  static String shellQuote(String s) {
+    if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=@%+,-]+") && !s.startsWith("~")) {
+      return s;
+    }
+    return "'" + s.replace("'", "'\\''") + "'";
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
   /** ND4J logs a dozen INFO lines at start-up: keep warnings only, and ckpt4j's own INFO. */
@@ -276,14 +389,11 @@ public final class Main {
     private void set(String name, String value) {
       switch (name) {
         case "--backup-dir":
-          if (value.isBlank()) {
-            throw new IllegalArgumentException("--backup-dir must not be empty");
-          }
-          backupDir = value;
+          backupDir = backupDir(value);
           break;
-        case "--epochs": epochs = (int) number(name, value, 0); break;
-        case "--batch-size": batchSize = (int) number(name, value, 1); break;
-        case "--samples": samples = (int) number(name, value, 1); break;
+        case "--epochs": epochs = (int) number(name, value); break;
+        case "--batch-size": batchSize = (int) number(name, value); break;
+        case "--samples": samples = (int) number(name, value); break;
         case "--save-freq":
           try {
             saveFreq = BackupAndRestore.SaveFreq.parse(value);
@@ -299,33 +409,67 @@ public final class Main {
             throw new IllegalArgumentException("--seed \"" + value + "\" must be a whole number");
           }
           break;
-        case "--interrupt-at-epoch": interruptAtEpoch = (int) number(name, value, 0); break;
-        case "--interrupt-at-batch": interruptAtBatch = number(name, value, 0); break;
-        case "--lease-timeout-ms": leaseTimeoutMs = number(name, value, 100); break;
+        case "--interrupt-at-epoch": interruptAtEpoch = (int) number(name, value); break;
+        case "--interrupt-at-batch": interruptAtBatch = number(name, value); break;
+        case "--lease-timeout-ms": leaseTimeoutMs = number(name, value); break;
         default: throw new IllegalArgumentException("unknown option " + name);
       }
     }
 
-    private static long number(String name, String value, long min) {
+    private static long number(String name, String value) {
+      long[] range = RANGES.get(name);
       try {
         long n = Long.parseLong(value.trim());
-        if (n >= min && n <= Integer.MAX_VALUE) {
+        if (n >= range[0] && n <= range[1]) {
           return n;
         }
       } catch (NumberFormatException e) {
         // fall through
       }
-      throw new IllegalArgumentException(name + " \"" + value + "\" must be a whole number >= " + min);
+      throw new IllegalArgumentException(name + " \"" + abbreviate(value) + "\" must be a whole number in "
+          + range[0] + ".." + range[1]);
     }
 
-    List<String> withoutInterrupt() {
+    /**
+     * Checks a --backup-dir: not empty, a well-formed URI if it has a scheme, {@code ~/} expanded (a shell does
+     * not expand it after {@code --backup-dir=}). The value is not echoed: a URI may hold credentials.
+     */
+    static String backupDir(String value) {
+      if (value.isBlank()) {
+        throw new IllegalArgumentException("--backup-dir must not be empty");
+      }
+      if (value.equals("~") || value.startsWith("~/")) {
+        return System.getProperty("user.home") + value.substring(1);
+      }
+      if (value.matches("[A-Za-z][A-Za-z0-9+.-]+:.*")) {
+        try {
+          new java.net.URI(value);
+        } catch (java.net.URISyntaxException e) {
+          throw new IllegalArgumentException("--backup-dir is not a well-formed URI: " + e.getReason() + " at index "
+              + e.getIndex() + " (percent-encode special characters, e.g. a space as %20)");
+        }
+      }
+      return value;
+    }
+
+    /** The arguments without --interrupt-at-*; with {@code absolute}, a relative backup dir made absolute. */
+    List<String> withoutInterrupt(boolean absolute) {
       List<String> l = new ArrayList<>();
       for (int k = 0; k < args.size(); k++) {
         if (args.get(k).startsWith("--interrupt-at-")) {
           k++;
           continue;
         }
+        if (absolute && args.get(k).equals("--backup-dir") && !backupDir.matches("[A-Za-z][A-Za-z0-9+.-]+:.*")) {
+          l.add(args.get(k++));
+          l.add(java.nio.file.Path.of(backupDir).toAbsolutePath().normalize().toString());
+          continue;
+        }
         l.add(args.get(k));
+      }
+      if (absolute && !l.contains("--backup-dir")) {
+        l.add(1, java.nio.file.Path.of(backupDir).toAbsolutePath().normalize().toString());
+        l.add(1, "--backup-dir");
       }
       return l;
     }

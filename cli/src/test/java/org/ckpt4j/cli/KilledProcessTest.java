@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
