@@ -199,7 +199,7 @@ final class InterruptionRules {
           long n = 1 + r.nextInt((int) Math.max(1, Math.min(commitRequests, 1000)));
           TransportFaults.Kind how = r.nextBoolean() ? TransportFaults.Kind.FAIL_BEFORE
               : TransportFaults.Kind.LOSE_RESPONSE;
-          long injectedBefore = hook.faultsInjected();
+          long injectedBefore = hook.injected();
           hook.failRequest(n, how);
           try {
             returned = next.commit(s) != null;
@@ -208,7 +208,7 @@ final class InterruptionRules {
           } finally {
             long seen = hook.requests();
             hook.disarm();
-            boolean fired = injectedBefore >= 0 ? hook.faultsInjected() > injectedBefore : seen >= n;
+            boolean fired = injectedBefore >= 0 ? hook.injected() > injectedBefore : seen >= n;
             transportArmed++;
             if (fired) {
               transportFired++;

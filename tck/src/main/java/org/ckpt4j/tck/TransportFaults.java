@@ -38,7 +38,7 @@ public interface TransportFaults {
    * Where counted, the kit counts an armed fault as injected only if this grew; otherwise only if
    * {@link #requests()} reached {@code n}.
    */
-  default long faultsInjected() {
+  default long injected() {
     return -1;
   }
 

@@ -56,7 +56,7 @@ public final class WireFaults implements TransportFaults {
   private final AtomicLong injected = new AtomicLong();
 
   @Override
-  public long faultsInjected() {
+  public long injected() {
     return injected.get();
   }
 
