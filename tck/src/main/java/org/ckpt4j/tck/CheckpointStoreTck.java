@@ -761,7 +761,9 @@ public abstract class CheckpointStoreTck {
         }));
       }
       for (int i = 0; i < 60 && fs.stream().noneMatch(Future::isDone); i++) {
-        Content.random("w" + i, kit.random(), 3, 200_000).commit(s);
+        // at least two blobs: a mix of two checkpoints needs two
+        Content.random("w" + i, kit.random(), 3, 200_000).nonEmpty(kit.random()).withBlobs(2, kit.random())
+            .commit(s);
       }
       done.set(true);
       for (Future<?> f : fs) {
