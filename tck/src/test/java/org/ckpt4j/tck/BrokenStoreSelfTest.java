@@ -206,6 +206,7 @@ class BrokenStoreSelfTest {
           .objects((dir, options) -> BrokenStores.objects(Flaw.NONE, dir), (objects, options) -> BrokenStores
               .build(Flaw.NONE, objects, options))
           .transportFaults(wire)
+          .interruptionTrials(60) // a dozen transport-fault trials or so, at least 3
           .build();
     }
   }
