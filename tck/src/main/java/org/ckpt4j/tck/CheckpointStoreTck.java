@@ -629,7 +629,7 @@ public abstract class CheckpointStoreTck {
     Content b = kit.smallContent("b");
     try (CheckpointStore holder = kit.open(dir)) {
       a.commit(holder);
-      try (CheckpointStore second = kit.open(dir, kit.rw(Kit.OWNER).leaseTimeout(Kit.LIVENESS_TIMEOUT).build())) {
+      try (CheckpointStore second = kit.open(dir, kit.rw(Kit.OWNER).leaseTimeout(kit.livenessTimeout()).build())) {
         fail("R6.3: a second read-write store opened on a backup dir held by a live store");
       } catch (SharedBackupDirException expected) {
         // refused
@@ -761,7 +761,9 @@ public abstract class CheckpointStoreTck {
         }));
       }
       for (int i = 0; i < 60 && fs.stream().noneMatch(Future::isDone); i++) {
-        Content.random("w" + i, kit.random(), 3, 200_000).commit(s);
+        // at least two blobs: a mix of two checkpoints needs two
+        Content.random("w" + i, kit.random(), 3, 200_000).nonEmpty(kit.random()).withBlobs(2, kit.random())
+            .commit(s);
       }
       done.set(true);
       for (Future<?> f : fs) {

@@ -193,9 +193,18 @@ public final class ChildMain {
         props.put(k.substring(5), p.getProperty(k));
       }
     }
+    org.ckpt4j.trainer.BackupAndRestore backup = ResumeRules.backup(uri, lease, props).build();
+    ResumeRules.LrSchedule schedule = new ResumeRules.LrSchedule();
     org.ckpt4j.trainer.Callback progress = new org.ckpt4j.trainer.Callback() {
+      private boolean first = true;
+
       @Override
       public void onBatchBegin(int epoch, int batch) {
+        if (first) {
+          first = false;
+          out.println("RESUMED " + backup.restoredCheckpoint().map(Checkpoint::id).orElse("none") + " "
+              + schedule.restoredCount);
+        }
         out.println("TRAINING " + epoch + "/" + batch);
         try {
           Thread.sleep(25); // stretch the run to ~1.2 s so that kills and the shared-run check land mid-training
@@ -204,7 +213,7 @@ public final class ChildMain {
         }
       }
     };
-    String sha = ResumeRules.fit(ResumeRules.backup(uri, lease, props).build(), progress);
+    String sha = ResumeRules.fit(backup, progress, schedule);
     out.println("DONE " + sha);
   }
 

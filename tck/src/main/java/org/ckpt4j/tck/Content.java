@@ -64,6 +64,18 @@ final class Content {
     return new Content(label, more, userMetadata);
   }
 
+  /** This content with small blobs added until it has at least {@code n}. */
+  Content withBlobs(int n, SplittableRandom r) {
+    if (blobs.size() >= n) {
+      return this;
+    }
+    Map<String, long[]> more = new TreeMap<>(blobs);
+    for (int i = 0; more.size() < n; i++) {
+      more.put("extra" + i, new long[] {1 + r.nextInt(4096), r.nextLong()});
+    }
+    return new Content(label, more, userMetadata);
+  }
+
   static String randomName(SplittableRandom r, int i) {
     String[] segs = {"w", "layer0", "opt", "a.b", "x_y-z", ".hidden", "m", "Z9"};
     StringBuilder b = new StringBuilder();

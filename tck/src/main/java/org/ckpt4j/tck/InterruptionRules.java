@@ -87,7 +87,7 @@ final class InterruptionRules {
         log.add("  clean commit " + clean.label);
       }
     }
-    if (transportArmed >= 5 && transportFired == 0) {
+    if (transportArmed >= 3 && transportFired == 0) {
       throw new AssertionError("R3.1: none of the " + transportArmed + " transport faults armed during the "
           + "trials fired: the hook's failRequest(n) must count from now (1 = the next request); "
           + kit.reproduce());

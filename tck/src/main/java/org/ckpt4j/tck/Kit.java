@@ -31,6 +31,12 @@ final class Kit {
    */
   static final java.time.Duration LIVENESS_TIMEOUT = java.time.Duration.ofSeconds(30);
 
+  /** {@link #LIVENESS_TIMEOUT}, unless the kit's self-test shortened it. */
+  java.time.Duration livenessTimeout() {
+    String ms = fixture.knobs().get("livenessTimeoutMs");
+    return ms == null ? LIVENESS_TIMEOUT : java.time.Duration.ofMillis(Long.parseLong(ms));
+  }
+
   final TckFixture fixture;
   final TckSettings settings;
   private Set<Capability> capabilities;

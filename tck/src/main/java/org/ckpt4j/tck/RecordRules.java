@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
@@ -366,9 +365,5 @@ final class RecordRules {
           + kit.reproduce()));
       verify(b, p, "R4.3: previous() of a read-only store");
     }
-  }
-
-  static TreeSet<String> keys(Map<String, byte[]> m) {
-    return new TreeSet<>(m.keySet());
   }
 }

@@ -13,9 +13,11 @@ import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.trainer.Activation;
 import org.ckpt4j.trainer.BackupAndRestore;
 import org.ckpt4j.trainer.Callback;
+import org.ckpt4j.trainer.CallbackState;
 import org.ckpt4j.trainer.Loss;
 import org.ckpt4j.trainer.Optimizer;
 import org.ckpt4j.trainer.Sequential;
+import org.ckpt4j.trainer.StatefulCallback;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -74,6 +76,48 @@ final class ResumeRules {
     }
   }
 
+  /**
+   * A learning-rate schedule with state: a per-batch counter sets the learning rate of every step. Its state is
+   * part of the trajectory, so a resume that reads it and does not restore it (or restores another checkpoint's)
+   * ends with other weights. Records what it was restored to.
+   */
+  static final class LrSchedule implements StatefulCallback {
+    private Sequential model;
+    private long count;
+    long restoredCount = -1;
+
+    @Override
+    public String stateKey() {
+      return "tck-lr-schedule";
+    }
+
+    @Override
+    public CallbackState saveState() {
+      return CallbackState.of(Map.of("count", count));
+    }
+
+    @Override
+    public void restoreState(CallbackState state) {
+      count = state.getLong("count");
+      restoredCount = count;
+    }
+
+    @Override
+    public void onTrainBegin(Sequential m) {
+      this.model = m;
+    }
+
+    @Override
+    public void onBatchBegin(int epoch, int batch) {
+      model.setLearningRate(0.01 / (1 + 0.05 * count));
+    }
+
+    @Override
+    public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
+      count++;
+    }
+  }
+
   static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
     BackupAndRestore.Builder b = BackupAndRestore.builder(dir).saveFreq(BackupAndRestore.SaveFreq.everyBatches(5))
         .leaseTimeout(lease);
@@ -81,17 +125,47 @@ final class ResumeRules {
     return b;
   }
 
-  /** Fits the model; returns the weights' SHA-256. */
+  /** Fits the model with the {@link LrSchedule}; returns the weights' SHA-256. */
   static String fit(BackupAndRestore backup, Callback extra) throws IOException {
+    return fit(backup, extra, new LrSchedule());
+  }
+
+  static String fit(BackupAndRestore backup, Callback extra, LrSchedule schedule) throws IOException {
     INDArray[] data = dataset();
     Sequential m = model();
     List<Callback> callbacks = new ArrayList<>();
     callbacks.add(backup);
+    callbacks.add(schedule);
     if (extra != null) {
       callbacks.add(extra);
     }
     m.fit(data[0], data[1], EPOCHS, BATCH, true, callbacks, false);
     return m.weightsSha256();
+  }
+
+  /** The id of the latest checkpoint in {@code dir}, or "none". */
+  private String latestId(URI dir) throws IOException {
+    try (CheckpointStore s = kit.openReadOnly(dir)) {
+      return s.latest().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
+    }
+  }
+
+  /** A resume happened from exactly the checkpoint that was latest, and the schedule's state came with it. */
+  private boolean checkResumedFrom(String expectedId, BackupAndRestore backup, LrSchedule schedule,
+      List<String> log) {
+    String got = backup.restoredCheckpoint().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
+    log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + "), schedule count "
+        + schedule.restoredCount);
+    if (!got.equals(expectedId)) {
+      throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the latest checkpoint "
+          + "of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+    }
+    if (!expectedId.equals("none") && schedule.restoredCount <= 0) {
+      throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the stateful callback's "
+          + "state was not restored (count " + schedule.restoredCount + "); steps: " + log + "; "
+          + kit.reproduce());
+    }
+    return !expectedId.equals("none");
   }
 
   String reference() throws IOException {
@@ -109,14 +183,20 @@ final class ResumeRules {
     SplittableRandom r = kit.random();
     List<String> log = new ArrayList<>();
     int planned = 4;
+    int resumes = 0;
     for (int attempt = 0; attempt <= planned; attempt++) {
       boolean last = attempt == planned;
-      boolean storageFault = !last && kit.hasObjectFaults() && r.nextBoolean();
+      // the first attempt is always interrupted after the first save (every 5 batches): a resume must follow
+      boolean storageFault = attempt > 0 && !last && kit.hasObjectFaults() && r.nextBoolean();
+      String expectedId = latestId(dir);
+      LrSchedule schedule = new LrSchedule();
+      BackupAndRestore backup = null;
       try {
         String sha;
         if (last) {
           log.add("attempt " + attempt + ": no interruption");
-          sha = fit(backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), null);
+          backup = backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
+          sha = fit(backup, null, schedule);
         } else if (storageFault) {
           FaultyObjectStore f = kit.faulty(dir, kit.rw("tck").build());
           long n = 3 + r.nextInt(80);
@@ -126,13 +206,16 @@ final class ResumeRules {
           kit.faultTrials.incrementAndGet();
           log.add("attempt " + attempt + ": storage call #" + n + " fails (" + how + ")");
           URI faulty = FaultInjectingProvider.register(kit, f);
-          sha = fit(backup(faulty, kit.fixture.leaseTimeout(), Map.of()).build(), null);
+          backup = backup(faulty, kit.fixture.leaseTimeout(), Map.of()).build();
+          sha = fit(backup, null, schedule);
         } else {
-          int at = r.nextInt(BATCHES);
+          int at = attempt == 0 ? 6 + r.nextInt(BATCHES - 6) : r.nextInt(BATCHES);
           log.add("attempt " + attempt + ": exception at global batch " + at);
-          sha = fit(backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build(), new FailAt(at));
+          backup = backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
+          sha = fit(backup, new FailAt(at), schedule);
         }
         log.add("  completed");
+        resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
         assertSame(expected, sha, log);
         if (!last) {
           // a run that completes deletes its backup: the next attempts start over, which must match too
@@ -141,7 +224,14 @@ final class ResumeRules {
       } catch (IllegalStateException | IOException e) {
         kit.interruptionTrials.incrementAndGet();
         log.add("  interrupted: " + e);
+        if (backup != null && (backup.restoredCheckpoint().isPresent() || schedule.restoredCount >= 0)) {
+          resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
+        }
       }
+    }
+    if (resumes == 0) {
+      throw new AssertionError("RESUME: no rerun resumed from a checkpoint, although the first attempt was "
+          + "interrupted after its first save; steps: " + log + "; " + kit.reproduce());
     }
   }
 
@@ -156,10 +246,25 @@ final class ResumeRules {
     URI dir = kit.newDir();
     SplittableRandom r = kit.random();
     List<String> log = new ArrayList<>();
+    int resumes = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
       boolean kill = attempt < 2;
+      String expectedId = latestId(dir);
       try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString()))) {
         child.await("TRAINING", 180_000);
+        String resumed = child.await("RESUMED", 10_000).substring("RESUMED ".length());
+        log.add("attempt " + attempt + ": resumed from " + resumed + " (latest before: " + expectedId + ")");
+        if (!resumed.startsWith(expectedId + " ")) {
+          throw new AssertionError("RESUME: a training child resumed from " + resumed + " but the latest "
+              + "checkpoint of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+        }
+        if (!expectedId.equals("none")) {
+          resumes++;
+          if (resumed.endsWith(" -1") || resumed.endsWith(" 0")) {
+            throw new AssertionError("RESUME: a training child resumed from " + resumed + " without the stateful "
+                + "callback's state; steps: " + log + "; " + kit.reproduce());
+          }
+        }
         if (attempt == 0) {
           expectSecondRunRefused(dir);
         }
@@ -180,6 +285,7 @@ final class ResumeRules {
         assertSame(expected, done.substring(5), log);
       }
     }
+    log.add("resumes: " + resumes);
   }
 
   /**
@@ -189,7 +295,7 @@ final class ResumeRules {
    */
   private void expectSecondRunRefused(URI dir) throws IOException {
     try {
-      fit(backup(dir, Kit.LIVENESS_TIMEOUT, kit.fixture.properties()).build(), null);
+      fit(backup(dir, kit.livenessTimeout(), kit.fixture.properties()).build(), null);
       throw new AssertionError("R6.3: a second training run on a backup dir in use by a live run (a child JVM) "
           + "completed instead of being refused with SharedBackupDirException; " + kit.reproduce());
     } catch (org.ckpt4j.spi.SharedBackupDirException expected) {

@@ -267,6 +267,14 @@ public final class TckFixture {
       return knob("maxBlobBytes", n);
     }
 
+    /**
+     * For the kit's self-test only: how long a second store or run that must be refused waits for the live
+     * holder (default 30 s, {@link Kit#LIVENESS_TIMEOUT}).
+     */
+    Builder livenessTimeout(Duration timeout) {
+      return knob("livenessTimeoutMs", Math.toIntExact(timeout.toMillis()));
+    }
+
     private Builder knob(String name, int n) {
       if (n < 0) {
         throw new IllegalArgumentException(name + " (" + n + ") must not be negative");

@@ -206,6 +206,7 @@ class BrokenStoreSelfTest {
           .objects((dir, options) -> BrokenStores.objects(Flaw.NONE, dir), (objects, options) -> BrokenStores
               .build(Flaw.NONE, objects, options))
           .transportFaults(wire)
+          .interruptionTrials(60) // a dozen transport-fault trials or so, at least 3
           .build();
     }
   }
@@ -238,6 +239,18 @@ class BrokenStoreSelfTest {
     @Override
     Flaw flaw() {
       return Flaw.LEASE_NEVER_RENEWS;
+    }
+
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      // a second store waits 3 s (not 30) for the holder to prove alive: long enough for any live heartbeat
+      return TckFixture.builder(() -> URI.create("broken:lease_never_renews/" + UUID.randomUUID()))
+          .capabilities()
+          .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
+              objects, options))
+          .livenessTimeout(java.time.Duration.ofSeconds(3))
+          .build();
     }
   }
 

@@ -828,6 +828,12 @@ public final class BrokenStores implements CheckpointStoreProvider {
           Map<String, byte[]> first = new LinkedHashMap<>(all);
           first.remove(new ArrayList<>(all.keySet()).get(all.size() - 1));
           publish(first, metadata); // the flaw: readers (and crashes) see this half-way state
+          try {
+            Thread.sleep(20); // a second step that takes a while, as a second round of uploads would
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException();
+          }
         }
         Checkpoint cp = publish(all, metadata);
         committed = true;
