@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * </ol>
  */
 public final class RingBench {
+  private static final int WARMUP = 30;
+
   private RingBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -45,9 +47,15 @@ public final class RingBench {
       System.out.printf("  %,11d | %8.2f | %8.2f | %.2fx%n", n, ring, floor, ring / floor);
     }
     System.out.println("step time, the demo model (20>32>16>3, batch 8 global, 256 samples), threads + ring:");
+    double single = singleProcessStepMs();
     double one = stepMs(1);
     double two = stepMs(2);
-    System.out.printf("  1 worker: %.3f ms/step   2 workers: %.3f ms/step%n", one, two);
+    System.out.printf("  Sequential.fit: %.3f ms/step   1 worker: %.3f ms/step   2 workers: %.3f ms/step%n", single,
+        one, two);
+    System.out.println("step time, a 10.0M-parameter MLP (1000>5000 relu>1000 linear, Adam, MSE), global batch 64:");
+    double big1 = bigStepMs(1);
+    double big2 = bigStepMs(2);
+    System.out.printf("  1 worker: %.1f ms/step   2 workers: %.1f ms/step%n", big1, big2);
     System.out.println("recovery with the embedded Spark (child JVM, worker 1 fails before batch 100):");
     recovery();
   }
@@ -70,7 +78,7 @@ public final class RingBench {
     try {
       float[][] bufs = {new float[n], new float[n]};
       double[] times = new double[reps];
-      for (int k = -3; k < reps; k++) { // 3 warm-up calls
+      for (int k = -WARMUP; k < reps; k++) { // warm-up calls first (JIT)
         Arrays.fill(bufs[0], 1f);
         Arrays.fill(bufs[1], 2f);
         long t0 = System.nanoTime();
@@ -112,7 +120,7 @@ public final class RingBench {
       byte[][] in = {new byte[n * 4], new byte[n * 4]};
       Socket[] ends = {a, b};
       double[] times = new double[reps];
-      for (int k = -3; k < reps; k++) {
+      for (int k = -WARMUP; k < reps; k++) {
         long t0 = System.nanoTime();
         List<Future<?>> io = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
@@ -164,6 +172,84 @@ public final class RingBench {
       try (var s = Files.walk(tmp)) {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
+    }
+  }
+
+  /** The same training in one process, without a group or a backup: the trainer's own step time. */
+  private static double singleProcessStepMs() throws Exception {
+    double best = Double.MAX_VALUE;
+    for (int rep = 0; rep < 3; rep++) {
+      org.nd4j.linalg.api.ndarray.INDArray[] d = TrainingJob.dataset(256, 42);
+      org.ckpt4j.trainer.Sequential m = TrainingJob.model(42);
+      long t0 = System.nanoTime();
+      m.fit(d[0], d[1], 10, 8, true, List.of(), false);
+      double ms = (System.nanoTime() - t0) / 1e6 / (10 * 32);
+      if (rep > 0) {
+        best = Math.min(best, ms);
+      }
+    }
+    return best;
+  }
+
+  /** Median ms per step over 8 steps (after 2) of a ~10M-parameter model on n workers (threads + ring). */
+  private static double bigStepMs(int n) throws Exception {
+    int rows = 64 * 10;
+    java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+    float[][] x = new float[rows][1000];
+    float[][] y = new float[rows][1000];
+    for (int i = 0; i < rows; i++) {
+      for (int k = 0; k < 1000; k++) {
+        x[i][k] = (float) r.nextGaussian();
+        y[i][k] = (float) r.nextGaussian();
+      }
+    }
+    List<ServerSocket> servers = new ArrayList<>();
+    List<java.net.InetSocketAddress> addrs = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      ServerSocket s = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+      servers.add(s);
+      addrs.add(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      List<Future<double[]>> f = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        int rank = k;
+        f.add(pool.submit(() -> {
+          org.nd4j.linalg.api.ndarray.INDArray xs = org.nd4j.linalg.factory.Nd4j.create(x);
+          org.nd4j.linalg.api.ndarray.INDArray ys = org.nd4j.linalg.factory.Nd4j.create(y);
+          org.ckpt4j.trainer.Sequential m = org.ckpt4j.trainer.Sequential.builder(1000)
+              .dense(5000, org.ckpt4j.trainer.Activation.RELU).dense(1000, org.ckpt4j.trainer.Activation.LINEAR)
+              .optimizer(org.ckpt4j.trainer.Optimizer.adam(1e-4)).loss(org.ckpt4j.trainer.Loss.MEAN_SQUARED_ERROR)
+              .seed(3).build();
+          long[] times = new long[10];
+          org.ckpt4j.trainer.Callback clock = new org.ckpt4j.trainer.Callback() {
+            private long t0;
+
+            @Override
+            public void onBatchBegin(int epoch, int batch) {
+              t0 = System.nanoTime();
+            }
+
+            @Override
+            public void onBatchEnd(int epoch, int batch, java.util.Map<String, Double> logs) {
+              times[batch] = System.nanoTime() - t0;
+            }
+          };
+          try (TcpRing ring = TcpRing.connect(rank, addrs, servers.get(rank), 0, Duration.ofSeconds(10),
+              Duration.ofSeconds(120))) {
+            org.ckpt4j.trainer.ReplicatedFit.fit(m, xs, ys, 1, 64, false, List.of(clock), null, ring);
+          }
+          double[] ms = new double[8];
+          for (int k2 = 0; k2 < 8; k2++) {
+            ms[k2] = times[k2 + 2] / 1e6;
+          }
+          return ms;
+        }));
+      }
+      return median(f.get(0).get());
+    } finally {
+      pool.shutdownNow();
     }
   }
 

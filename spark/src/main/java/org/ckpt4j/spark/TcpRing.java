@@ -20,6 +20,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A ring of TCP connections: worker {@code r} sends to {@code r+1} and receives from {@code r-1} (mod n).
@@ -28,7 +30,9 @@ import java.util.concurrent.Future;
  * chunk {@code c} starts at worker {@code c} and travels {@code c+1, c+2, ...}, each adding its own elements to
  * the partial sum it received, so its sum is {@code ((x_c + x_{c+1}) + ...) + x_{c-1}} in float (or double)
  * arithmetic; the worker that completes a chunk sends it around the ring unchanged. Every worker ends with the
- * same bits, and the order depends only on {@code n} and {@code L}.
+ * same bits, and the order depends only on {@code n} and {@code L}. With two workers the ring's two steps are one:
+ * each sends its whole buffer and adds the other's ({@code x0 + x1} everywhere: float addition is commutative, so
+ * these are the ring's bits). Payloads are streamed in segments, so that encoding, transfer and adding overlap.
  *
  * <p>Every frame has a header {@code (attempt, op, seq, length)}: the attempt the ring was built for, the number
  * of the collective operation, the ring step within it, and the payload's length; a frame that does not match
@@ -39,6 +43,8 @@ final class TcpRing implements Collective {
   static final int MAGIC = 0x636b7074; // "ckpt"
   private static final int HEADER = 24;
   private static final int MAX_GATHER = 256 << 20;
+  /** Elements per segment of a streamed exchange (256 KiB of doubles, 128 KiB of floats). */
+  private static final int SEGMENT = 32 << 10;
 
   private final int rank;
   private final int size;
@@ -50,8 +56,9 @@ final class TcpRing implements Collective {
   private final DataInputStream in;
   private final ExecutorService sender;
   private long op;
-  private byte[] sendBuf = new byte[HEADER];
-  private byte[] recvBuf = new byte[0];
+  /** The sender thread's buffer (gathers and empty frames reuse it on the caller's thread between sends). */
+  private byte[] sendBuf = new byte[HEADER + SEGMENT * 8];
+  private byte[] recvBuf = new byte[SEGMENT * 8];
   private volatile boolean closed;
   private volatile Throwable broken;
 
@@ -219,6 +226,13 @@ final class TcpRing implements Collective {
     int len = x.length();
     int w = x.width();
     try {
+      if (size == 2) {
+        // Two workers: each sends its whole buffer and adds the other's, in one step instead of the ring's two
+        // (the same bytes on the wire). The ring would sum chunk 0 as x0 + x1 and chunk 1 as x1 + x0; float
+        // addition is commutative, so this gives the same bits.
+        exchangeRange(x, thisOp, 0, 0, len, 0, len, w, true);
+        return;
+      }
       // reduce-scatter: at step s send chunk (r - s), receive chunk (r - s - 1) and add this worker's part
       for (int s = 0; s < size - 1; s++) {
         exchange(x, thisOp, s, Math.floorMod(rank - s, size), Math.floorMod(rank - s - 1, size), len, w, true);
@@ -249,23 +263,60 @@ final class TcpRing implements Collective {
   private void exchange(Elements x, long thisOp, int seq, int sendChunk, int recvChunk, int len, int w,
       boolean add) throws IOException {
     int sFrom = from(sendChunk, len);
-    int sLen = from(sendChunk + 1, len) - sFrom;
     int rFrom = from(recvChunk, len);
-    int rLen = from(recvChunk + 1, len) - rFrom;
-    ensureSend(sLen * w);
-    ByteBuffer payload = ByteBuffer.wrap(sendBuf, HEADER, sLen * w).order(ByteOrder.LITTLE_ENDIAN);
-    x.encode(sFrom, sLen, payload);
-    Future<?> sent = send(thisOp, seq, null, sLen * w);
+    exchangeRange(x, thisOp, seq, sFrom, from(sendChunk + 1, len) - sFrom, rFrom, from(recvChunk + 1, len) - rFrom,
+        w, add);
+  }
+
+  /**
+   * Sends elements {@code [sFrom, sFrom+sLen)} to the next worker while receiving {@code rLen} elements from the
+   * previous one into {@code [rFrom, ...)} (added or copied), both streamed in segments so that encoding,
+   * transfer and adding overlap. The ranges are the same in a two-worker exchange: an element is then changed
+   * only once the sender thread has encoded it ({@code encoded}).
+   */
+  private void exchangeRange(Elements x, long thisOp, int seq, int sFrom, int sLen, int rFrom, int rLen, int w,
+      boolean add) throws IOException {
+    boolean overlap = sLen > 0 && rLen > 0 && sFrom < rFrom + rLen && rFrom < sFrom + sLen;
+    AtomicInteger encoded = new AtomicInteger(overlap ? 0 : Integer.MAX_VALUE);
+    Future<?> sent = sender.submit(() -> {
+      ByteBuffer.wrap(sendBuf, 0, HEADER).putLong(attempt).putLong(thisOp).putInt(seq).putInt(sLen * w);
+      int at = HEADER;
+      for (int off = 0; off < sLen || at > 0; ) {
+        int n = Math.min(SEGMENT, sLen - off);
+        x.encode(sFrom + off, n, ByteBuffer.wrap(sendBuf, at, n * w).order(ByteOrder.LITTLE_ENDIAN));
+        if (overlap) {
+          encoded.set(sFrom + off + n);
+        }
+        out.write(sendBuf, 0, at + n * w);
+        off += n;
+        at = 0;
+      }
+      out.flush();
+      return null;
+    });
     receiveHeader(thisOp, seq, rLen * w);
-    if (recvBuf.length < rLen * w) {
-      recvBuf = new byte[rLen * w];
-    }
-    readFully(recvBuf, rLen * w);
-    ByteBuffer got = ByteBuffer.wrap(recvBuf, 0, rLen * w).order(ByteOrder.LITTLE_ENDIAN);
-    if (add) {
-      x.addInto(rFrom, rLen, got);
-    } else {
-      x.copyInto(rFrom, rLen, got);
+    for (int off = 0; off < rLen; ) {
+      int n = Math.min(SEGMENT, rLen - off);
+      readFully(recvBuf, n * w);
+      for (int spins = 0; overlap && encoded.get() < rFrom + off + n && !sent.isDone(); spins++) {
+        // the sender thread has yet to encode these elements (it is rarely behind); on a busy machine it may not
+        // be running at all, so after a short spin give it the CPU
+        if (spins < 64) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.parkNanos(20_000);
+        }
+      }
+      if (overlap && encoded.get() < rFrom + off + n) {
+        awaitSend(sent); // the sender failed: throws
+      }
+      ByteBuffer got = ByteBuffer.wrap(recvBuf, 0, n * w).order(ByteOrder.LITTLE_ENDIAN);
+      if (add) {
+        x.addInto(rFrom + off, n, got);
+      } else {
+        x.copyInto(rFrom + off, n, got);
+      }
+      off += n;
     }
     awaitSend(sent);
   }
@@ -412,7 +463,6 @@ final class TcpRing implements Collective {
 
     static final class Floats extends Elements {
       private final float[] buf;
-      private float[] tmp = new float[0];
 
       Floats(float[] buf) {
         this.buf = buf;
@@ -435,12 +485,9 @@ final class TcpRing implements Collective {
 
       @Override
       void addInto(int from, int len, ByteBuffer src) {
-        if (tmp.length < len) {
-          tmp = new float[len];
-        }
-        src.asFloatBuffer().get(tmp, 0, len);
+        java.nio.FloatBuffer in = src.asFloatBuffer();
         for (int i = 0; i < len; i++) {
-          buf[from + i] = tmp[i] + buf[from + i];
+          buf[from + i] = in.get(i) + buf[from + i];
         }
       }
 
@@ -452,7 +499,6 @@ final class TcpRing implements Collective {
 
     static final class Doubles extends Elements {
       private final double[] buf;
-      private double[] tmp = new double[0];
 
       Doubles(double[] buf) {
         this.buf = buf;
@@ -475,12 +521,9 @@ final class TcpRing implements Collective {
 
       @Override
       void addInto(int from, int len, ByteBuffer src) {
-        if (tmp.length < len) {
-          tmp = new double[len];
-        }
-        src.asDoubleBuffer().get(tmp, 0, len);
+        java.nio.DoubleBuffer in = src.asDoubleBuffer();
         for (int i = 0; i < len; i++) {
-          buf[from + i] = tmp[i] + buf[from + i];
+          buf[from + i] = in.get(i) + buf[from + i];
         }
       }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,7 @@ class ClusterFitTest {
   }
 
   @Test
+  @Tag("process")
   void twoProcesses_chiefSigkilled_theOtherFails_bothRestarted_endBitIdentical() throws Exception {
     String expected = Subprocesses.uninterrupted(dir);
     Path backup = dir.resolve("backup");
@@ -116,6 +118,7 @@ class ClusterFitTest {
    * zombie resumes (SIGCONT): its in-flight commit is fenced (R6.4) and the new group's backup stays latest.
    */
   @Test
+  @Tag("process")
   void pausedChief_isAZombie_whoseLateCommitIsFenced() throws Exception {
     String expected = Subprocesses.uninterrupted(dir);
     Path backup = dir.resolve("zombie");
@@ -162,7 +165,10 @@ class ClusterFitTest {
       String z = Files.readString(dir.resolve("z0.log"));
       System.out.println(z);
       assertThat(zombie.exitValue()).as(z).isEqualTo(1);
-      assertThat(z).as("the zombie's in-flight save was fenced").contains("FencedWriterException");
+      // Fenced: the zombie's async save fails with FencedWriterException, whose message the store also logs.
+      // Which error the zombie's worker exits with is a race: the save's, or its ring's (its peer is gone).
+      assertThat(z).as("the zombie's in-flight save was fenced").containsAnyOf("FencedWriterException",
+          "another store took over this backup dir");
       assertThat(Subprocesses.latestStep(backup)).as("the new group's last backup stays latest").isEqualTo(finalStep);
     } finally {
       if (zombie.isAlive()) {

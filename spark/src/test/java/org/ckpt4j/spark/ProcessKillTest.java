@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Spark and both workers) or losing one executor process of a {@code local-cluster} Spark; the run that follows
  * ends bit-identical to an uninterrupted 2-worker run.
  */
+@Tag("process")
 class ProcessKillTest {
   private static final List<String> ARGS = Subprocesses.ARGS;
   @TempDir

@@ -51,6 +51,10 @@ final class Subprocesses {
     if (cache != null) {
       cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
     }
+    // when slf4j-simple is the binding on the test class path: timestamps, to read recovery times off the logs
+    cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
+    cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
+    cmd.add("-Dorg.slf4j.simpleLogger.log.org.apache.spark=warn");
     cmd.add("-cp");
     cmd.add(String.join(File.pathSeparator, classPath()));
     cmd.add(main.getName());

@@ -37,7 +37,7 @@ import java.util.Set;
  *       corrupt, truncated or missing blob or commit record raises {@link CorruptCheckpointException}, never
  *       silently returned data. With a kept previous checkpoint, {@link #previous()} is the fallback. (R4.5)
  *       <b>An unreadable record is never a reason to delete data</b>: a record failing verification in any way
- *       (checksum, parser limits, a field missing or of the wrong type, larger than 1 MiB) may be a commit, so
+ *       (checksum, parser limits, a field missing or of the wrong type, larger than 16 MiB) may be a commit, so
  *       while one lies in the part of the log an open walks, nothing it might name is deleted; it and its data go
  *       only once a newer commit supersedes it, and repairing it restores its checkpoint.</li>
  *   <li><b>R5 Delete.</b> {@link #delete()} removes everything this store wrote in the backup dir and nothing

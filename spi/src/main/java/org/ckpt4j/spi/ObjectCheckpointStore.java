@@ -1,5 +1,7 @@
 package org.ckpt4j.spi;
 
+import static org.ckpt4j.spi.Records.*;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -14,7 +16,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -30,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       from each record to its base, and the first commit it reaches is the latest checkpoint. Creating a slot
  *       is the only atomic step, so exactly one writer wins each slot; a writer that finds another store's
  *       record in its slot is fenced.</li>
- *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4.</li>
+ *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4; written, read
+ *       and waited for by {@link Leases}.</li>
  *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
  *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
  *       concurrently),
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
  * </ul>
  * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
- * with a limit ({@link #MAX_RECORD_BYTES}) and decoded into typed fields; a record failing any of that is
+ * with a limit ({@link Records#MAX_RECORD_BYTES}) and decoded into typed fields ({@link Records}); a record failing any of that is
  * unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
  * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
  */
@@ -68,25 +69,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   static final String MARKER = "ckpt4j.json";
   static final String LOG_DIR = "log/";
-  static final String LEASE_DIR = "lease/";
+  static final String LEASE_DIR = Leases.DIR;
   static final String DATA_DIR = "data/";
   private static final String MAGIC = "ckpt4j-backup-dir";
-  private static final int MAX_PACKS = 100_000;
+  static final int MAX_PACKS = 100_000;
   private static final int FORMAT = 1;
-  private static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
-  private static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
+  static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
+  static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   private static final int MAX_METADATA_CHARS = 64 * 1024;
-  /**
-   * The largest record, lease or marker read (1 MiB): a record holding metadata of 64 Ki characters and a blob
-   * table of a few thousand blobs fits many times over. A larger object in their place is reported as corrupt
-   * (an unreadable record) after reading one byte more than this, never read whole.
-   */
-  static final int MAX_RECORD_BYTES = 1 << 20;
-  /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
-  private static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
-  /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
-  private static final String DECODED = "\0decoded";
-  private static final Set<String> TYPES = Set.of("claim", "commit", "release", "delete");
   /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
   /** How long a reader keeps relisting a log that changes under it before it reports an error. */
@@ -119,12 +109,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private volatile boolean closed;
   private volatile boolean fenced;
   private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
+  /** The lease role: this store's heartbeat, a newcomer's wait. */
+  private final Leases leases;
   /** {@link ObjectStore#packSize()}. */
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead, long base) {
+      long knownHead, long base, java.time.Clock clock) {
     this.objects = objects;
+    this.leases = new Leases(objects, clock);
     this.token = newNonce() + newNonce();
     this.base = base;
     this.packRoll = objects.packSize(); // checked at open
@@ -139,6 +132,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
     this.objects = claimed.objects;
+    this.leases = claimed.leases;
     this.packRoll = claimed.packRoll;
     this.options = claimed.options;
     this.uri = claimed.uri;
@@ -154,11 +148,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
   // ---------------------------------------------------------------------------------------------- open
 
   static CheckpointStore open(ObjectStore objects, StoreOptions options) throws IOException {
+    return open(objects, options, java.time.Clock.systemUTC());
+  }
+
+  /** As {@link #open(ObjectStore, StoreOptions)}, with lease times by {@code clock} (tests move it). */
+  static CheckpointStore open(ObjectStore objects, StoreOptions options, java.time.Clock clock) throws IOException {
     boolean ok = false;
     try {
       checkPackSize(objects);
-      CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options) : openReadWrite(objects,
-          options);
+      CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options, clock) : openReadWrite(objects,
+          options, clock);
       ok = true;
       return store;
     } finally {
@@ -168,7 +167,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options) throws IOException {
+  private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options, java.time.Clock clock)
+      throws IOException {
     List<String> keys = objects.list("");
     String storeId = null;
     if (keys.contains(MARKER)) {
@@ -176,10 +176,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } else if (!keys.isEmpty()) {
       throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
     }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0);
+    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock);
   }
 
-  private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options) throws IOException {
+  private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
+      throws IOException {
     URI uri = objects.uri();
     List<String> keys = objects.list("");
     String storeId;
@@ -210,7 +211,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!strangers.isEmpty()) {
       throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
     }
-    Claim claimed = claim(objects, options, storeId);
+    Claim claimed = claim(objects, options, storeId, clock);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
       t.setDaemon(true);
@@ -321,20 +322,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
    * record in the next log slot.
    */
-  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId) throws IOException {
+  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId, java.time.Clock clock)
+      throws IOException {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
     long holderEpoch = holderEpoch(objects, storeId, slots);
     if (holderEpoch > 0) {
-      awaitSilence(objects, options, storeId, holderEpoch);
+      Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
+      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord != null && "claim".equals(claimRecord.get(
+          "type")) ? Holder.of(claimRecord) : null, options.leaseTimeout().toMillis());
     }
     List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
     long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
-      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base);
+      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
       Map<String, Object> rec = candidate.record("claim", seq);
       candidate.holder.writeTo(rec);
       if (candidate.createSlot(seq, rec, null)) {
@@ -386,86 +390,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
     Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
     Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
-    java.time.Instant renewed = null;
-    try {
-      byte[] raw = readSmall(objects, slotKey(LEASE_DIR, claim)).orElse(null);
-      if (raw != null) {
-        Map<String, Object> lease = unseal(raw);
-        h = Holder.of(lease);
-        renewed = java.time.Instant.ofEpochMilli((Long) lease.get("timeMillis"));
-      }
-    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException | NullPointerException e) {
-      LOG.debug("{}: unreadable lease of claim #{} ({})", uri, claim, e.toString());
-    }
+    Leases.Lease lease = leases.read(claim);
+    java.time.Instant renewed = lease == null ? null : lease.renewedAt();
+    h = lease != null && lease.holder() != null ? lease.holder() : h;
     if (h == null) {
       return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
           null));
     }
     return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
         h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
-  }
-
-  /**
-   * Returns once the holder of claim {@code holderEpoch} has been silent (its lease unchanged) for its lease
-   * timeout (as its lease or claim record gives it; at least this store's own), at once if its lease is older
-   * than twice that by this clock, or at once if it ran on this machine and its process is gone (R6.3).
-   *
-   * @throws SharedBackupDirException as soon as the holder's lease changes (it is alive)
-   */
-  private static void awaitSilence(ObjectStore objects, StoreOptions options, String storeId, long holderEpoch)
-      throws IOException {
-    String key = slotKey(LEASE_DIR, holderEpoch);
-    long own = options.leaseTimeout().toMillis();
-    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
-    Holder holder = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
-    byte[] first = null;
-    Long leaseTime = null;
-    try {
-      first = readSmall(objects, key).orElse(null);
-      if (first != null) {
-        Map<String, Object> lease = unseal(first);
-        holder = Holder.of(lease);
-        leaseTime = (Long) lease.get("timeMillis");
-      }
-    } catch (CorruptCheckpointException | IllegalArgumentException | ClassCastException e) {
-      LOG.warn("{}: unreadable lease {} ({}); waiting for it to stay unchanged", objects.uri(), key, e.toString());
-      first = first == null ? new byte[0] : first; // an oversized lease: compare its prefix
-    }
-    String who = (holder == null ? "unknown holder" : holder.description()) + " (claim #" + holderEpoch + ")";
-    if (holder != null && holder.provablyGone()) {
-      LOG.info("{}: taking over from {}: its process is gone from this machine", objects.uri(), who);
-      return;
-    }
-    long timeout = holder == null ? own : holder.silenceToWaitMs(own);
-    if (leaseTime != null) {
-      long age = System.currentTimeMillis() - leaseTime;
-      if (age > 2 * timeout) {
-        LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, age);
-        return;
-      }
-    }
-    LOG.info("{}: held by {}; waiting up to {} ms for it to prove alive or time out", objects.uri(), who, timeout);
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
-    long poll = Math.max(5, timeout / 20);
-    while (System.nanoTime() < deadline) {
-      sleep(poll);
-      byte[] now = leaseBytes(objects, key);
-      if (!Arrays.equals(first, now)) {
-        throw new SharedBackupDirException(objects.uri(), "the backup dir is in use by a live store: " + who
-            + ", whose lease timeout is " + timeout + " ms. Give each training run its own backup dir, or stop "
-            + "the other run first", who);
-      }
-    }
-    LOG.info("{}: taking over from {}: silent for {} ms", objects.uri(), who, timeout);
-  }
-
-  /** A lease's bytes, or null if absent; of an oversized one, an empty array (compared, never parsed). */
-  private static byte[] leaseBytes(ObjectStore objects, String key) throws IOException {
-    try {
-      return readSmall(objects, key).orElse(null);
-    } catch (CorruptCheckpointException e) {
-      return new byte[0];
-    }
   }
 
   // ------------------------------------------------------------------------------------------ records
@@ -482,191 +415,23 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return rec;
   }
 
-  static byte[] sealed(Map<String, Object> body) {
-    Map<String, Object> m = new TreeMap<>(body);
-    m.remove("crc32");
-    byte[] canonical = Json.bytes(m);
-    m.put("crc32", crc(canonical));
-    return Json.bytes(m);
-  }
-
-  /**
-   * Parses and verifies a sealed record; a blob table in canonical form comes back as a {@link BlobTable}.
-   *
-   * @throws IllegalArgumentException if it fails verification
-   */
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> unseal(byte[] raw) {
-    Json.Parsed parsed = Json.parse(raw, "crc32", "blobs");
-    if (!(parsed.value() instanceof Map)) {
-      throw new IllegalArgumentException("not a JSON object");
-    }
-    Map<String, Object> m = (Map<String, Object>) parsed.value();
-    Object crc = m.remove("crc32");
-    // The checksum covers the canonical form without the crc32 member: the bytes as read, less that member
-    // (for a record written by sealed(), the same bytes; writing the parsed record again would cost as much
-    // as parsing it).
-    CRC32 c = new CRC32();
-    c.update(raw, 0, parsed.memberStart());
-    c.update(raw, parsed.memberEnd(), raw.length - parsed.memberEnd());
-    if (crc == null || !crc.equals(hex8(c.getValue()))) {
-      throw new IllegalArgumentException("checksum mismatch");
-    }
-    return m;
-  }
-
-  private static String crc(byte[] bytes) {
-    CRC32 c = new CRC32();
-    c.update(bytes);
-    return hex8(c.getValue());
-  }
-
-  /** Eight lower-case hex digits (String.format is slow enough to show in a restore of many blobs). */
-  static String hex8(long value) {
-    String digits = Long.toHexString(value & 0xffffffffL);
-    return "00000000".substring(digits.length()) + digits;
-  }
-
-  private static String slotKey(String dir, long seq) {
-    String digits = Long.toString(seq);
-    return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
-  }
-
-  private static List<Long> slots(ObjectStore objects, String dir) throws IOException {
-    List<Long> seqs = new ArrayList<>();
-    for (String key : objects.list(dir)) {
-      Matcher m = SLOT.matcher(key);
-      if (m.matches()) {
-        try {
-          seqs.add(Long.parseLong(m.group(2)));
-        } catch (NumberFormatException e) {
-          // 20 digits beyond Long.MAX_VALUE: never a slot of ours (foreign content imitating the layout)
-        }
-      }
-    }
-    Collections.sort(seqs);
-    return seqs;
-  }
-
-  /** A verified record of this store, or null if absent or failing verification. */
-  private static Map<String, Object> readRecordOrNull(ObjectStore objects, String storeId, long seq)
-      throws IOException {
-    try {
-      return readRecord(objects, storeId, seq);
-    } catch (CorruptCheckpointException e) {
-      return null;
-    }
-  }
-
-  /**
-   * The record in slot {@code seq}: null if absent, {@link #UNREADABLE} if it is there but fails verification or
-   * decoding (which may be a commit record: an unreadable record is never a reason to delete data, R4.5).
-   */
-  private static Map<String, Object> readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
-    try {
-      return readRecord(objects, storeId, seq);
-    } catch (CorruptCheckpointException e) {
-      LOG.debug("{}: {}", objects.uri(), e.getMessage());
-      return UNREADABLE;
-    }
-  }
-
-  /**
-   * A small object (a record, a lease, the marker) read whole, or empty if absent.
-   *
-   * @throws CorruptCheckpointException if it holds more than {@link #MAX_RECORD_BYTES} (only that much plus one
-   *     byte is read)
-   */
-  static Optional<byte[]> readSmall(ObjectStore objects, String key) throws IOException {
-    Optional<byte[]> raw = objects.getAtMost(key, MAX_RECORD_BYTES + 1);
-    if (raw.isPresent() && raw.get().length > MAX_RECORD_BYTES) {
-      throw new CorruptCheckpointException(objects.uri(), key, "larger than " + (MAX_RECORD_BYTES >> 20)
-          + " MiB, the most a record, lease or marker of ckpt4j holds: not read");
-    }
-    return raw;
-  }
-
-  /**
-   * A verified and decoded record, or null if absent: every field the protocol reads has its type (a commit
-   * record's checkpoint is decoded whole, and left under {@link #DECODED}), so a record with a valid checksum
-   * but invalid content is as unreadable as one failing its checksum.
-   *
-   * @throws CorruptCheckpointException if it fails verification or decoding
-   */
-  private static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
-      throws IOException {
-    String key = slotKey(LOG_DIR, seq);
-    byte[] raw = readSmall(objects, key).orElse(null);
-    if (raw == null) {
-      return null;
-    }
-    try {
-      Map<String, Object> rec = unseal(raw);
-      if (!storeId.equals(rec.get("storeId")) || !Long.valueOf(seq).equals(rec.get("seq"))
-          || !(rec.get("epoch") instanceof Long) || !(rec.get("token") instanceof String)) {
-        throw new IllegalArgumentException("record does not belong to this slot");
-      }
-      Object type = rec.get("type");
-      if (!TYPES.contains(type)) {
-        throw new IllegalArgumentException("unknown record type " + abbreviate(String.valueOf(type)));
-      }
-      Object base = rec.get("base");
-      if (base != null && !(base instanceof Long && (Long) base >= 0)) {
-        throw new IllegalArgumentException("bad base " + abbreviate(String.valueOf(base)));
-      }
-      Holder.check(rec);
-      if ("commit".equals(type)) {
-        rec.put(DECODED, decode(rec));
-      }
-      return rec;
-    } catch (RuntimeException e) { // IllegalArgumentException, ClassCastException, DateTimeException, ...
-      throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
-          + e.getMessage());
-    }
-  }
-
-  /** A commit record's content, checked. */
-  private record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {}
-
-  /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
-  @SuppressWarnings("unchecked")
-  private static Decoded decode(Map<String, Object> rec) {
-    if (!(rec.get("id") instanceof String) || !(rec.get("time") instanceof String)
-        || !(rec.get("metadata") instanceof Map) || rec.get("blobs") == null) {
-      throw new IllegalArgumentException("a commit record needs id, time, metadata and blobs of the right types");
-    }
-    String id = (String) rec.get("id");
-    Map<String, String> metadata = new TreeMap<>();
-    ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> {
-      if (!(v instanceof String)) {
-        throw new IllegalArgumentException("metadata value of " + abbreviate(k) + " is not a string");
-      }
-      metadata.put(k, (String) v);
-    });
-    Object table = rec.get("blobs");
-    Map<String, long[]> blobs =
-        table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
-    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-      long[] b = e.getValue(); // size, crc32, pack, offset
-      if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
-        throw new IllegalArgumentException("bad range of blob " + e.getKey());
-      }
-      BlobNames.validate(e.getKey());
-    }
-    if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
-      throw new IllegalArgumentException("bad checkpoint id " + abbreviate(id));
-    }
-    return new Decoded(id, parseTime((String) rec.get("time")), metadata, blobs);
-  }
-
   /**
    * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
    * (including when a retried request of ours had already created it), false if another store's is.
    */
   private boolean createSlot(long seq, Map<String, Object> rec, String checkpointId) throws IOException {
     String key = slotKey(LOG_DIR, seq);
+    byte[] bytes = sealed(rec);
+    if (bytes.length > MAX_RECORD_BYTES) {
+      // Never publish a record that readers would have to refuse as oversized (R4.5).
+      Object blobs = rec.get("blobs");
+      throw new IllegalArgumentException("the " + rec.get("type") + " record would take " + bytes.length
+          + " bytes, more than the " + (MAX_RECORD_BYTES >> 20) + " MiB a record may hold"
+          + (blobs instanceof List ? " (" + ((List<?>) blobs).size() + " blobs)" : "") + "; nothing was committed. "
+          + "Write fewer, larger blobs (for example, concatenate small tensors), or less metadata");
+    }
     try {
-      if (objects.putIfAbsent(key, sealed(rec))) {
+      if (objects.putIfAbsent(key, bytes)) {
         return true;
       }
     } catch (IOException e) {
@@ -695,13 +460,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   // ------------------------------------------------------------------------------------------- leases
 
   private void writeLease() throws IOException {
-    Map<String, Object> lease = new TreeMap<>();
-    lease.put("storeId", storeId);
-    lease.put("epoch", epoch);
-    holder.writeTo(lease);
-    lease.put("beat", heartbeats.getAndIncrement());
-    lease.put("timeMillis", System.currentTimeMillis());
-    objects.put(slotKey(LEASE_DIR, epoch), sealed(lease));
+    leases.write(storeId, epoch, holder, heartbeats.getAndIncrement());
   }
 
   /** Runs on the lease thread; never takes the store's lock, so long commits do not silence the lease. */
@@ -896,7 +655,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return storeId != null;
   }
 
-  /** The checkpoint of a commit record (one read by {@link #readRecord}, or one this store just created). */
+  /** The checkpoint of a commit record (one read by {@link Records#readRecord}, or one this store just created). */
   private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
     long seq = (Long) rec.get("seq");
     try {
@@ -905,70 +664,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } catch (RuntimeException e) {
       throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
     }
-  }
-
-  /** A blob table the general parser read (see {@link BlobTable} for the usual way). */
-  @SuppressWarnings("unchecked")
-  static Map<String, long[]> blobTable(List<Object> table) {
-    // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
-    Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
-    for (Object o : table) {
-      Map<String, Object> b = (Map<String, Object>) o;
-      boolean packed = b.containsKey("pack");
-      long[] entry = {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
-          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0};
-      if (blobs.putIfAbsent((String) b.get("name"), entry) != null) {
-        throw new IllegalArgumentException("blob " + b.get("name") + " is listed twice");
-      }
-    }
-    return blobs;
-  }
-
-  /**
-   * Parses the commit time as {@link Instant#toString()} wrote it ({@code 2026-11-23T15:17:11.123456Z}) without
-   * the general ISO parser, which costs as much as the rest of reading a small commit record in a new JVM;
-   * anything else goes to {@link Instant#parse}.
-   */
-  static Instant parseTime(String text) {
-    int n = text.length();
-    if (n >= 20 && n <= 30 && text.charAt(4) == '-' && text.charAt(7) == '-' && text.charAt(10) == 'T'
-        && text.charAt(13) == ':' && text.charAt(16) == ':' && text.charAt(n - 1) == 'Z'
-        && (n == 20 || (text.charAt(19) == '.' && n > 21))) {
-      int year = digits(text, 0, 4);
-      int month = digits(text, 5, 7);
-      int day = digits(text, 8, 10);
-      int hour = digits(text, 11, 13);
-      int minute = digits(text, 14, 16);
-      int second = digits(text, 17, 19);
-      int nanos = 0;
-      if (n > 20) {
-        int fraction = digits(text, 20, n - 1);
-        nanos = fraction < 0 || n - 21 > 9 ? -1 : fraction * (int) Math.pow(10, 9 - (n - 21));
-      }
-      if (year >= 0 && month >= 1 && day >= 1 && hour >= 0 && hour < 24 && minute >= 0 && minute < 60
-          && second >= 0 && second < 60 && nanos >= 0) {
-        try {
-          long days = java.time.LocalDate.of(year, month, day).toEpochDay();
-          return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
-        } catch (java.time.DateTimeException e) {
-          // not a date (e.g. February 30th): let the general parser word the error
-        }
-      }
-    }
-    return Instant.parse(text);
-  }
-
-  /** The decimal number in {@code text[from, to)}, or -1 if a character is not a digit. */
-  private static int digits(String text, int from, int to) {
-    int v = 0;
-    for (int k = from; k < to; k++) {
-      char c = text.charAt(k);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v;
   }
 
   private final class StoredCheckpoint implements Checkpoint {
@@ -2156,7 +1851,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 

@@ -80,7 +80,7 @@ class BlobTableTest {
   @SuppressWarnings("unchecked")
   private static Map<String, List<Long>> generalTable(byte[] doc) {
     Map<String, Object> m = (Map<String, Object>) Json.parse(doc);
-    return entries(ObjectCheckpointStore.blobTable((List<Object>) m.get("blobs")));
+    return entries(Records.blobTable((List<Object>) m.get("blobs")));
   }
 
   private static Map<String, List<Long>> entries(Map<String, long[]> table) {
@@ -99,7 +99,7 @@ class BlobTableTest {
     for (String name : names) {
       Map<String, Object> e = new TreeMap<>();
       e.put("name", name);
-      e.put("crc32", ObjectCheckpointStore.hex8(r.nextLong()));
+      e.put("crc32", Records.hex8(r.nextLong()));
       for (String key : List.of("size", "pack", "offset")) {
         e.put(key, r.nextInt(4) == 0 ? edges[r.nextInt(edges.length)] : r.nextLong(0, 1L << 40));
       }

@@ -94,22 +94,22 @@ class JsonTest {
     body.put("blobs", blobs);
     body.put("metadata", Map.of("note", "\u00e9pique \"quoted\""));
     body.put("seq", 7L);
-    byte[] sealed = ObjectCheckpointStore.sealed(body);
-    assertThat(ObjectCheckpointStore.unseal(sealed)).isEqualTo(body);
+    byte[] sealed = Records.sealed(body);
+    assertThat(Records.unseal(sealed)).isEqualTo(body);
     for (int k = 0; k < sealed.length; k++) {
       byte[] changed = sealed.clone();
       changed[k] ^= 0x01;
       int at = k;
-      assertThatThrownBy(() -> ObjectCheckpointStore.unseal(changed)).as("byte %d flipped", at)
+      assertThatThrownBy(() -> Records.unseal(changed)).as("byte %d flipped", at)
           .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
   @Test
   void unseal_refusesARecordWithoutChecksum() {
-    assertThatThrownBy(() -> ObjectCheckpointStore.unseal("{\"seq\":1}".getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(() -> Records.unseal("{\"seq\":1}".getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("checksum mismatch");
-    assertThatThrownBy(() -> ObjectCheckpointStore.unseal("[1]".getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(() -> Records.unseal("[1]".getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("not a JSON object");
   }
 
@@ -120,9 +120,9 @@ class JsonTest {
       java.time.Instant t = java.time.Instant.ofEpochSecond(r.nextLong(0, 8_000_000_000L),
           i % 4 == 0 ? 0 : i % 4 == 1 ? r.nextInt(1000) * 1_000_000 : i % 4 == 2 ? r.nextInt(1_000_000) * 1000
               : r.nextInt(1_000_000_000));
-      assertThat(ObjectCheckpointStore.parseTime(t.toString())).isEqualTo(t);
+      assertThat(Records.parseTime(t.toString())).isEqualTo(t);
     }
-    assertThat(ObjectCheckpointStore.parseTime("+12026-01-01T00:00:00Z"))
+    assertThat(Records.parseTime("+12026-01-01T00:00:00Z"))
         .isEqualTo(java.time.Instant.parse("+12026-01-01T00:00:00Z"));
     // Whatever the fast path does not take is the general parser's: the same instant or the same refusal.
     for (String odd : List.of("2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z",
@@ -136,13 +136,13 @@ class JsonTest {
       }
       Object actual;
       try {
-        actual = ObjectCheckpointStore.parseTime(odd);
+        actual = Records.parseTime(odd);
       } catch (java.time.format.DateTimeParseException e) {
         actual = e.getClass();
       }
       assertThat(actual).as(odd).isEqualTo(expected);
     }
-    assertThatThrownBy(() -> ObjectCheckpointStore.parseTime("2026-02-30T00:00:00Z"))
+    assertThatThrownBy(() -> Records.parseTime("2026-02-30T00:00:00Z"))
         .isInstanceOf(java.time.format.DateTimeParseException.class);
   }
 

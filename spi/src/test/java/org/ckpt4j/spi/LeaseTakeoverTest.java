@@ -69,14 +69,14 @@ class LeaseTakeoverTest {
     claim.put("base", last.get("base"));
     claim.put("time", Instant.now().toString());
     holder.writeTo(claim);
-    objects.put(String.format("log/%020d.json", seq), ObjectCheckpointStore.sealed(claim));
+    objects.put(String.format("log/%020d.json", seq), Records.sealed(claim));
     Map<String, Object> lease = new TreeMap<>();
     lease.put("storeId", storeId);
     lease.put("epoch", seq);
     lease.put("beat", 0L);
     lease.put("timeMillis", System.currentTimeMillis());
     holder.writeTo(lease);
-    objects.put(String.format("lease/%020d.json", seq), ObjectCheckpointStore.sealed(lease));
+    objects.put(String.format("lease/%020d.json", seq), Records.sealed(lease));
   }
 
   private static long finishedProcessPid() throws Exception {
@@ -130,6 +130,7 @@ class LeaseTakeoverTest {
   @SuppressWarnings("unchecked")
   void claimAndLease_nameTheHoldersLeaseTimeoutProcessAndMachine() throws Exception {
     try (CheckpointStore holder = open(Duration.ofMillis(700))) {
+      assertThat(holder.holder()).isPresent();
       List<String> log = objects.list("log/");
       Map<String, Object> claim = (Map<String, Object>) Json.parse(objects.get(log.get(log.size() - 1)).orElseThrow());
       Map<String, Object> lease = (Map<String, Object>) Json.parse(objects.get(objects.list("lease/").get(0))
@@ -159,5 +160,23 @@ class LeaseTakeoverTest {
       }
       assertThat(reader.holder()).isEmpty();
     }
+  }
+
+  /** Lease times come from the store's clock: by a clock three hours ahead, a 1-hour holder is long dead. */
+  @Test
+  void holderWhoseLeaseIsOlderThanTwiceItsTimeoutByTheNewcomersClock_isTakenOverAtOnce() throws Exception {
+    CheckpointStore holder = open(Duration.ofHours(1)); // renews its lease every 15 minutes
+    write(holder, Map.of("a", "one"));
+    java.time.Clock later = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(3));
+    long start = System.nanoTime();
+    try (CheckpointStore taker = ObjectCheckpointStore.open(new ForwardingObjectStore(objects) {
+      @Override
+      public void close() {}
+    }, StoreOptions.forOwner("run-a").leaseTimeout(Duration.ofMillis(100)).build(), later)) {
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      write(taker, Map.of("a", "two"));
+    }
+    assertThatThrownBy(() -> write(holder, Map.of("a", "three"))).isInstanceOf(FencedWriterException.class);
+    holder.close();
   }
 }

@@ -361,7 +361,7 @@ class ObjectCheckpointStoreTest {
       Map<String, Object> blob = (Map<String, Object>) ((List<Object>) rec.get("blobs")).get(0);
       blob.remove("pack");
       blob.remove("offset");
-      objects.put(seqKey, ObjectCheckpointStore.sealed(rec));
+      objects.put(seqKey, Records.sealed(rec));
       String pack = objects.list("data/").get(0);
       objects.put(pack.substring(0, pack.lastIndexOf('/') + 1) + "w.npy", objects.get(pack).orElseThrow());
       objects.delete(pack);
@@ -381,7 +381,7 @@ class ObjectCheckpointStoreTest {
       @SuppressWarnings("unchecked")
       List<Object> blobs = (List<Object>) rec.get("blobs");
       blobs.add(blobs.get(0));
-      objects.put(seqKey, ObjectCheckpointStore.sealed(rec));
+      objects.put(seqKey, Records.sealed(rec));
       try (CheckpointStore reader = reader()) {
         assertThatThrownBy(reader::latest).isInstanceOf(CorruptCheckpointException.class)
             .hasMessageContaining(seqKey).hasMessageContaining("blob w.npy is listed twice");
@@ -494,7 +494,7 @@ class ObjectCheckpointStoreTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> stale = new java.util.TreeMap<>((Map<String, Object>) Json.parse(objects.get(lease).orElseThrow()));
     stale.put("timeMillis", System.currentTimeMillis() - Duration.ofHours(3).toMillis());
-    objects.put(lease, ObjectCheckpointStore.sealed(stale));
+    objects.put(lease, Records.sealed(stale));
     try (CheckpointStore taker = open("run-a", false)) {
       write(taker, Map.of("a", "three"));
       counting.logLists.set(0);

@@ -88,10 +88,11 @@ class UnreadableRecordTest {
     return raw -> {
       Map<String, Object> rec = new TreeMap<>((Map<String, Object>) Json.parse(raw));
       change.accept(rec);
-      return ObjectCheckpointStore.sealed(rec);
+      return Records.sealed(rec);
     };
   }
 
+  @SuppressWarnings("unchecked")
   static Stream<Arguments> damages() {
     return Stream.of(
         Arguments.of("checksum: one character of the time changed", (UnaryOperator<byte[]>) raw -> {
@@ -103,8 +104,8 @@ class UnreadableRecordTest {
         Arguments.of("nesting depth", insert("\"deep\":" + "[".repeat(200) + "]".repeat(200) + ",")),
         Arguments.of("bad number", insert("\"big\":123456789012345678901234567890,")),
         Arguments.of("duplicate key", insert("\"type\":\"commit\",")),
-        Arguments.of("oversized (2 MiB)", (UnaryOperator<byte[]>) raw -> {
-          byte[] big = new byte[2 << 20];
+        Arguments.of("oversized (17 MiB)", (UnaryOperator<byte[]>) raw -> {
+          byte[] big = new byte[Records.MAX_RECORD_BYTES + (1 << 20)];
           java.util.Arrays.fill(big, (byte) ' ');
           System.arraycopy(raw, 0, big, 0, raw.length);
           return big;
@@ -219,7 +220,7 @@ class UnreadableRecordTest {
     }
   }
 
-  /** Item 8: no more than a record's limit is read of an object in a log slot, however large. */
+  /** Item 8: no more than a record's limit (plus one byte) is read of an object in a log slot, however large. */
   @Test
   void hugeObjectInTheNewestLogSlot_isACorruptRecord_readOnlyUpToTheLimit() throws IOException {
     try (CheckpointStore store = open(false)) {
@@ -231,13 +232,13 @@ class UnreadableRecordTest {
     System.arraycopy(good, 0, huge, 0, good.length);
     objects.put(record, huge);
     huge = null;
-    AtomicLong logBytes = new AtomicLong();
+    AtomicLong mostInOneRead = new AtomicLong();
     ObjectStore counting = new ForwardingObjectStore(objects) {
       @Override
       public java.util.Optional<byte[]> get(String key) throws IOException {
         java.util.Optional<byte[]> r = super.get(key);
         if (key.startsWith("log/")) {
-          r.ifPresent(b -> logBytes.addAndGet(b.length));
+          r.ifPresent(b -> mostInOneRead.accumulateAndGet(b.length, Math::max));
         }
         return r;
       }
@@ -246,10 +247,13 @@ class UnreadableRecordTest {
       public ReadableByteChannel open(String key, long offset, long length) throws IOException {
         ReadableByteChannel in = super.open(key, offset, length);
         return !key.startsWith("log/") ? in : new ReadableByteChannel() {
+          private long read;
+
           @Override
           public int read(ByteBuffer dst) throws IOException {
             int n = in.read(dst);
-            logBytes.addAndGet(Math.max(0, n));
+            read += Math.max(0, n);
+            mostInOneRead.accumulateAndGet(read, Math::max);
             return n;
           }
 
@@ -275,8 +279,8 @@ class UnreadableRecordTest {
       assertThatThrownBy(reader::latest).isInstanceOf(CorruptCheckpointException.class);
     }
     assertThat(objects.list("data/")).isEqualTo(data);
-    assertThat(logBytes.get()).as("bytes read from log/ by an open, a latest() and a reader's latest()")
-        .isLessThan(16L << 20);
+    assertThat(mostInOneRead.get()).as("the most bytes read of one log object at a time")
+        .isEqualTo(Records.MAX_RECORD_BYTES + 1L);
     objects.put(record, good);
     try (CheckpointStore store = open(false)) {
       assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("one");
@@ -331,6 +335,26 @@ class UnreadableRecordTest {
       try (CheckpointStore reader = reader(false)) {
         assertThat(read(reader.previous().orElseThrow(), "a")).isEqualTo("two");
       }
+    }
+  }
+
+  /** A commit whose record readers would refuse as oversized is refused before anything is published. */
+  @Test
+  void commitWhoseRecordWouldBeOversized_isRefused_andThePreviousStaysLatest() throws IOException {
+    try (CheckpointStore store = open(false)) {
+      write(store, Map.of("a", "one"));
+      Map<String, String> metadata = new java.util.HashMap<>();
+      try (CheckpointWriter w = store.begin()) {
+        for (int i = 0; i < 70_000; i++) { // ~265 bytes of record per blob: more than 16 MiB
+          w.newBlob("layer" + i + "/" + "w".repeat(180) + ".npy").close();
+        }
+        assertThatThrownBy(() -> w.commit(metadata)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("70000 blobs");
+      }
+      assertThat(read(store.latest().orElseThrow(), "a")).isEqualTo("one");
+    }
+    try (CheckpointStore reader = reader(false)) {
+      assertThat(read(reader.latest().orElseThrow(), "a")).isEqualTo("one");
     }
   }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -44,7 +45,10 @@ final class ReplicatedStep {
       sums[0] = lossSum(loss, p, yb);
       sums[1] = loss.isCategorical() ? correct(p, yb) : 0;
     }
-    replicas.allReduce(sums);
+    boolean alone = replicas.size() == 1; // nothing to sum: skip the copies (the sums would be the same bits)
+    if (!alone) {
+      replicas.allReduce(sums);
+    }
     int columns = model.outputSize();
     double value = loss == Loss.MEAN_SQUARED_ERROR ? sums[0] / (n * columns) : -sums[0] / n;
     if (!Double.isFinite(value)) {
@@ -52,9 +56,12 @@ final class ReplicatedStep {
     }
     List<INDArray> params = model.params();
     List<INDArray> grads = rows.length > 0 ? gradients(model, p, yb, n) : zeros(params);
-    float[] flat = flatten(grads);
-    replicas.allReduce(flat);
-    model.optimizerState.apply(params, unflatten(flat, params));
+    if (!alone) {
+      float[] flat = Nd4j.toFlattened('c', grads).data().asFloat();
+      replicas.allReduce(flat);
+      grads = unflatten(flat, params);
+    }
+    model.optimizerState.apply(params, grads);
     return new double[] {value, sums[1]};
   }
 
@@ -107,27 +114,14 @@ final class ReplicatedStep {
     return z;
   }
 
-  private static float[] flatten(List<INDArray> arrays) {
-    long total = 0;
-    for (INDArray a : arrays) {
-      total += a.length();
-    }
-    float[] flat = new float[Math.toIntExact(total)];
-    int at = 0;
-    for (INDArray a : arrays) {
-      float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-      System.arraycopy(v, 0, flat, at, v.length);
-      at += v.length;
-    }
-    return flat;
-  }
-
+  /** Views of one array holding {@code flat}, shaped like {@code like} (c order, as toFlattened wrote them). */
   private static List<INDArray> unflatten(float[] flat, List<INDArray> like) {
+    INDArray all = Nd4j.createFromArray(flat);
     List<INDArray> out = new ArrayList<>();
-    int at = 0;
+    long at = 0;
     for (INDArray q : like) {
-      int len = (int) q.length();
-      out.add(Nd4j.create(Arrays.copyOfRange(flat, at, at + len), q.shape(), 'c'));
+      long len = q.length();
+      out.add(all.get(NDArrayIndex.interval(at, at + len)).reshape('c', q.shape()));
       at += len;
     }
     return out;

@@ -1,0 +1,33 @@
+/**
+ * The checkpoint store contract and the protocol that implements it once for every backend.
+ *
+ * <h2>For users</h2>
+ * {@link org.ckpt4j.spi.CheckpointStores#open} gives a {@link org.ckpt4j.spi.CheckpointStore} (its javadoc is the
+ * contract, rule by rule; {@code docs/contract.md} states each rule in full) for a URI and
+ * {@link org.ckpt4j.spi.StoreOptions}; {@link org.ckpt4j.spi.CheckpointWriter} writes a checkpoint,
+ * {@link org.ckpt4j.spi.Checkpoint} reads one. Failures are {@link org.ckpt4j.spi.CheckpointStoreException}s.
+ *
+ * <h2>For backends</h2>
+ * A backend implements {@link org.ckpt4j.spi.ObjectStore} (a few object primitives) and a
+ * {@link org.ckpt4j.spi.CheckpointStoreProvider}; {@link org.ckpt4j.spi.CheckpointStores#overObjects} turns the
+ * objects into a store that honours every rule. {@link org.ckpt4j.spi.InMemoryObjectStore} is the reference and
+ * {@link org.ckpt4j.spi.ForwardingObjectStore} the base for fault-injecting decorators.
+ *
+ * <h2>Map of the protocol (package-private classes, one role each)</h2>
+ * <ul>
+ *   <li>{@code ObjectCheckpointStore}: opening (layout check, claim), the walk of the commit log from base to
+ *       base, commit, prune, delete and close.</li>
+ *   <li>{@code Records}: how records, leases and the marker are written and read: sealed canonical JSON, a size
+ *       limit, typed decoding; any failure makes a record unreadable, never a reason to delete data (R4.5).</li>
+ *   <li>{@code Leases} and {@code Holder}: the holder's heartbeat and a newcomer's wait for its silence (R6.3),
+ *       with time from an injected clock; who holds a claim (lease timeout, process, machine).</li>
+ *   <li>{@code Json}, {@code BlobTable}: the canonical JSON codec and the fast reader of a commit's blob
+ *       table.</li>
+ *   <li>{@code Checksums}, {@code FileReads}, {@code Scatter}, {@code RangeChannel}: verified reads (CRC32 beside
+ *       the I/O, positional reads of local packs by two threads, reads into caller buffers, ranges).</li>
+ *   <li>{@code BlobNames}: blob name rules (R1.2). {@code AsyncCommitter}: commits in the background.
+ *       {@code ProviderRegistry}: finding a backend for a scheme. {@code Redaction}: printing URIs without
+ *       credentials.</li>
+ * </ul>
+ */
+package org.ckpt4j.spi;
