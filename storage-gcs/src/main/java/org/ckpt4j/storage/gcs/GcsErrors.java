@@ -1,5 +1,11 @@
 package org.ckpt4j.storage.gcs;
 
+import static org.ckpt4j.spi.Causes.find;
+import static org.ckpt4j.spi.Causes.firstLine;
+import static org.ckpt4j.spi.Causes.has;
+import static org.ckpt4j.spi.Causes.hasMessage;
+import static org.ckpt4j.spi.Causes.rootMessage;
+
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.ComputeEngineCredentials;
 import com.google.auth.oauth2.ExternalAccountCredentials;
@@ -19,6 +25,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import org.ckpt4j.spi.Causes;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
@@ -79,10 +86,7 @@ final class GcsErrors {
   IOException translate(Op op, String key, Throwable e) {
     String what = op.what + (key == null ? "" : " " + settings.prefix + key);
     if (isInterrupt(e)) {
-      Thread.currentThread().interrupt();
-      InterruptedIOException x = new InterruptedIOException(settings.uri + ": " + what + " interrupted");
-      x.initCause(e);
-      return x;
+      return Causes.interrupted(settings.uri + ": " + what + " interrupted", e);
     }
     BaseServiceException s = find(e, BaseServiceException.class);
     int code = s == null ? 0 : s.getCode();
@@ -145,7 +149,7 @@ final class GcsErrors {
    * exception in the chain is the library's own or was thrown from its code.
    */
   static boolean fromAuthLibrary(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t : Causes.chain(e)) {
       if (t.getClass().getName().startsWith(AUTH_PACKAGE)) {
         return true;
       }
@@ -187,41 +191,5 @@ final class GcsErrors {
   private static boolean isInterrupt(Throwable e) {
     return has(e, InterruptedException.class) || has(e, ClosedByInterruptException.class)
         || (has(e, InterruptedIOException.class) && !has(e, SocketTimeoutException.class));
-  }
-
-  static <T extends Throwable> T find(Throwable e, Class<T> type) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (type.isInstance(t)) {
-        return type.cast(t);
-      }
-    }
-    return null;
-  }
-
-  private static boolean has(Throwable e, Class<? extends Throwable> type) {
-    return find(e, type) != null;
-  }
-
-  private static boolean hasMessage(Throwable e, String part) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains(part)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
-  }
-
-  private static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
   }
 }

@@ -5,21 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.auth.oauth2.UserCredentials;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.ObjectStore.ObjectSink;
-import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
+import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.storage.gcs.testserver.GcsTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Each storage error is translated into the SPI's typed error, naming the gs:// URI. */
 class GcsErrorsTest {
@@ -170,5 +174,17 @@ class GcsErrorsTest {
         .isInstanceOf(org.ckpt4j.spi.UnsupportedSchemeException.class)
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("SECRET-KEY-MATERIAL")
             .contains("gs://***@" + BUCKET + "/x"));
+  }
+
+  @Test
+  @Timeout(10)
+  void causeChainWithACycle_isTranslated_notWalkedForever() throws Exception {
+    GcsSettings settings = GcsSettings.parse(URI.create("gs://" + BUCKET + "/cycle"), StoreOptions.forOwner("me")
+        .build(), new Properties(), Map.of());
+    IOException a = new IOException("a");
+    IOException b = new IOException("b", a);
+    a.initCause(b);
+    IOException e = new GcsErrors(settings, null).translate(GcsErrors.Op.READ, "k", a);
+    assertReason(e, Reason.OTHER, "gs://" + BUCKET + "/cycle");
   }
 }

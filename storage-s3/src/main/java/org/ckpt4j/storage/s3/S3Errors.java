@@ -1,5 +1,10 @@
 package org.ckpt4j.storage.s3;
 
+import static org.ckpt4j.spi.Causes.firstLine;
+import static org.ckpt4j.spi.Causes.has;
+import static org.ckpt4j.spi.Causes.hasNamed;
+import static org.ckpt4j.spi.Causes.rootMessage;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -10,6 +15,7 @@ import java.net.UnknownHostException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 import java.util.Set;
+import org.ckpt4j.spi.Causes;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
@@ -124,10 +130,7 @@ final class S3Errors {
   IOException translate(Op op, String key, SdkException e) {
     String what = op.api + (key == null ? "" : " " + settings.prefix + key);
     if (isInterrupt(e)) {
-      Thread.currentThread().interrupt();
-      InterruptedIOException x = new InterruptedIOException(settings.uri + ": " + what + " interrupted");
-      x.initCause(e);
-      return x;
+      return Causes.interrupted(settings.uri + ": " + what + " interrupted", e);
     }
     if (e instanceof SdkServiceException) {
       return service(op, key, what, (SdkServiceException) e);
@@ -211,39 +214,5 @@ final class S3Errors {
     return e instanceof AbortedException || has(e, InterruptedException.class)
         || (has(e, InterruptedIOException.class) && !has(e, SocketTimeoutException.class)
             && !hasNamed(e, "ConnectTimeoutException"));
-  }
-
-  private static boolean has(Throwable e, Class<? extends Throwable> type) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (type.isInstance(t)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean hasNamed(Throwable e, String simpleName) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-        if (c.getSimpleName().equals(simpleName)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
-  }
-
-  private static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
   }
 }

@@ -15,16 +15,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
+import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * Errors are translated at the boundary into typed {@link StoreAccessException}s naming the {@code s3://} URI,
@@ -250,5 +254,19 @@ class S3ErrorsTest {
   @FunctionalInterface
   interface ThrowingCall {
     void run() throws Exception;
+  }
+
+  @Test
+  @Timeout(10)
+  void causeChainWithACycle_isTranslated_notWalkedForever() throws Exception {
+    S3Settings settings = S3Settings.parse(URI.create("s3://" + BUCKET + "/cycle"), StoreOptions.forOwner("me")
+        .property("s3.endpoint", "http://127.0.0.1:9").build(), new Properties(), Map.of());
+    IOException a = new IOException("a");
+    IOException b = new IOException("b", a);
+    a.initCause(b);
+    IOException e = new S3Errors(settings, null).translate(S3Errors.Op.GET_OBJECT, "k",
+        SdkClientException.builder().message("failed").cause(a).build());
+    assertThat(e).isInstanceOf(StoreAccessException.class);
+    assertThat(((StoreAccessException) e).reason()).isEqualTo(Reason.OTHER);
   }
 }

@@ -147,4 +147,11 @@ class S3SettingsTest {
     assertThat(s.accessKey).contains("AKID2");
     assertThat(s.secretKey).contains(SECRET);
   }
+
+  @Test
+  void partSize_thatOverflowsALong_isRejected_notWrappedIntoRange() {
+    // (2^34 + 1) GiB is 2^64 + 1 GiB: shifted in 64 bits it wrapped to exactly 1 GiB and was accepted.
+    assertThatThrownBy(() -> parse("s3://bkt/p?part-size=17179869185g", PLAIN))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("query parameter part-size");
+  }
 }
