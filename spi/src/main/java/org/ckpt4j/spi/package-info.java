@@ -17,6 +17,10 @@
  * <ul>
  *   <li>{@code ObjectCheckpointStore}: opening (layout check, claim), the walk of the commit log from base to
  *       base, commit, prune, delete and close.</li>
+ *   <li>{@code StoredCheckpoint}: the read side of a committed checkpoint: blobs by pack, ranged streams,
+ *       positional and scattered reads of local packs; data gone under a reader is superseded or corrupt.
+ *       {@code VerifyingChannel}: a blob's bytes counted and checksummed as read, failing by the read that
+ *       reaches its end (R4). {@code Unclosable}: a blob's window of a shared pack stream.</li>
  *   <li>{@code Records}: how records, leases and the marker are written and read: sealed canonical JSON, a size
  *       limit, typed decoding; any failure makes a record unreadable, never a reason to delete data (R4.5).</li>
  *   <li>{@code Leases} and {@code Holder}: the holder's heartbeat and a newcomer's wait for its silence (R6.3),
