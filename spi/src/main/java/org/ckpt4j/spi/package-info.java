@@ -17,6 +17,8 @@
  * <ul>
  *   <li>{@code ObjectCheckpointStore}: opening (layout check, claim), the walk of the commit log from base to
  *       base, commit, prune, delete and close.</li>
+ *   <li>{@code PackWriter}: writing one checkpoint: blobs streamed into pack objects, each checksummed as
+ *       written; the commit record it builds is published by the facade.</li>
  *   <li>{@code StoredCheckpoint}: the read side of a committed checkpoint: blobs by pack, ranged streams,
  *       positional and scattered reads of local packs; data gone under a reader is superseded or corrupt.
  *       {@code VerifyingChannel}: a blob's bytes counted and checksummed as read, failing by the read that
