@@ -579,7 +579,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   /** Whether every object holding a blob of the checkpoint is listed. */
   private boolean dataPresent(Decoded d) throws IOException {
     Set<String> needed = new java.util.HashSet<>();
-    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b[2] >= 0 ? packName((int) b[2]) : name)));
+    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b.packed() ? packName((int) b.pack()) : name)));
     return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
   }
 

@@ -189,7 +189,7 @@ final class Records {
   }
 
   /** A commit record's content, checked. */
-  record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {}
+  record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
 
   /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
   @SuppressWarnings("unchecked")
@@ -207,11 +207,11 @@ final class Records {
       metadata.put(k, (String) v);
     });
     Object table = rec.get("blobs");
-    Map<String, long[]> blobs =
+    Map<String, BlobEntry> blobs =
         table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
-    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-      long[] b = e.getValue(); // size, crc32, pack, offset
-      if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
+    for (Map.Entry<String, BlobEntry> e : blobs.entrySet()) {
+      BlobEntry b = e.getValue();
+      if (b.size() < 0 || b.offset() < 0 || b.pack() < -1 || b.pack() >= MAX_PACKS) {
         throw new IllegalArgumentException("bad range of blob " + e.getKey());
       }
       BlobNames.validate(e.getKey());
@@ -224,14 +224,14 @@ final class Records {
 
   /** A blob table the general parser read (see {@link BlobTable} for the usual way). */
   @SuppressWarnings("unchecked")
-  static Map<String, long[]> blobTable(List<Object> table) {
+  static Map<String, BlobEntry> blobTable(List<Object> table) {
     // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
-    Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
+    Map<String, BlobEntry> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
     for (Object o : table) {
       Map<String, Object> b = (Map<String, Object>) o;
       boolean packed = b.containsKey("pack");
-      long[] entry = {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
-          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0};
+      BlobEntry entry = new BlobEntry((Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
+          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0);
       if (blobs.putIfAbsent((String) b.get("name"), entry) != null) {
         throw new IllegalArgumentException("blob " + b.get("name") + " is listed twice");
       }

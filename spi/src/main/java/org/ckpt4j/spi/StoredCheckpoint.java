@@ -38,10 +38,10 @@ final class StoredCheckpoint implements Checkpoint {
   private final String id;
   private final Instant time;
   private final Map<String, String> metadata;
-  private final Map<String, long[]> blobs;
+  private final Map<String, BlobEntry> blobs;
 
   StoredCheckpoint(ObjectStore objects, String storeId, long seq, String id, Instant time,
-      Map<String, String> metadata, Map<String, long[]> blobs) {
+      Map<String, String> metadata, Map<String, BlobEntry> blobs) {
     this.objects = objects;
     this.uri = objects.uri();
     this.storeId = storeId;
@@ -79,7 +79,7 @@ final class StoredCheckpoint implements Checkpoint {
   public synchronized Map<String, Long> blobs() {
     if (sizes == null) {
       Map<String, Long> m = new TreeMap<>();
-      blobs.forEach((k, v) -> m.put(k, v[0]));
+      blobs.forEach((k, v) -> m.put(k, v.size()));
       sizes = Collections.unmodifiableMap(m);
     }
     return sizes;
@@ -87,25 +87,25 @@ final class StoredCheckpoint implements Checkpoint {
 
   @Override
   public ReadableByteChannel openBlob(String name) throws IOException {
-    long[] expected = blobs.get(name);
+    BlobEntry expected = blobs.get(name);
     if (expected == null) {
       throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
           + new java.util.TreeSet<>(blobs.keySet()) + ")");
     }
-    boolean packed = expected[2] >= 0;
-    String key = DATA_DIR + id + "/" + (packed ? packName((int) expected[2]) : name);
+    boolean packed = expected.packed();
+    String key = DATA_DIR + id + "/" + (packed ? packName((int) expected.pack()) : name);
     try {
       Optional<FileChannel> file = packed ? objects.openFile(key) : Optional.empty();
       if (file.isPresent()) {
         FileChannel ch = file.get();
         FileReads reads = new FileReads(ch, key);
-        return new VerifyingChannel(reads, expected[3], () -> {
+        return new VerifyingChannel(reads, expected.offset(), () -> {
           reads.close();
           ch.close();
-        }, key, expected[0], expected[1], this, uri);
+        }, key, expected.size(), expected.crc(), this, uri);
       }
-      ReadableByteChannel in = packed ? objects.open(key, expected[3], expected[0]) : objects.open(key);
-      return new VerifyingChannel(in, key, expected[0], expected[1], this, uri);
+      ReadableByteChannel in = packed ? objects.open(key, expected.offset(), expected.size()) : objects.open(key);
+      return new VerifyingChannel(in, key, expected.size(), expected.crc(), this, uri);
     } catch (NoSuchFileException e) {
       throw missing(key);
     }
@@ -114,24 +114,24 @@ final class StoredCheckpoint implements Checkpoint {
   /** Blobs stored in the same pack are read in one ranged stream, in offset order. */
   @Override
   public void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
-    for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(names).entrySet()) {
-      List<Map.Entry<String, long[]>> inPack = group.getValue();
+    for (Map.Entry<Long, List<Map.Entry<String, BlobEntry>>> group : byPack(names).entrySet()) {
+      List<Map.Entry<String, BlobEntry>> inPack = group.getValue();
       if (group.getKey() < 0) { // records from before packs: an object per blob
         Checkpoint.super.readBlobs(names(inPack), reader);
         continue;
       }
-      long start = inPack.get(0).getValue()[3];
+      long start = inPack.get(0).getValue().offset();
       long end = 0;
-      for (Map.Entry<String, long[]> b : inPack) {
-        end = Math.max(end, b.getValue()[3] + b.getValue()[0]);
+      for (Map.Entry<String, BlobEntry> b : inPack) {
+        end = Math.max(end, b.getValue().end());
       }
       String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
       Optional<FileChannel> file = openPackFile(key);
       if (file.isPresent()) { // a local file: each blob read by position, by two threads
         try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
-          for (Map.Entry<String, long[]> b : inPack) {
-            long[] e = b.getValue();
-            readOne(b.getKey(), new VerifyingChannel(reads, e[3], null, key, e[0], e[1], this, uri), reader);
+          for (Map.Entry<String, BlobEntry> b : inPack) {
+            BlobEntry e = b.getValue();
+            readOne(b.getKey(), new VerifyingChannel(reads, e.offset(), null, key, e.size(), e.crc(), this, uri), reader);
           }
         }
         continue;
@@ -145,10 +145,10 @@ final class StoredCheckpoint implements Checkpoint {
       try (ReadableByteChannel in = pack) {
         long position = start;
         ByteBuffer scratch = null;
-        for (Map.Entry<String, long[]> b : inPack) {
+        for (Map.Entry<String, BlobEntry> b : inPack) {
           String n = b.getKey();
-          long[] e = b.getValue();
-          for (long gap = e[3] - position; gap > 0; ) { // blobs not asked for
+          BlobEntry e = b.getValue();
+          for (long gap = e.offset() - position; gap > 0; ) { // blobs not asked for
             scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
             scratch.clear().limit((int) Math.min(scratch.capacity(), gap));
             int r = readOrMissing(in, scratch, key);
@@ -158,10 +158,10 @@ final class StoredCheckpoint implements Checkpoint {
             gap -= r;
             position += r;
           }
-          VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e[0]), key, e[0], e[1],
+          VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e.size()), key, e.size(), e.crc(),
               this, uri);
           readOne(n, blob, reader);
-          position = Math.max(position, e[3] + blob.read);
+          position = Math.max(position, e.offset() + blob.read);
         }
       }
     }
@@ -174,11 +174,11 @@ final class StoredCheckpoint implements Checkpoint {
   @Override
   public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
     Scatter.check(this, targets, name -> {
-      long[] e = blobs.get(name);
-      return e == null ? -1 : e[0];
+      BlobEntry e = blobs.get(name);
+      return e == null ? -1 : e.size();
     });
-    for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(targets.keySet()).entrySet()) {
-      List<Map.Entry<String, long[]>> inPack = group.getValue();
+    for (Map.Entry<Long, List<Map.Entry<String, BlobEntry>>> group : byPack(targets.keySet()).entrySet()) {
+      List<Map.Entry<String, BlobEntry>> inPack = group.getValue();
       String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
       // (no key: a record from before packs, an object per blob)
       Optional<FileChannel> file = key == null ? Optional.empty() : openPackFile(key);
@@ -197,11 +197,11 @@ final class StoredCheckpoint implements Checkpoint {
    * one piece is read into as it is (no view of it is made: a restore of many small tensors is mostly such
    * buffers, mostly before the JIT has compiled anything); a larger one through a view per piece.
    */
-  private void readScattered(FileReads reads, String key, List<Map.Entry<String, long[]>> inPack,
+  private void readScattered(FileReads reads, String key, List<Map.Entry<String, BlobEntry>> inPack,
       Map<String, List<ByteBuffer>> targets) throws IOException {
     List<List<ByteBuffer>> buffers = new ArrayList<>(inPack.size());
     int pieces = 0;
-    for (Map.Entry<String, long[]> b : inPack) {
+    for (Map.Entry<String, BlobEntry> b : inPack) {
       List<ByteBuffer> bs = targets.get(b.getKey());
       buffers.add(bs);
       for (ByteBuffer t : bs) {
@@ -216,7 +216,7 @@ final class StoredCheckpoint implements Checkpoint {
     int k = 0;
     for (int i = 0; i < inPack.size(); i++) {
       firstPiece[i] = k;
-      long position = inPack.get(i).getValue()[3];
+      long position = inPack.get(i).getValue().offset();
       for (ByteBuffer t : buffers.get(i)) {
         int remaining = t.remaining();
         if (remaining <= FileReads.PIECE) {
@@ -246,7 +246,7 @@ final class StoredCheckpoint implements Checkpoint {
     long[] crcs = new long[pieces];
     reads.readPieces(positions, views, counts, crcs, total);
     for (int i = 0; i < inPack.size(); i++) {
-      long[] e = inPack.get(i).getValue();
+      BlobEntry e = inPack.get(i).getValue();
       long read = 0;
       long value = 0;
       for (int p = firstPiece[i]; p < firstPiece[i + 1]; p++) {
@@ -256,13 +256,13 @@ final class StoredCheckpoint implements Checkpoint {
           break; // the file ends here
         }
       }
-      if (read != e[0]) {
+      if (read != e.size()) {
         throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\" truncated: "
-            + read + " of " + e[0] + " bytes");
+            + read + " of " + e.size() + " bytes");
       }
-      if (value != e[1]) {
+      if (value != e.crc()) {
         throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\": CRC32 "
-            + "mismatch: recorded " + hex8(e[1]) + ", read " + hex8(value));
+            + "mismatch: recorded " + hex8(e.crc()) + ", read " + hex8(value));
       }
     }
     for (List<ByteBuffer> bs : buffers) { // a buffer read into as it is ends there already; one read by views not
@@ -276,21 +276,21 @@ final class StoredCheckpoint implements Checkpoint {
    * The named blobs (each once) by pack, in pack order, each pack's in offset order.
    * @throws NoSuchElementException if a name is not a blob of this checkpoint
    */
-  private Map<Long, List<Map.Entry<String, long[]>>> byPack(Collection<String> names) {
-    Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
+  private Map<Long, List<Map.Entry<String, BlobEntry>>> byPack(Collection<String> names) {
+    Map<Long, List<Map.Entry<String, BlobEntry>>> byPack = new TreeMap<>();
     for (String name : names instanceof java.util.Set ? names : new java.util.LinkedHashSet<>(names)) {
-      long[] e = blobs.get(name);
+      BlobEntry e = blobs.get(name);
       if (e == null) {
         throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
             + new java.util.TreeSet<>(blobs.keySet()) + ")");
       }
-      byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
+      byPack.computeIfAbsent(e.pack(), p -> new ArrayList<>()).add(Map.entry(name, e));
     }
-    byPack.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3])));
+    byPack.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(b -> b.getValue().offset())));
     return byPack;
   }
 
-  private static List<String> names(List<Map.Entry<String, long[]>> inPack) {
+  private static List<String> names(List<Map.Entry<String, BlobEntry>> inPack) {
     List<String> names = new ArrayList<>();
     inPack.forEach(b -> names.add(b.getKey()));
     return names;

@@ -28,7 +28,7 @@
  *   <li>{@code Leases} and {@code Holder}: the holder's heartbeat and a newcomer's wait for its silence (R6.3),
  *       with time from an injected clock; who holds a claim (lease timeout, process, machine).</li>
  *   <li>{@code Json}, {@code BlobTable}: the canonical JSON codec and the fast reader of a commit's blob
- *       table.</li>
+ *       table; {@code BlobEntry}: one blob of a commit (size, CRC32, pack, offset).</li>
  *   <li>{@code Checksums}, {@code FileReads}, {@code Scatter}, {@code RangeChannel}: verified reads (CRC32 beside
  *       the I/O, positional reads of local packs by two threads, reads into caller buffers, ranges).</li>
  *   <li>{@code BlobNames}: blob name rules (R1.2). {@code AsyncCommitter}: commits in the background.
