@@ -92,7 +92,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   // guarded by this
   private volatile long knownHead;
   /** The newest commit record this store knows (its own, or the latest at open); kept for pruning. */
-  private Map<String, Object> lastCommitted;
+  private LogRecord.Commit lastCommitted;
   /** What {@link #latest()} returns while no slot above this store's newest record exists; null if unknown. */
   private volatile OwnHead ownHead;
   private PackWriter openWriter;
@@ -210,11 +210,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
     ObjectCheckpointStore store = new ObjectCheckpointStore(claimed.store(), hb);
     try {
       store.writeLease();
-      List<Map<String, Object>> kept = claimed.kept();
+      List<LogRecord> kept = claimed.kept();
       // The newest readable commit: with keepPrevious, the fallback when the latest record is unreadable (R4.3),
       // kept by the next commit as its previous one.
-      store.lastCommitted = kept.stream().filter(r -> r.get("id") != null).findFirst().orElse(null);
-      if (store.lastCommitted != null && store.lastCommitted.get("seq").equals(store.base)) {
+      store.lastCommitted = kept.stream().filter(r -> r instanceof LogRecord.Commit).map(r -> (LogRecord.Commit) r)
+          .findFirst().orElse(null);
+      if (store.lastCommitted != null && store.lastCommitted.seq() == store.base) {
         store.ownHead = new OwnHead(store.epoch, store.toCheckpoint(store.lastCommitted));
       }
       store.prune(kept, claimed.log(), true, Long.MAX_VALUE);
@@ -306,7 +307,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * that gave the claim its base; no slot was added below the claim since, or it would not have been taken) and
    * the log as listed right after the claim.
    */
-  private record Claim(ObjectCheckpointStore store, List<Map<String, Object>> kept, List<Long> log) {}
+  private record Claim(ObjectCheckpointStore store, List<LogRecord> kept, List<Long> log) {}
 
   /**
    * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
@@ -319,25 +320,25 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
     long holderEpoch = holderEpoch(objects, storeId, slots);
     if (holderEpoch > 0) {
-      Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
-      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord != null && "claim".equals(claimRecord.get(
-          "type")) ? Holder.of(claimRecord) : null, options.leaseTimeout().toMillis());
+      LogRecord claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
+      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord instanceof LogRecord.Claim c ? c.holder()
+          : null, options.leaseTimeout().toMillis());
     }
-    List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
-    long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
+    List<LogRecord> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
+    long base = kept.isEmpty() ? 0 : kept.get(0).seq();
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
       candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
-      Map<String, Object> rec = candidate.record("claim", seq);
-      candidate.holder.writeTo(rec);
+      LogRecord rec = new LogRecord.Claim(candidate.header(seq), candidate.holder);
       if (candidate.createSlot(seq, rec, null)) {
         break;
       }
-      Map<String, Object> other = readRecordOrNull(objects, storeId, seq);
+      LogRecord other = readRecordOrNull(objects, storeId, seq);
+      String otherHolder = other instanceof LogRecord.Claim c ? c.holder().description() : null;
       throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment ("
-          + (other == null ? "unknown holder" : other.get("holder")) + "); give each run its own backup dir",
-          other == null ? "unknown" : String.valueOf(other.get("holder")));
+          + (other == null ? "unknown holder" : otherHolder) + "); give each run its own backup dir",
+          other == null ? "unknown" : String.valueOf(otherHolder));
     }
     List<Long> after = slots(objects, LOG_DIR);
     if (!after.contains(seq)) {
@@ -359,13 +360,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (slots.isEmpty()) {
       return -1;
     }
-    Map<String, Object> last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
+    LogRecord last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
     if (last == null) {
       // Unreadable last record: judge liveness by the newest lease.
       List<Long> leases = slots(objects, LEASE_DIR);
       return leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
     }
-    return "release".equals(last.get("type")) || "delete".equals(last.get("type")) ? -1 : (Long) last.get("epoch");
+    return last instanceof LogRecord.Release || last instanceof LogRecord.Tombstone ? -1 : last.header().claim();
   }
 
   @Override
@@ -378,8 +379,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (claim <= 0) {
       return Optional.empty();
     }
-    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
-    Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
+    LogRecord claimRecord = readRecordOrNull(objects, storeId, claim);
+    Holder h = claimRecord instanceof LogRecord.Claim c ? c.holder() : null;
     Leases.Lease lease = leases.read(claim);
     java.time.Instant renewed = lease == null ? null : lease.renewedAt();
     h = lease != null && lease.holder() != null ? lease.holder() : h;
@@ -393,31 +394,24 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   // ------------------------------------------------------------------------------------------ records
 
-  private Map<String, Object> record(String type, long seq) {
-    Map<String, Object> rec = new TreeMap<>();
-    rec.put("type", type);
-    rec.put("seq", seq);
-    rec.put("epoch", epoch);
-    rec.put("token", token);
-    rec.put("storeId", storeId);
-    rec.put("base", base);
-    rec.put("time", Instant.now().toString());
-    return rec;
+  /** The header of a record this store writes in slot {@code seq}. */
+  private LogRecord.Header header(long seq) {
+    return new LogRecord.Header(storeId, seq, epoch, token, base, Instant.now().toString());
   }
 
   /**
    * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
    * (including when a retried request of ours had already created it), false if another store's is.
    */
-  private boolean createSlot(long seq, Map<String, Object> rec, String checkpointId) throws IOException {
+  private boolean createSlot(long seq, LogRecord rec, String checkpointId) throws IOException {
     String key = slotKey(LOG_DIR, seq);
-    byte[] bytes = sealed(rec);
+    byte[] bytes = encode(rec);
     if (bytes.length > MAX_RECORD_BYTES) {
       // Never publish a record that readers would have to refuse as oversized (R4.5).
-      Object blobs = rec.get("blobs");
-      throw new IllegalArgumentException("the " + rec.get("type") + " record would take " + bytes.length
+      throw new IllegalArgumentException("the " + typeName(rec) + " record would take " + bytes.length
           + " bytes, more than the " + (MAX_RECORD_BYTES >> 20) + " MiB a record may hold"
-          + (blobs instanceof List ? " (" + ((List<?>) blobs).size() + " blobs)" : "") + "; nothing was committed. "
+          + (rec instanceof LogRecord.Commit c ? " (" + c.checkpoint().blobs().size() + " blobs)" : "")
+          + "; nothing was committed. "
           + "Write fewer, larger blobs (for example, concatenate small tensors), or less metadata");
     }
     try {
@@ -426,7 +420,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     } catch (IOException e) {
       // Outcome unknown (e.g. the response was lost): the record itself tells.
-      Map<String, Object> there;
+      LogRecord there;
       try {
         there = readRecordOrNull(objects, storeId, seq);
       } catch (IOException readFailure) {
@@ -436,15 +430,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (there == null) {
         throw e;
       }
-      return isMine(there, rec.get("type"), checkpointId);
+      return isMine(there, rec, checkpointId);
     }
-    Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
-    return there != null && isMine(there, rec.get("type"), checkpointId);
+    LogRecord there = readRecordOrNull(objects, storeId, seq);
+    return there != null && isMine(there, rec, checkpointId);
   }
 
-  private boolean isMine(Map<String, Object> rec, Object type, String checkpointId) {
-    return token.equals(rec.get("token")) && type.equals(rec.get("type"))
-        && (checkpointId == null || checkpointId.equals(rec.get("id")));
+  /** Whether {@code there} is {@code mine}: this store's token, the same type, the same checkpoint. */
+  private boolean isMine(LogRecord there, LogRecord mine, String checkpointId) {
+    return token.equals(there.token()) && there.getClass() == mine.getClass()
+        && (checkpointId == null || there instanceof LogRecord.Commit c && checkpointId.equals(c.checkpoint().id()));
   }
 
   // ------------------------------------------------------------------------------------------- leases
@@ -478,11 +473,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long known = knownHead;
     for (long seq : slots(objects, LOG_DIR)) {
       if (seq > known) {
-        Map<String, Object> rec = readSlot(objects, storeId, seq);
+        LogRecord rec = readSlot(objects, storeId, seq);
         if (rec == null) {
           continue; // a stale slot its writer deleted again
         }
-        if (!token.equals(rec.get("token"))) {
+        if (!token.equals(rec.token())) {
           fenced = true;
           throw fencedError();
         }
@@ -540,7 +535,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         return Optional.of(own.latest());
       }
     }
-    List<Map<String, Object>> commits = commits(1, listed);
+    List<LogRecord.Commit> commits = commits(1, listed);
     return commits.isEmpty() ? Optional.empty() : Optional.of(toCheckpoint(commits.get(0)));
   }
 
@@ -557,19 +552,20 @@ final class ObjectCheckpointStore implements CheckpointStore {
     List<Long> seqs = slots(objects, LOG_DIR);
     boolean skippedLatest = false;
     for (int k = seqs.size() - 1; k >= 0; ) {
-      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
-      boolean unreadable = rec == UNREADABLE;
-      if (rec != null && "delete".equals(rec.get("type"))) {
+      LogRecord rec = readSlot(objects, storeId, seqs.get(k));
+      boolean unreadable = rec instanceof LogRecord.Unreadable;
+      if (rec instanceof LogRecord.Tombstone) {
         break;
       }
-      boolean commit = rec != null && "commit".equals(rec.get("type"));
+      boolean commit = rec instanceof LogRecord.Commit;
       if (!skippedLatest) {
         skippedLatest = commit || unreadable;
       } else if (commit) {
         // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record
         // stays until the commit after, for readers whose listing is not a snapshot).
-        Checkpoint cp = toCheckpoint(rec);
-        return dataPresent((Decoded) rec.get(DECODED)) ? Optional.of(cp) : Optional.empty();
+        LogRecord.Commit c = (LogRecord.Commit) rec;
+        Checkpoint cp = toCheckpoint(c);
+        return dataPresent(c.checkpoint()) ? Optional.of(cp) : Optional.empty();
       }
       k = below(seqs, k, rec);
     }
@@ -587,9 +583,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * The newest {@code max} commit records, newest first, walking {@code listed} (the log's slots, or null to list
    * them) first. @throws CorruptCheckpointException on the way
    */
-  private List<Map<String, Object>> commits(int max, List<Long> listed) throws IOException {
+  private List<LogRecord.Commit> commits(int max, List<Long> listed) throws IOException {
     ensureOpen();
-    List<Map<String, Object>> found = new ArrayList<>();
+    List<LogRecord.Commit> found = new ArrayList<>();
     if (!resolveStoreId()) {
       return found;
     }
@@ -600,16 +596,16 @@ final class ObjectCheckpointStore implements CheckpointStore {
       boolean vanished = false;
       List<Long> seqs = attempt == 0 && listed != null ? listed : slots(objects, LOG_DIR);
       for (int k = seqs.size() - 1; k >= 0 && found.size() < max; ) {
-        Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
+        LogRecord rec = readRecord(objects, storeId, seqs.get(k));
         if (rec == null) {
           vanished = true;
           break;
         }
-        if ("delete".equals(rec.get("type"))) {
+        if (rec instanceof LogRecord.Tombstone) {
           break; // a delete() was under way: nothing older counts
         }
-        if ("commit".equals(rec.get("type"))) {
-          found.add(rec);
+        if (rec instanceof LogRecord.Commit c) {
+          found.add(c);
         }
         k = below(seqs, k, rec);
       }
@@ -646,14 +642,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   /** The checkpoint of a commit record (one read by {@link Records#readRecord}, or one this store just created). */
-  private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
-    long seq = (Long) rec.get("seq");
-    try {
-      Decoded d = rec.get(DECODED) instanceof Decoded ? (Decoded) rec.get(DECODED) : decode(rec);
-      return new StoredCheckpoint(objects, storeId, seq, d.id(), d.time(), d.metadata(), d.blobs());
-    } catch (RuntimeException e) {
-      throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
-    }
+  private Checkpoint toCheckpoint(LogRecord.Commit rec) {
+    Decoded d = rec.checkpoint();
+    return new StoredCheckpoint(objects, storeId, rec.seq(), d.id(), d.time(), d.metadata(), d.blobs());
   }
 
 
@@ -686,7 +677,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   /** Publishes a writer's commit record (called by {@link PackWriter#commit}). */
-  Checkpoint commit(PackWriter writer, Map<String, Object> body) throws IOException {
+  Checkpoint commit(PackWriter writer, PackWriter.Content body) throws IOException {
     try {
       return commitOrFail(writer, body);
     } catch (FencedWriterException e) {
@@ -705,7 +696,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private Checkpoint commitOrFail(PackWriter writer, Map<String, Object> body) throws IOException {
+  private Checkpoint commitOrFail(PackWriter writer, PackWriter.Content body) throws IOException {
     // Durability of the blobs first, outside the store's lock (it may take seconds; heartbeats go on).
     writer.finishPacks();
     objects.sync(writer.packKeys());
@@ -718,16 +709,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
         throw fencedError();
       }
       long seq = knownHead + 1;
-      Map<String, Object> committed;
+      LogRecord.Commit committed;
       while (true) {
-        Map<String, Object> rec = record("commit", seq);
-        rec.putAll(body);
+        LogRecord.Header header = header(seq);
+        LogRecord.Commit rec = new LogRecord.Commit(header, body.owner(), new Decoded(writer.id,
+            parseTime(header.time()), body.metadata(), body.blobs()));
         if (createSlot(seq, rec, writer.id)) {
           committed = rec;
           break;
         }
-        Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
-        if (there != null && token.equals(there.get("token"))) {
+        LogRecord there = readRecordOrNull(objects, storeId, seq);
+        if (there != null && token.equals(there.token())) {
           // An earlier request of ours whose outcome we did not learn: move past it.
           seq++;
           continue;
@@ -745,8 +737,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (seqs.get(seqs.size() - 1) > seq) {
         for (long s : seqs) {
           if (s > seq) {
-            Map<String, Object> rec = readRecordOrNull(objects, storeId, s);
-            if (rec == null || !token.equals(rec.get("token"))) {
+            LogRecord rec = readRecordOrNull(objects, storeId, s);
+            if (rec == null || !token.equals(rec.token())) {
               objects.delete(slotKey(LOG_DIR, seq));
               fenced = true;
               throw fencedError();
@@ -758,14 +750,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
       base = seq;
       writer.markCommitted();
       openWriter = null;
-      List<Map<String, Object>> kept = new ArrayList<>(List.of(committed));
+      List<LogRecord> kept = new ArrayList<>(List.of(committed));
       if (options.keepPrevious() && lastCommitted != null) {
         kept.add(lastCommitted);
       }
       // The superseded commit's record stays until the next commit (its data goes now): a reader whose listing
       // is not a snapshot (it may miss the record created and the one deleted during the listing) still finds
       // a commit, and gets SupersededCheckpointException from its blobs, never an empty backup dir.
-      long keepRecordsFrom = lastCommitted == null ? seq : (Long) lastCommitted.get("seq");
+      long keepRecordsFrom = lastCommitted == null ? seq : lastCommitted.seq();
       lastCommitted = committed;
       try {
         prune(kept, seqs, false, keepRecordsFrom);
@@ -781,23 +773,21 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   /**
    * The newest {@code want} commit records of the log {@code seqs}, newest first; a record that fails
-   * verification may be a commit, so it counts, as a placeholder holding only its {@code seq}.
+   * verification may be a commit, so it counts (as {@link LogRecord.Unreadable}).
    */
-  private static List<Map<String, Object>> retained(ObjectStore objects, String storeId, List<Long> seqs,
+  private static List<LogRecord> retained(ObjectStore objects, String storeId, List<Long> seqs,
       int want) throws IOException {
-    List<Map<String, Object>> kept = new ArrayList<>();
+    List<LogRecord> kept = new ArrayList<>();
     for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; ) {
-      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
-      if (rec == UNREADABLE) {
+      LogRecord rec = readSlot(objects, storeId, seqs.get(k));
+      if (rec instanceof LogRecord.Unreadable) {
         // An unreadable record may be a commit: keep it, and every record and data dir below it (see prune).
-        Map<String, Object> placeholder = new TreeMap<>();
-        placeholder.put("seq", seqs.get(k));
-        kept.add(placeholder);
+        kept.add(rec);
       } else if (rec == null) {
         LOG.debug("{}: log slot {} vanished while read", objects.uri(), seqs.get(k));
-      } else if ("delete".equals(rec.get("type"))) {
+      } else if (rec instanceof LogRecord.Tombstone) {
         break;
-      } else if ("commit".equals(rec.get("type"))) {
+      } else if (rec instanceof LogRecord.Commit) {
         kept.add(rec);
       }
       k = below(seqs, k, rec);
@@ -812,12 +802,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * bases, one that failed verification or vanished). The slots skipped hold only claim and release records,
    * or a slot a paused writer recreated after it was pruned, which it deletes again once it lists the log.
    */
-  private static int below(List<Long> seqs, int k, Map<String, Object> rec) {
-    Object base = rec == null ? null : rec.get("base");
-    if (!(base instanceof Long) || (Long) base >= seqs.get(k)) {
+  private static int below(List<Long> seqs, int k, LogRecord rec) {
+    long base = rec == null ? -1 : rec.base();
+    if (base < 0 || base >= seqs.get(k)) {
       return k - 1;
     }
-    int at = Collections.binarySearch(seqs, (Long) base);
+    int at = Collections.binarySearch(seqs, base);
     return at >= 0 ? at : -1;
   }
 
@@ -827,7 +817,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * record below this store's claim that is not kept: the claim and release records of earlier opens, which
    * readers jump over (so restarts without a commit do not lengthen the log).
    */
-  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
+  private void prune(List<LogRecord> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
       throws IOException {
     long oldestKept = knownHead;
     Set<String> keptIds = new java.util.HashSet<>();
@@ -835,12 +825,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
     // R4.5: an unreadable record may be a commit naming any data dir, and a record below it may be the latest
     // (the unreadable one a claim): keep every record at or below the highest unreadable one, and every data dir.
     long unreadableFloor = -1;
-    for (Map<String, Object> rec : kept) {
-      long seq = (Long) rec.get("seq");
+    for (LogRecord rec : kept) {
+      long seq = rec.seq();
       keptSeqs.add(seq);
       oldestKept = Math.min(oldestKept, seq);
-      if (rec.get("id") != null) {
-        keptIds.add((String) rec.get("id"));
+      if (rec instanceof LogRecord.Commit c) {
+        keptIds.add(c.checkpoint().id());
       } else {
         unreadableFloor = Math.max(unreadableFloor, seq);
       }
@@ -894,7 +884,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       // A tombstone first: if this process dies midway, the next open sees an empty store and prunes the rest.
       long seq = knownHead + 1;
       ownHead = null;
-      if (!createSlot(seq, record("delete", seq), null)) {
+      if (!createSlot(seq, new LogRecord.Tombstone(header(seq)), null)) {
         fenced = true;
         throw fencedError();
       }
@@ -971,7 +961,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private void releaseClaim() throws IOException {
     checkNotFenced();
     long seq = knownHead + 1;
-    if (!createSlot(seq, record("release", seq), null)) {
+    if (!createSlot(seq, new LogRecord.Release(header(seq)), null)) {
       return; // someone else is next: they took over already
     }
     knownHead = seq;

@@ -3,7 +3,6 @@ package org.ckpt4j.spi;
 import static org.ckpt4j.spi.ObjectCheckpointStore.DATA_DIR;
 import static org.ckpt4j.spi.ObjectCheckpointStore.MAX_PACKS;
 import static org.ckpt4j.spi.ObjectCheckpointStore.packName;
-import static org.ckpt4j.spi.Records.hex8;
 
 import java.io.IOException;
 import java.net.URI;
@@ -106,7 +105,7 @@ final class PackWriter implements CheckpointWriter {
 
   @Override
   public Checkpoint commit(Map<String, String> metadata) throws IOException {
-    Map<String, Object> rec;
+    Content rec;
     synchronized (this) {
       if (done) {
         throw new IllegalStateException("this writer was already committed or closed");
@@ -127,9 +126,16 @@ final class PackWriter implements CheckpointWriter {
     }
   }
 
-  private Map<String, Object> commitRecord(Map<String, String> metadata) throws IOException {
+  /**
+   * What this writer's commit record holds besides what the store adds (its header, the commit time).
+   *
+   * @param blobs in the order written
+   */
+  record Content(String owner, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
+
+  private Content commitRecord(Map<String, String> metadata) throws IOException {
     int chars = 0;
-    Map<String, Object> meta = new TreeMap<>();
+    Map<String, String> meta = new TreeMap<>();
     for (Map.Entry<String, String> e : metadata.entrySet()) {
       chars += e.getKey().length() + e.getValue().length();
       meta.put(e.getKey(), e.getValue());
@@ -138,7 +144,7 @@ final class PackWriter implements CheckpointWriter {
       throw new IllegalArgumentException("metadata has " + chars + " characters, more than "
           + MAX_METADATA_CHARS + "; store large data as a blob");
     }
-    List<Object> list = new ArrayList<>();
+    Map<String, BlobEntry> table = new LinkedHashMap<>();
     for (BlobChannel b : blobs.values()) {
       if (b.failure != null) {
         throw new IOException("blob \"" + b.name + "\" failed while being written; nothing was committed",
@@ -148,20 +154,9 @@ final class PackWriter implements CheckpointWriter {
         throw new IllegalStateException("blob \"" + b.name + "\" is still open; close its channel before "
             + "commit");
       }
-      Map<String, Object> m = new TreeMap<>();
-      m.put("name", b.name);
-      m.put("size", b.size);
-      m.put("crc32", hex8(b.sums.value()));
-      m.put("pack", (long) b.pack.index);
-      m.put("offset", b.offset);
-      list.add(m);
+      table.put(b.name, new BlobEntry(b.size, b.sums.value() & 0xffffffffL, b.pack.index, b.offset));
     }
-    Map<String, Object> rec = new TreeMap<>();
-    rec.put("id", id);
-    rec.put("owner", owner);
-    rec.put("metadata", meta);
-    rec.put("blobs", list);
-    return rec;
+    return new Content(owner, meta, table);
   }
 
   /** Aborts: discards unfinished packs and deletes finished ones (nothing references them). */

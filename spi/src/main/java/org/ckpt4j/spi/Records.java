@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * How the protocol's small objects are written and read (docs/contract.md, "Protocol"): log records, leases and
  * the marker are canonical JSON sealed with a CRC32 of themselves ({@link #sealed}, {@link #unseal}), read with a
- * size limit ({@link #readSmall}), and log records are decoded into typed fields when read ({@link #readRecord}):
+ * size limit ({@link #readSmall}); log records are encoded from and decoded into {@link LogRecord}s ({@link #encode},
+ * {@link #readRecord}):
  * a record failing any of that is unreadable, and an unreadable record is never a reason to delete data (R4.5).
  */
 final class Records {
@@ -40,10 +41,6 @@ final class Records {
    * more than this, never read whole.
    */
   static final int MAX_RECORD_BYTES = 16 << 20;
-  /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
-  static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
-  /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
-  static final String DECODED = "\0decoded";
   static final Set<String> TYPES = Set.of("claim", "commit", "release", "delete");
   static byte[] sealed(Map<String, Object> body) {
     Map<String, Object> m = new TreeMap<>(body);
@@ -112,7 +109,7 @@ final class Records {
   }
 
   /** A verified record of this store, or null if absent or failing verification. */
-  static Map<String, Object> readRecordOrNull(ObjectStore objects, String storeId, long seq)
+  static LogRecord readRecordOrNull(ObjectStore objects, String storeId, long seq)
       throws IOException {
     try {
       return readRecord(objects, storeId, seq);
@@ -122,15 +119,16 @@ final class Records {
   }
 
   /**
-   * The record in slot {@code seq}: null if absent, {@link #UNREADABLE} if it is there but fails verification or
-   * decoding (which may be a commit record: an unreadable record is never a reason to delete data, R4.5).
+   * The record in slot {@code seq}: null if absent, {@link LogRecord.Unreadable} if it is there but fails
+   * verification or decoding (which may be a commit record: an unreadable record is never a reason to delete
+   * data, R4.5).
    */
-  static Map<String, Object> readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
+  static LogRecord readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
     try {
       return readRecord(objects, storeId, seq);
     } catch (CorruptCheckpointException e) {
       LOG.debug("{}: {}", objects.uri(), e.getMessage());
-      return UNREADABLE;
+      return new LogRecord.Unreadable(seq);
     }
   }
 
@@ -151,12 +149,12 @@ final class Records {
 
   /**
    * A verified and decoded record, or null if absent: every field the protocol reads has its type (a commit
-   * record's checkpoint is decoded whole, and left under {@link #DECODED}), so a record with a valid checksum
-   * but invalid content is as unreadable as one failing its checksum.
+   * record's checkpoint is decoded whole), so a record with a valid checksum but invalid content is as unreadable
+   * as one failing its checksum.
    *
    * @throws CorruptCheckpointException if it fails verification or decoding
    */
-  static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
+  static LogRecord readRecord(ObjectStore objects, String storeId, long seq)
       throws IOException {
     String key = slotKey(LOG_DIR, seq);
     byte[] raw = readSmall(objects, key).orElse(null);
@@ -178,17 +176,94 @@ final class Records {
         throw new IllegalArgumentException("bad base " + abbreviate(String.valueOf(base)));
       }
       Holder.check(rec);
-      if ("commit".equals(type)) {
-        rec.put(DECODED, decode(rec));
-      }
-      return rec;
+      return toRecord(rec);
     } catch (RuntimeException e) { // IllegalArgumentException, ClassCastException, DateTimeException, ...
       throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
           + e.getMessage());
     }
   }
 
-  /** A commit record's content, checked. */
+  /** The typed record of a verified map (its type known, its header checked). */
+  private static LogRecord toRecord(Map<String, Object> rec) {
+    LogRecord.Header h = new LogRecord.Header((String) rec.get("storeId"), (Long) rec.get("seq"),
+        (Long) rec.get("epoch"), (String) rec.get("token"), rec.get("base") == null ? -1 : (Long) rec.get("base"),
+        rec.get("time") instanceof String ? (String) rec.get("time") : null);
+    switch ((String) rec.get("type")) {
+      case "claim":
+        return new LogRecord.Claim(h, Holder.of(rec));
+      case "commit":
+        return new LogRecord.Commit(h, rec.get("owner") instanceof String ? (String) rec.get("owner") : null,
+            decode(rec));
+      case "release":
+        return new LogRecord.Release(h);
+      case "delete":
+        return new LogRecord.Tombstone(h);
+      default:
+        throw new IllegalArgumentException("unknown record type " + abbreviate(String.valueOf(rec.get("type"))));
+    }
+  }
+
+  /** The type a record is stored with. */
+  static String typeName(LogRecord rec) {
+    if (rec instanceof LogRecord.Claim) {
+      return "claim";
+    } else if (rec instanceof LogRecord.Commit) {
+      return "commit";
+    } else if (rec instanceof LogRecord.Release) {
+      return "release";
+    } else if (rec instanceof LogRecord.Tombstone) {
+      return "delete";
+    }
+    throw new IllegalArgumentException("not a record to write: " + rec);
+  }
+
+  /**
+   * A record as stored: the header's fields, a claim's holder, a commit's id, owner, metadata and blob table (in
+   * the table's order), sealed ({@link #sealed}).
+   */
+  static byte[] encode(LogRecord rec) {
+    LogRecord.Header h = rec.header();
+    Map<String, Object> m = new TreeMap<>();
+    m.put("type", typeName(rec));
+    m.put("seq", h.seq());
+    m.put("epoch", h.claim());
+    m.put("token", h.token());
+    m.put("storeId", h.storeId());
+    if (h.base() >= 0) {
+      m.put("base", h.base());
+    }
+    m.put("time", h.time());
+    if (rec instanceof LogRecord.Claim c) {
+      c.holder().writeTo(m);
+    } else if (rec instanceof LogRecord.Commit c) {
+      Decoded d = c.checkpoint();
+      m.put("id", d.id());
+      if (c.owner() != null) {
+        m.put("owner", c.owner());
+      }
+      m.put("metadata", new TreeMap<String, Object>(d.metadata()));
+      List<Object> table = new ArrayList<>(d.blobs().size());
+      d.blobs().forEach((name, b) -> {
+        Map<String, Object> e = new TreeMap<>();
+        e.put("name", name);
+        e.put("size", b.size());
+        e.put("crc32", hex8(b.crc()));
+        if (b.packed()) {
+          e.put("pack", b.pack());
+          e.put("offset", b.offset());
+        }
+        table.add(e);
+      });
+      m.put("blobs", table);
+    }
+    return sealed(m);
+  }
+
+  /**
+   * A commit record's content, checked.
+   *
+   * @param blobs by name; in the order written for a record this store builds (the order it is stored in)
+   */
   record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
 
   /** @throws RuntimeException if a field is missing, of the wrong type or out of range */

@@ -336,10 +336,10 @@ final class StoredCheckpoint implements Checkpoint {
       boolean vanished = false;
       List<Long> seqs = slots(objects, LOG_DIR);
       for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
-        Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
+        LogRecord rec = readSlot(objects, storeId, seqs.get(k));
         if (rec == null) {
           vanished = true;
-        } else if ("commit".equals(rec.get("type")) || "delete".equals(rec.get("type"))) {
+        } else if (rec instanceof LogRecord.Commit || rec instanceof LogRecord.Tombstone) {
           return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
               + seqs.get(k) + " and its data removed; call latest() again");
         }

@@ -23,8 +23,12 @@
  *       positional and scattered reads of local packs; data gone under a reader is superseded or corrupt.
  *       {@code VerifyingChannel}: a blob's bytes counted and checksummed as read, failing by the read that
  *       reaches its end (R4). {@code Unclosable}: a blob's window of a shared pack stream.</li>
- *   <li>{@code Records}: how records, leases and the marker are written and read: sealed canonical JSON, a size
- *       limit, typed decoding; any failure makes a record unreadable, never a reason to delete data (R4.5).</li>
+ *   <li>{@code LogRecord}: the commit log's records, typed: a sealed interface whose {@code record}s are
+ *       {@code Claim}, {@code Commit}, {@code Release}, {@code Tombstone} (and {@code Unreadable}, a slot failing
+ *       verification), each with a {@code Header} (store id, slot, claim, token, base, time).</li>
+ *   <li>{@code Records}: the codec: how records, leases and the marker are written and read: sealed canonical
+ *       JSON, a size limit, {@code encode} and typed decoding; any failure makes a record unreadable, never a
+ *       reason to delete data (R4.5).</li>
  *   <li>{@code Leases} and {@code Holder}: the holder's heartbeat and a newcomer's wait for its silence (R6.3),
  *       with time from an injected clock; who holds a claim (lease timeout, process, machine).</li>
  *   <li>{@code Json}, {@code BlobTable}: the canonical JSON codec and the fast reader of a commit's blob
