@@ -40,7 +40,7 @@ final class Leases {
   record Lease(byte[] raw, Holder holder, Instant renewedAt) {}
 
   static String key(long claim) {
-    return Records.slotKey(DIR, claim);
+    return Layout.slotKey(DIR, claim);
   }
 
   /** Writes (replaces) the lease of {@code claim}, renewed now by this store's clock. */

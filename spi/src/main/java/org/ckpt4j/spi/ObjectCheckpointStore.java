@@ -1,77 +1,40 @@
 package org.ckpt4j.spi;
 
+import static org.ckpt4j.spi.Layout.*;
+import static org.ckpt4j.spi.Ownership.*;
 import static org.ckpt4j.spi.Records.*;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The checkpoint protocol, implemented once over {@link ObjectStore} primitives (docs/contract.md, "Protocol").
  *
- * <p>Layout under the backup dir:
- * <ul>
- *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
- *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
- *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
- *       checkpoint: blob names, sizes, CRC32, where each blob is stored, metadata), {@code release} (a
- *       store closed) and {@code delete} (a tombstone: nothing below it counts). Every record names its
- *       {@code base}, the newest commit below it (0 if none); a reader walks down from the highest slot, jumping
- *       from each record to its base, and the first commit it reaches is the latest checkpoint. Creating a slot
- *       is the only atomic step, so exactly one writer wins each slot; a writer that finds another store's
- *       record in its slot is fenced.</li>
- *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4; written, read
- *       and waited for by {@link Leases}.</li>
- *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
- *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
- *       concurrently),
- *       under a directory unique to one write; the commit record gives each blob's pack, offset, size and
- *       CRC32, and a reader fetches exactly that range. Packing makes a checkpoint of many small tensors cost
- *       a few objects (one fsync, one upload) instead of one per tensor. The tag is derived from the store id,
- *       so foreign objects imitating the layout are told apart from the store's own. (Records written before
- *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
- * </ul>
- * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
- * with a limit ({@link Records#MAX_RECORD_BYTES}) and decoded into typed fields ({@link Records}); a record failing any of that is
- * unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
- * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
+ * <p>This class is the facade: it owns the store's state (its claim, the log's head as it knows it, the base of
+ * its next record, the checkpoint it last committed, the open writer, closed and fenced) and its lock, and runs
+ * open, commit, prune, delete and close; the keys are {@link Layout}'s, the records {@link LogRecord}s written
+ * and read by {@link Records}, the checks at open {@link Ownership}'s, writing {@link PackWriter}'s and reading
+ * {@link StoredCheckpoint}'s. The package's javadoc has the map.
  */
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
 
-  static final String MARKER = "ckpt4j.json";
-  static final String LOG_DIR = "log/";
-  static final String LEASE_DIR = Leases.DIR;
-  static final String DATA_DIR = "data/";
-  private static final String MAGIC = "ckpt4j-backup-dir";
-  static final int MAX_PACKS = 100_000;
-  private static final int FORMAT = 1;
-  static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
-  static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
   /** Relists of a log that changed while read, before a reader starts pausing between relists. */
   private static final int MAX_RELISTS = 20;
   /** How long a reader keeps relisting a log that changes under it before it reports an error. */
   private static final long RELIST_DEADLINE_MS = 30_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ObjectStore objects;
   private final StoreOptions options;
@@ -179,28 +142,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } else if (!keys.isEmpty()) {
       throw foreign(uri, keys, "holds objects but no " + MARKER + " marker: it was not written by ckpt4j");
     } else {
-      storeId = newNonce() + newNonce();
-      Map<String, Object> marker = new TreeMap<>();
-      marker.put("magic", MAGIC);
-      marker.put("format", (long) FORMAT);
-      marker.put("storeId", storeId);
-      marker.put("owner", options.owner().orElseThrow());
-      marker.put("createdAt", Instant.now().toString());
-      if (!objects.putIfAbsent(MARKER, sealed(marker))) {
-        // Another store created it at the same moment (or our retried request did): read whichever won.
-        storeId = readMarker(objects, options);
-      }
+      storeId = createMarker(objects, options, newNonce() + newNonce());
       keys = objects.list("");
     }
-    List<String> strangers = new ArrayList<>();
-    for (String key : keys) {
-      if (!isOurs(objects, storeId, key)) {
-        strangers.add(key);
-      }
-    }
-    if (!strangers.isEmpty()) {
-      throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
-    }
+    checkAllOurs(objects, storeId, keys);
     Claim claimed = claim(objects, options, storeId, clock);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
@@ -228,78 +173,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
     hb.scheduleWithFixedDelay(store::heartbeat, period, period, TimeUnit.MILLISECONDS);
     return store;
-  }
-
-  /** Reads and verifies the marker; checks the owner when the options name one. Returns the store id. */
-  private static String readMarker(ObjectStore objects, StoreOptions options) throws IOException {
-    URI uri = objects.uri();
-    byte[] raw = readSmall(objects, MARKER).orElse(null);
-    if (raw == null) {
-      throw new CorruptCheckpointException(uri, MARKER, "the marker disappeared while opening (deleted by "
-          + "another store?); retry");
-    }
-    Map<String, Object> marker;
-    try {
-      marker = unseal(raw);
-    } catch (IllegalArgumentException e) {
-      if (new String(raw, StandardCharsets.UTF_8).contains(MAGIC)) {
-        throw new CorruptCheckpointException(uri, MARKER, "marker failed verification: " + e.getMessage());
-      }
-      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
-    }
-    if (!MAGIC.equals(marker.get("magic")) || !(marker.get("storeId") instanceof String)) {
-      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
-    }
-    if (!Long.valueOf(FORMAT).equals(marker.get("format"))) {
-      throw new CorruptCheckpointException(uri, MARKER, "format " + marker.get("format")
-          + " is not supported by this version of ckpt4j (supports " + FORMAT + ")");
-    }
-    String owner = String.valueOf(marker.get("owner"));
-    if (options.owner().isPresent() && !options.owner().get().equals(owner)) {
-      throw new ForeignContentException(uri, "belongs to another owner identity; open it with that identity, "
-          + "or use another backup dir (owner here: " + abbreviate(owner) + ", asked for: "
-          + abbreviate(options.owner().get()) + ")", List.of(), owner);
-    }
-    return (String) marker.get("storeId");
-  }
-
-  private static ForeignContentException foreign(URI uri, List<String> names, String what) {
-    List<String> some = names.subList(0, Math.min(10, names.size()));
-    return new ForeignContentException(uri, "refusing this backup dir: it " + what + " (" + names.size()
-        + " object(s), e.g. " + some + "); nothing was changed. Use an empty or dedicated directory/prefix.",
-        some, null);
-  }
-
-  /** Whether the store wrote {@code key}: by name for data, by content (store id) for records. */
-  private static boolean isOurs(ObjectStore objects, String storeId, String key) throws IOException {
-    if (key.equals(MARKER)) {
-      return true;
-    }
-    if (SLOT.matcher(key).matches()) {
-      Optional<byte[]> raw;
-      try {
-        raw = readSmall(objects, key);
-      } catch (CorruptCheckpointException e) {
-        return true; // oversized: in a slot of the layout, an unreadable record (never read whole, never deleted)
-      }
-      // Gone meanwhile: a record the holder pruned. Otherwise it must carry our store id (a bit flip
-      // elsewhere in it still makes it ours, reported as corrupt when read).
-      return raw.isEmpty() || new String(raw.get(), StandardCharsets.UTF_8).contains(storeId);
-    }
-    return isOursByName(storeId, key);
-  }
-
-  /**
-   * Whether an incomplete write of {@code key} (a backend's temporary file or upload, whose content cannot be
-   * checked) is the store's: the marker, a log or lease slot, or data of this store.
-   */
-  private static boolean isLayoutKey(String storeId, String key) {
-    return key != null && (key.equals(MARKER) || SLOT.matcher(key).matches() || isOursByName(storeId, key));
-  }
-
-  private static boolean isOursByName(String storeId, String key) {
-    Matcher m = DATA.matcher(key);
-    return m.matches() && m.group(2).equals(tag(storeId, m.group(1))) && BlobNames.isValid(m.group(3));
   }
 
   /**
@@ -647,7 +520,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return new StoredCheckpoint(objects, storeId, rec.seq(), d.id(), d.time(), d.metadata(), d.blobs());
   }
 
-
   @Override
   public synchronized CheckpointWriter begin() throws IOException {
     ensureOpen();
@@ -662,11 +534,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
     openWriter = new PackWriter(this, objects, storeId, packRoll, options.owner().orElseThrow());
     return openWriter;
-  }
-
-  static String packName(int index) {
-    String digits = Integer.toString(index);
-    return "pack-" + "00000".substring(Math.min(5, digits.length())) + digits;
   }
 
   /** A writer was closed or abandoned: another may begin. */
@@ -1024,20 +891,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   // ------------------------------------------------------------------------------------------ helpers
-
-  static String newNonce() {
-    return String.format("%016x", RANDOM.nextLong());
-  }
-
-  static String tag(String storeId, String nonce) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] d = sha.digest((storeId + "/" + nonce).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   static String abbreviate(String s) {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";

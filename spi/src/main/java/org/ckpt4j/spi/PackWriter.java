@@ -1,8 +1,8 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.MAX_PACKS;
-import static org.ckpt4j.spi.ObjectCheckpointStore.packName;
+import static org.ckpt4j.spi.Layout.DATA_DIR;
+import static org.ckpt4j.spi.Layout.MAX_PACKS;
+import static org.ckpt4j.spi.Layout.packName;
 
 import java.io.IOException;
 import java.net.URI;
@@ -34,8 +34,8 @@ final class PackWriter implements CheckpointWriter {
   private final String storeId;
   private final long packRoll;
   private final String owner;
-  private final String nonce = ObjectCheckpointStore.newNonce();
-  /** The checkpoint's id, which names its data directory and ties it to the store (ObjectCheckpointStore.tag). */
+  private final String nonce = Layout.newNonce();
+  /** The checkpoint's id, which names its data directory and ties it to the store (Layout.tag). */
   final String id;
   private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
   private final List<Pack> packs = new ArrayList<>();
@@ -48,7 +48,7 @@ final class PackWriter implements CheckpointWriter {
     this.storeId = storeId;
     this.packRoll = packRoll;
     this.owner = owner;
-    this.id = nonce + "-" + ObjectCheckpointStore.tag(storeId, nonce);
+    this.id = nonce + "-" + Layout.tag(storeId, nonce);
   }
 
   @Override

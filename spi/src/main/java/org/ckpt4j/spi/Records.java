@@ -1,22 +1,20 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA;
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.LOG_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.MAX_PACKS;
-import static org.ckpt4j.spi.ObjectCheckpointStore.SLOT;
+import static org.ckpt4j.spi.Layout.DATA;
+import static org.ckpt4j.spi.Layout.DATA_DIR;
+import static org.ckpt4j.spi.Layout.LOG_DIR;
+import static org.ckpt4j.spi.Layout.MAX_PACKS;
+import static org.ckpt4j.spi.Layout.slotKey;
 import static org.ckpt4j.spi.ObjectCheckpointStore.abbreviate;
 
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,27 +83,6 @@ final class Records {
   static String hex8(long value) {
     String digits = Long.toHexString(value & 0xffffffffL);
     return "00000000".substring(digits.length()) + digits;
-  }
-
-  static String slotKey(String dir, long seq) {
-    String digits = Long.toString(seq);
-    return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
-  }
-
-  static List<Long> slots(ObjectStore objects, String dir) throws IOException {
-    List<Long> seqs = new ArrayList<>();
-    for (String key : objects.list(dir)) {
-      Matcher m = SLOT.matcher(key);
-      if (m.matches()) {
-        try {
-          seqs.add(Long.parseLong(m.group(2)));
-        } catch (NumberFormatException e) {
-          // 20 digits beyond Long.MAX_VALUE: never a slot of ours (foreign content imitating the layout)
-        }
-      }
-    }
-    Collections.sort(seqs);
-    return seqs;
   }
 
   /** A verified record of this store, or null if absent or failing verification. */

@@ -1,11 +1,11 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.LOG_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.packName;
+import static org.ckpt4j.spi.Layout.DATA_DIR;
+import static org.ckpt4j.spi.Layout.LOG_DIR;
+import static org.ckpt4j.spi.Layout.packName;
 import static org.ckpt4j.spi.Records.hex8;
 import static org.ckpt4j.spi.Records.readSlot;
-import static org.ckpt4j.spi.Records.slots;
+import static org.ckpt4j.spi.Layout.slots;
 
 import java.io.IOException;
 import java.net.URI;
