@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,10 +30,6 @@ import org.slf4j.LoggerFactory;
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
 
-  /** Relists of a log that changed while read, before a reader starts pausing between relists. */
-  private static final int MAX_RELISTS = 20;
-  /** How long a reader keeps relisting a log that changes under it before it reports an error. */
-  private static final long RELIST_DEADLINE_MS = 30_000;
 
   private final ObjectStore objects;
   private final StoreOptions options;
@@ -191,20 +186,20 @@ final class ObjectCheckpointStore implements CheckpointStore {
     URI uri = objects.uri();
     List<Long> slots = slots(objects, LOG_DIR);
     long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
-    long holderEpoch = holderEpoch(objects, storeId, slots);
+    long holderEpoch = CommitLog.holderEpoch(objects, storeId, slots);
     if (holderEpoch > 0) {
       LogRecord claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
       new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord instanceof LogRecord.Claim c ? c.holder()
           : null, options.leaseTimeout().toMillis());
     }
-    List<LogRecord> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
+    List<LogRecord> kept = CommitLog.retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
     long base = kept.isEmpty() ? 0 : kept.get(0).seq();
     ObjectCheckpointStore candidate;
     long seq = head + 1;
     while (true) {
       candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
       LogRecord rec = new LogRecord.Claim(candidate.header(seq), candidate.holder);
-      if (candidate.createSlot(seq, rec, null)) {
+      if (CommitLog.createSlot(objects, storeId, candidate.token, seq, rec, null)) {
         break;
       }
       LogRecord other = readRecordOrNull(objects, storeId, seq);
@@ -228,27 +223,13 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return new Claim(candidate, kept, after);
   }
 
-  /** The claim of the store holding the backup dir, as the newest log record tells; -1 if it is free. */
-  private static long holderEpoch(ObjectStore objects, String storeId, List<Long> slots) throws IOException {
-    if (slots.isEmpty()) {
-      return -1;
-    }
-    LogRecord last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
-    if (last == null) {
-      // Unreadable last record: judge liveness by the newest lease.
-      List<Long> leases = slots(objects, LEASE_DIR);
-      return leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
-    }
-    return last instanceof LogRecord.Release || last instanceof LogRecord.Tombstone ? -1 : last.header().claim();
-  }
-
   @Override
   public Optional<BackupDirHolder> holder() throws IOException {
     ensureOpen();
     if (!resolveStoreId()) {
       return Optional.empty();
     }
-    long claim = holderEpoch(objects, storeId, slots(objects, LOG_DIR));
+    long claim = CommitLog.holderEpoch(objects, storeId, slots(objects, LOG_DIR));
     if (claim <= 0) {
       return Optional.empty();
     }
@@ -270,49 +251,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   /** The header of a record this store writes in slot {@code seq}. */
   private LogRecord.Header header(long seq) {
     return new LogRecord.Header(storeId, seq, epoch, token, base, Instant.now().toString());
-  }
-
-  /**
-   * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
-   * (including when a retried request of ours had already created it), false if another store's is.
-   */
-  private boolean createSlot(long seq, LogRecord rec, String checkpointId) throws IOException {
-    String key = slotKey(LOG_DIR, seq);
-    byte[] bytes = encode(rec);
-    if (bytes.length > MAX_RECORD_BYTES) {
-      // Never publish a record that readers would have to refuse as oversized (R4.5).
-      throw new IllegalArgumentException("the " + typeName(rec) + " record would take " + bytes.length
-          + " bytes, more than the " + (MAX_RECORD_BYTES >> 20) + " MiB a record may hold"
-          + (rec instanceof LogRecord.Commit c ? " (" + c.checkpoint().blobs().size() + " blobs)" : "")
-          + "; nothing was committed. "
-          + "Write fewer, larger blobs (for example, concatenate small tensors), or less metadata");
-    }
-    try {
-      if (objects.putIfAbsent(key, bytes)) {
-        return true;
-      }
-    } catch (IOException e) {
-      // Outcome unknown (e.g. the response was lost): the record itself tells.
-      LogRecord there;
-      try {
-        there = readRecordOrNull(objects, storeId, seq);
-      } catch (IOException readFailure) {
-        e.addSuppressed(readFailure);
-        throw e;
-      }
-      if (there == null) {
-        throw e;
-      }
-      return isMine(there, rec, checkpointId);
-    }
-    LogRecord there = readRecordOrNull(objects, storeId, seq);
-    return there != null && isMine(there, rec, checkpointId);
-  }
-
-  /** Whether {@code there} is {@code mine}: this store's token, the same type, the same checkpoint. */
-  private boolean isMine(LogRecord there, LogRecord mine, String checkpointId) {
-    return token.equals(there.token()) && there.getClass() == mine.getClass()
-        && (checkpointId == null || there instanceof LogRecord.Commit c && checkpointId.equals(c.checkpoint().id()));
   }
 
   // ------------------------------------------------------------------------------------------- leases
@@ -421,28 +359,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!resolveStoreId()) {
       return Optional.empty();
     }
-    // Skip the latest slot (a commit, or a record that fails verification), then take the next commit.
-    List<Long> seqs = slots(objects, LOG_DIR);
-    boolean skippedLatest = false;
-    for (int k = seqs.size() - 1; k >= 0; ) {
-      LogRecord rec = readSlot(objects, storeId, seqs.get(k));
-      boolean unreadable = rec instanceof LogRecord.Unreadable;
-      if (rec instanceof LogRecord.Tombstone) {
-        break;
-      }
-      boolean commit = rec instanceof LogRecord.Commit;
-      if (!skippedLatest) {
-        skippedLatest = commit || unreadable;
-      } else if (commit) {
-        // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record
-        // stays until the commit after, for readers whose listing is not a snapshot).
-        LogRecord.Commit c = (LogRecord.Commit) rec;
-        Checkpoint cp = toCheckpoint(c);
-        return dataPresent(c.checkpoint()) ? Optional.of(cp) : Optional.empty();
-      }
-      k = below(seqs, k, rec);
-    }
-    return Optional.empty();
+    LogRecord.Commit c = CommitLog.previous(objects, storeId);
+    // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record stays
+    // until the commit after, for readers whose listing is not a snapshot).
+    return c != null && dataPresent(c.checkpoint()) ? Optional.of(toCheckpoint(c)) : Optional.empty();
   }
 
   /** Whether every object holding a blob of the checkpoint is listed. */
@@ -452,58 +372,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
   }
 
-  /**
-   * The newest {@code max} commit records, newest first, walking {@code listed} (the log's slots, or null to list
-   * them) first. @throws CorruptCheckpointException on the way
-   */
+  /** The newest {@code max} commits ({@link CommitLog#commits}), none before the store id is known. */
   private List<LogRecord.Commit> commits(int max, List<Long> listed) throws IOException {
     ensureOpen();
-    List<LogRecord.Commit> found = new ArrayList<>();
-    if (!resolveStoreId()) {
-      return found;
-    }
-    // A record listed but gone when read was pruned by a concurrent commit: the listing is stale, list again.
-    long start = System.nanoTime();
-    for (int attempt = 0; ; attempt++) {
-      found.clear();
-      boolean vanished = false;
-      List<Long> seqs = attempt == 0 && listed != null ? listed : slots(objects, LOG_DIR);
-      for (int k = seqs.size() - 1; k >= 0 && found.size() < max; ) {
-        LogRecord rec = readRecord(objects, storeId, seqs.get(k));
-        if (rec == null) {
-          vanished = true;
-          break;
-        }
-        if (rec instanceof LogRecord.Tombstone) {
-          break; // a delete() was under way: nothing older counts
-        }
-        if (rec instanceof LogRecord.Commit c) {
-          found.add(c);
-        }
-        k = below(seqs, k, rec);
-      }
-      if (!vanished) {
-        return found;
-      }
-      relistPause(uri, attempt, start);
-    }
-  }
-
-  /**
-   * Between relists of a log that changed while it was read: at first none; after {@link #MAX_RELISTS} a pause
-   * that grows to 50 ms (a reader starved of CPU while commits follow each other quickly must still get a
-   * consistent view, never an empty one); after {@link #RELIST_DEADLINE_MS} an error.
-   */
-  static void relistPause(URI uri, int attempt, long startNanos) throws IOException {
-    if (attempt < MAX_RELISTS) {
-      return;
-    }
-    if (System.nanoTime() - startNanos > RELIST_DEADLINE_MS * 1_000_000) {
-      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the commit log changed under "
-          + "every one of " + (attempt + 1) + " reads in " + RELIST_DEADLINE_MS / 1000 + " s (records listed "
-          + "were gone when read); is something deleting log/ records?", null);
-    }
-    sleep(Math.min(50, 1L << Math.min(6, attempt - MAX_RELISTS)));
+    return resolveStoreId() ? CommitLog.commits(objects, storeId, max, listed) : new ArrayList<>();
   }
 
   /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
@@ -581,7 +453,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         LogRecord.Header header = header(seq);
         LogRecord.Commit rec = new LogRecord.Commit(header, body.owner(), new Decoded(writer.id,
             parseTime(header.time()), body.metadata(), body.blobs()));
-        if (createSlot(seq, rec, writer.id)) {
+        if (CommitLog.createSlot(objects, storeId, token, seq, rec, writer.id)) {
           committed = rec;
           break;
         }
@@ -636,46 +508,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
       ownHead = new OwnHead(seq, checkpoint);
       return checkpoint;
     }
-  }
-
-  /**
-   * The newest {@code want} commit records of the log {@code seqs}, newest first; a record that fails
-   * verification may be a commit, so it counts (as {@link LogRecord.Unreadable}).
-   */
-  private static List<LogRecord> retained(ObjectStore objects, String storeId, List<Long> seqs,
-      int want) throws IOException {
-    List<LogRecord> kept = new ArrayList<>();
-    for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; ) {
-      LogRecord rec = readSlot(objects, storeId, seqs.get(k));
-      if (rec instanceof LogRecord.Unreadable) {
-        // An unreadable record may be a commit: keep it, and every record and data dir below it (see prune).
-        kept.add(rec);
-      } else if (rec == null) {
-        LOG.debug("{}: log slot {} vanished while read", objects.uri(), seqs.get(k));
-      } else if (rec instanceof LogRecord.Tombstone) {
-        break;
-      } else if (rec instanceof LogRecord.Commit) {
-        kept.add(rec);
-      }
-      k = below(seqs, k, rec);
-    }
-    return kept;
-  }
-
-  /**
-   * Where a reader of the log {@code seqs} (sorted) goes after the record at index {@code k}: to the record's
-   * base when it names one, or nowhere (-1) when its base is 0 or not listed (pruned by a later commit: no
-   * older record counts); to the next lower slot when the record names no base (a record written before
-   * bases, one that failed verification or vanished). The slots skipped hold only claim and release records,
-   * or a slot a paused writer recreated after it was pruned, which it deletes again once it lists the log.
-   */
-  private static int below(List<Long> seqs, int k, LogRecord rec) {
-    long base = rec == null ? -1 : rec.base();
-    if (base < 0 || base >= seqs.get(k)) {
-      return k - 1;
-    }
-    int at = Collections.binarySearch(seqs, base);
-    return at >= 0 ? at : -1;
   }
 
   /**
@@ -751,7 +583,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       // A tombstone first: if this process dies midway, the next open sees an empty store and prunes the rest.
       long seq = knownHead + 1;
       ownHead = null;
-      if (!createSlot(seq, new LogRecord.Tombstone(header(seq)), null)) {
+      if (!CommitLog.createSlot(objects, storeId, token, seq, new LogRecord.Tombstone(header(seq)), null)) {
         fenced = true;
         throw fencedError();
       }
@@ -828,7 +660,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private void releaseClaim() throws IOException {
     checkNotFenced();
     long seq = knownHead + 1;
-    if (!createSlot(seq, new LogRecord.Release(header(seq)), null)) {
+    if (!CommitLog.createSlot(objects, storeId, token, seq, new LogRecord.Release(header(seq)), null)) {
       return; // someone else is next: they took over already
     }
     knownHead = seq;
@@ -896,13 +728,4 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while waiting (for the backup dir's holder, or for "
-          + "the commit log to settle)");
-    }
-  }
 }

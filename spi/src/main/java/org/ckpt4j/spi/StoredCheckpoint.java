@@ -347,7 +347,7 @@ final class StoredCheckpoint implements Checkpoint {
       if (!vanished) {
         break;
       }
-      ObjectCheckpointStore.relistPause(uri, attempt, start);
+      CommitLog.relistPause(uri, attempt, start);
     }
     return new CorruptCheckpointException(uri, key, "blob of checkpoint #" + seq + " is missing");
   }
