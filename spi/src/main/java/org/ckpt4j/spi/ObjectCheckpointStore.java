@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
-
 
   private final ObjectStore objects;
   private final StoreOptions options;
@@ -510,58 +508,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  /**
-   * Removes log records (of {@code logSeqs}) older than the oldest kept commit and than
-   * {@code keepRecordsFrom}, unreferenced data and, {@code atOpen}, the leases of earlier claims and every
-   * record below this store's claim that is not kept: the claim and release records of earlier opens, which
-   * readers jump over (so restarts without a commit do not lengthen the log).
-   */
+  /** {@link Pruner#prune} with this store's state (its head, claim and open writer). */
   private void prune(List<LogRecord> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
       throws IOException {
-    long oldestKept = knownHead;
-    Set<String> keptIds = new java.util.HashSet<>();
-    Set<Long> keptSeqs = new java.util.HashSet<>();
-    // R4.5: an unreadable record may be a commit naming any data dir, and a record below it may be the latest
-    // (the unreadable one a claim): keep every record at or below the highest unreadable one, and every data dir.
-    long unreadableFloor = -1;
-    for (LogRecord rec : kept) {
-      long seq = rec.seq();
-      keptSeqs.add(seq);
-      oldestKept = Math.min(oldestKept, seq);
-      if (rec instanceof LogRecord.Commit c) {
-        keptIds.add(c.checkpoint().id());
-      } else {
-        unreadableFloor = Math.max(unreadableFloor, seq);
-      }
-    }
-    if (unreadableFloor >= 0) {
-      LOG.warn("{}: log record {} is unreadable; keeping every checkpoint's data until a newer commit supersedes "
-          + "it", uri, slotKey(LOG_DIR, unreadableFloor));
-    }
     PackWriter current = openWriter;
-    // Records first (small), then data: a backend may free large data in the background, and small deletes
-    // queued behind that would wait for it.
-    for (long seq : logSeqs) {
-      boolean old = seq < oldestKept && seq < keepRecordsFrom;
-      boolean skipped = atOpen && seq < epoch && !keptSeqs.contains(seq);
-      if ((old || skipped) && seq != epoch && seq > unreadableFloor) {
-        objects.delete(slotKey(LOG_DIR, seq));
-      }
-    }
-    for (String key : unreadableFloor >= 0 ? List.<String>of() : objects.list(DATA_DIR)) {
-      Matcher m = DATA.matcher(key);
-      if (m.matches() && isOursByName(storeId, key)) {
-        String id = m.group(1) + "-" + m.group(2);
-        if (!keptIds.contains(id) && (current == null || !current.id.equals(id))) {
-          objects.delete(key);
-        }
-      }
-    }
-    for (long seq : atOpen ? slots(objects, LEASE_DIR) : List.<Long>of()) {
-      if (seq < epoch) {
-        objects.delete(slotKey(LEASE_DIR, seq));
-      }
-    }
+    Pruner.prune(objects, storeId, kept, logSeqs, atOpen, keepRecordsFrom, knownHead, epoch,
+        current == null ? null : current.id);
   }
 
   // ------------------------------------------------------------------------------------ delete/close
@@ -591,7 +543,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       base = 0; // nothing older counts now
       stopHeartbeat();
       try {
-        removeAll();
+        Deleter.removeAll(objects, storeId);
       } catch (IOException | RuntimeException e) {
         // Past the tombstone the store is gone whatever failed, and writes nothing more: a release record
         // would be written after the tombstone, or into a backup dir whose marker is already removed.
@@ -608,30 +560,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
     }
     objects.close();
-  }
-
-  /** The removal behind a delete's tombstone: data, incomplete uploads, records (the tombstone last), marker. */
-  private void removeAll() throws IOException {
-    List<String> keys = objects.list("");
-    List<String> records = new ArrayList<>();
-    for (String key : keys) {
-      if (key.equals(MARKER)) {
-        continue;
-      }
-      if (SLOT.matcher(key).matches()) {
-        if (isOurs(objects, storeId, key)) {
-          records.add(key);
-        }
-      } else if (isOursByName(storeId, key)) {
-        objects.delete(key);
-      }
-    }
-    objects.purgeIncomplete(k -> isLayoutKey(storeId, k));
-    // Records last, the tombstone (newest slot) last of them, the marker at the very end.
-    for (String key : records) {
-      objects.delete(key);
-    }
-    objects.delete(MARKER);
   }
 
   @Override

@@ -22,6 +22,9 @@
  *   <li>{@code CommitLog}: creating a slot ("I already won" when a retried request of ours created it), who
  *       holds the dir, and the reader's walk from the highest slot down from base to base (latest, previous,
  *       the commits a writer keeps), listing again when records vanish under it.</li>
+ *   <li>{@code Pruner}: what a commit or an open removes (old records, unreferenced data, earlier leases),
+ *       keeping everything at or below a record that fails verification (R4.5). {@code Deleter}: the removal
+ *       behind {@code delete()}'s tombstone, the marker last.</li>
  *   <li>{@code Ownership}: the checks at open: the marker (magic, format, owner identity) and that every object
  *       in the dir is the store's own (R5); a foreign dir is refused with nothing changed.</li>
  *   <li>{@code PackWriter}: writing one checkpoint: blobs streamed into pack objects, each checksummed as
