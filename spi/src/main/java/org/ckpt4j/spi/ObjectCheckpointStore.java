@@ -61,10 +61,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead, long base, java.time.Clock clock) {
+      long knownHead, long base, java.time.Clock clock, String token, Holder holder) {
     this.objects = objects;
     this.leases = new Leases(objects, clock);
-    this.token = newNonce() + newNonce();
+    this.token = token;
     this.base = base;
     this.packRoll = objects.packSize(); // checked at open
     this.options = options;
@@ -72,7 +72,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.storeId = storeId;
     this.epoch = epoch;
     this.knownHead = knownHead;
-    this.holder = Holder.current(options.leaseTimeout().toMillis());
+    this.holder = holder;
     this.heartbeat = null;
   }
 
@@ -122,7 +122,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     } else if (!keys.isEmpty()) {
       throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
     }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock);
+    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock, newNonce() + newNonce(),
+        Holder.current(options.leaseTimeout().toMillis()));
   }
 
   private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
@@ -139,13 +140,14 @@ final class ObjectCheckpointStore implements CheckpointStore {
       keys = objects.list("");
     }
     checkAllOurs(objects, storeId, keys);
-    Claim claimed = claim(objects, options, storeId, clock);
+    Claims.Taken claimed = Claims.claim(objects, options, storeId, clock);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
       t.setDaemon(true);
       return t;
     });
-    ObjectCheckpointStore store = new ObjectCheckpointStore(claimed.store(), hb);
+    ObjectCheckpointStore store = new ObjectCheckpointStore(new ObjectCheckpointStore(objects, options, storeId,
+        claimed.seq(), claimed.seq(), claimed.base(), clock, claimed.token(), claimed.holder()), hb);
     try {
       store.writeLease();
       List<LogRecord> kept = claimed.kept();
@@ -166,59 +168,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
     hb.scheduleWithFixedDelay(store::heartbeat, period, period, TimeUnit.MILLISECONDS);
     return store;
-  }
-
-  /**
-   * A claim taken: the store that holds it (not yet heartbeating), the commit records to keep (found by the walk
-   * that gave the claim its base; no slot was added below the claim since, or it would not have been taken) and
-   * the log as listed right after the claim.
-   */
-  private record Claim(ObjectCheckpointStore store, List<LogRecord> kept, List<Long> log) {}
-
-  /**
-   * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
-   * record in the next log slot.
-   */
-  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId, java.time.Clock clock)
-      throws IOException {
-    URI uri = objects.uri();
-    List<Long> slots = slots(objects, LOG_DIR);
-    long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
-    long holderEpoch = CommitLog.holderEpoch(objects, storeId, slots);
-    if (holderEpoch > 0) {
-      LogRecord claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
-      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord instanceof LogRecord.Claim c ? c.holder()
-          : null, options.leaseTimeout().toMillis());
-    }
-    List<LogRecord> kept = CommitLog.retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
-    long base = kept.isEmpty() ? 0 : kept.get(0).seq();
-    ObjectCheckpointStore candidate;
-    long seq = head + 1;
-    while (true) {
-      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
-      LogRecord rec = new LogRecord.Claim(candidate.header(seq), candidate.holder);
-      if (CommitLog.createSlot(objects, storeId, candidate.token, seq, rec, null)) {
-        break;
-      }
-      LogRecord other = readRecordOrNull(objects, storeId, seq);
-      String otherHolder = other instanceof LogRecord.Claim c ? c.holder().description() : null;
-      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment ("
-          + (other == null ? "unknown holder" : otherHolder) + "); give each run its own backup dir",
-          other == null ? "unknown" : String.valueOf(otherHolder));
-    }
-    List<Long> after = slots(objects, LOG_DIR);
-    if (!after.contains(seq)) {
-      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the claim record " + slotKey(LOG_DIR,
-          seq) + " was created but is not listed (listed: " + after + "): the storage lists inconsistently, or "
-          + "something else deletes objects in this backup dir; give the run a backup dir of its own", null);
-    }
-    if (after.get(after.size() - 1) > seq) {
-      objects.delete(slotKey(LOG_DIR, seq));
-      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment",
-          "unknown");
-    }
-    LOG.debug("{}: claimed as #{}", uri, seq);
-    return new Claim(candidate, kept, after);
   }
 
   @Override

@@ -15,10 +15,12 @@
  *
  * <h2>Map of the protocol (package-private classes, one role each)</h2>
  * <ul>
- *   <li>{@code ObjectCheckpointStore}: the facade, owning the store's state and lock: opening (claim),
- *       commit publication, prune, delete and close.</li>
+ *   <li>{@code ObjectCheckpointStore}: the facade, owning the store's state and lock: opening, the
+ *       heartbeat and fencing checks, commit publication, delete and close.</li>
  *   <li>{@code Layout}: every key of a backup dir (marker, log and lease slots, data dirs and packs) and its
  *       parsing; store ids, nonces and the tag that ties a data dir to its store.</li>
+ *   <li>{@code Claims}: taking the dir for writing (R6.3): waiting out a silent holder, refusing a live one,
+ *       creating the claim record.</li>
  *   <li>{@code CommitLog}: creating a slot ("I already won" when a retried request of ours created it), who
  *       holds the dir, and the reader's walk from the highest slot down from base to base (latest, previous,
  *       the commits a writer keeps), listing again when records vanish under it.</li>
