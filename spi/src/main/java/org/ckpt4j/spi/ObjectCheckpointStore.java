@@ -394,44 +394,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (fenced) {
         throw fencedError();
       }
-      long seq = knownHead + 1;
-      LogRecord.Commit committed;
-      while (true) {
-        LogRecord.Header header = header(seq);
-        LogRecord.Commit rec = new LogRecord.Commit(header, body.owner(), new Decoded(writer.id,
-            parseTime(header.time()), body.metadata(), body.blobs()));
-        if (CommitLog.createSlot(objects, storeId, token, seq, rec, writer.id)) {
-          committed = rec;
-          break;
-        }
-        LogRecord there = readRecordOrNull(objects, storeId, seq);
-        if (there != null && token.equals(there.token())) {
-          // An earlier request of ours whose outcome we did not learn: move past it.
-          seq++;
-          continue;
-        }
+      Optional<Publication.Published> published = Publication.publish(objects, storeId, token, knownHead + 1,
+          writer.id, at -> {
+            LogRecord.Header header = header(at);
+            return new LogRecord.Commit(header, body.owner(), new Decoded(writer.id, parseTime(header.time()),
+                body.metadata(), body.blobs()));
+          });
+      if (published.isEmpty()) {
         fenced = true;
         throw fencedError();
       }
-      // A paused writer may have recreated a slot that was pruned long ago: then newer slots exist.
-      List<Long> seqs = slots(objects, LOG_DIR);
-      if (!seqs.contains(seq)) {
-        // Created, then gone before this list: only a store that took over prunes records, so this one is fenced.
-        fenced = true;
-        throw fencedError();
-      }
-      if (seqs.get(seqs.size() - 1) > seq) {
-        for (long s : seqs) {
-          if (s > seq) {
-            LogRecord rec = readRecordOrNull(objects, storeId, s);
-            if (rec == null || !token.equals(rec.token())) {
-              objects.delete(slotKey(LOG_DIR, seq));
-              fenced = true;
-              throw fencedError();
-            }
-          }
-        }
-      }
+      LogRecord.Commit committed = published.get().commit();
+      long seq = committed.seq();
+      List<Long> seqs = published.get().log();
       knownHead = seq;
       base = seq;
       writer.markCommitted();

@@ -24,6 +24,8 @@
  *   <li>{@code CommitLog}: creating a slot ("I already won" when a retried request of ours created it), who
  *       holds the dir, and the reader's walk from the highest slot down from base to base (latest, previous,
  *       the commits a writer keeps), listing again when records vanish under it.</li>
+ *   <li>{@code Publication}: how a commit becomes visible: its record in the next free slot, past our own
+ *       earlier requests, confirmed by a listing in which no other store's record follows it (else fenced).</li>
  *   <li>{@code Pruner}: what a commit or an open removes (old records, unreferenced data, earlier leases),
  *       keeping everything at or below a record that fails verification (R4.5). {@code Deleter}: the removal
  *       behind {@code delete()}'s tombstone, the marker last.</li>
