@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,5 +76,24 @@ final class Claims {
     }
     LOG.debug("{}: claimed as #{}", uri, seq);
     return new Taken(seq, base, token, holder, kept, after);
+  }
+
+  /** Who holds the dir, as its newest claim record and that claim's lease say; empty if it is free. */
+  static Optional<BackupDirHolder> holder(ObjectStore objects, String storeId, Leases leases) throws IOException {
+    long claim = CommitLog.holderEpoch(objects, storeId, slots(objects, LOG_DIR));
+    if (claim <= 0) {
+      return Optional.empty();
+    }
+    LogRecord claimRecord = readRecordOrNull(objects, storeId, claim);
+    Holder h = claimRecord instanceof LogRecord.Claim c ? c.holder() : null;
+    Leases.Lease lease = leases.read(claim);
+    java.time.Instant renewed = lease == null ? null : lease.renewedAt();
+    h = lease != null && lease.holder() != null ? lease.holder() : h;
+    if (h == null) {
+      return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
+          null));
+    }
+    return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
+        h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
   }
 }

@@ -79,6 +79,25 @@ final class CommitLog {
         && (checkpointId == null || there instanceof LogRecord.Commit c && checkpointId.equals(c.checkpoint().id()));
   }
 
+  /**
+   * Whether a record of another store than the one with {@code token} follows slot {@code known} (R6.4: then
+   * that store is fenced); a record that fails verification counts as another's.
+   */
+  static boolean anotherFollows(ObjectStore objects, String storeId, String token, long known) throws IOException {
+    for (long seq : slots(objects, LOG_DIR)) {
+      if (seq > known) {
+        LogRecord rec = readSlot(objects, storeId, seq);
+        if (rec == null) {
+          continue; // a stale slot its writer deleted again
+        }
+        if (!token.equals(rec.token())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** The claim of the store holding the backup dir, as the newest log record tells; -1 if it is free. */
   static long holderEpoch(ObjectStore objects, String storeId, List<Long> slots) throws IOException {
     if (slots.isEmpty()) {

@@ -176,21 +176,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!resolveStoreId()) {
       return Optional.empty();
     }
-    long claim = CommitLog.holderEpoch(objects, storeId, slots(objects, LOG_DIR));
-    if (claim <= 0) {
-      return Optional.empty();
-    }
-    LogRecord claimRecord = readRecordOrNull(objects, storeId, claim);
-    Holder h = claimRecord instanceof LogRecord.Claim c ? c.holder() : null;
-    Leases.Lease lease = leases.read(claim);
-    java.time.Instant renewed = lease == null ? null : lease.renewedAt();
-    h = lease != null && lease.holder() != null ? lease.holder() : h;
-    if (h == null) {
-      return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
-          null));
-    }
-    return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
-        h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
+    return Claims.holder(objects, storeId, leases);
   }
 
   // ------------------------------------------------------------------------------------------ records
@@ -228,18 +214,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (fenced) {
       throw fencedError();
     }
-    long known = knownHead;
-    for (long seq : slots(objects, LOG_DIR)) {
-      if (seq > known) {
-        LogRecord rec = readSlot(objects, storeId, seq);
-        if (rec == null) {
-          continue; // a stale slot its writer deleted again
-        }
-        if (!token.equals(rec.token())) {
-          fenced = true;
-          throw fencedError();
-        }
-      }
+    if (CommitLog.anotherFollows(objects, storeId, token, knownHead)) {
+      fenced = true;
+      throw fencedError();
     }
   }
 
@@ -309,14 +286,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     LogRecord.Commit c = CommitLog.previous(objects, storeId);
     // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record stays
     // until the commit after, for readers whose listing is not a snapshot).
-    return c != null && dataPresent(c.checkpoint()) ? Optional.of(toCheckpoint(c)) : Optional.empty();
-  }
-
-  /** Whether every object holding a blob of the checkpoint is listed. */
-  private boolean dataPresent(Decoded d) throws IOException {
-    Set<String> needed = new java.util.HashSet<>();
-    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b.packed() ? packName((int) b.pack()) : name)));
-    return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
+    return c != null && StoredCheckpoint.dataPresent(objects, c.checkpoint()) ? Optional.of(toCheckpoint(c)) : Optional.empty();
   }
 
   /** The newest {@code max} commits ({@link CommitLog#commits}), none before the store id is known. */

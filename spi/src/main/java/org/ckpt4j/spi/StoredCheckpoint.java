@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -50,6 +51,14 @@ final class StoredCheckpoint implements Checkpoint {
     this.time = time;
     this.metadata = Collections.unmodifiableMap(metadata);
     this.blobs = blobs;
+  }
+
+  /** Whether every object holding a blob of the checkpoint is listed. */
+  static boolean dataPresent(ObjectStore objects, Records.Decoded d) throws IOException {
+    Set<String> needed = new java.util.HashSet<>();
+    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b.packed() ? packName((int) b.pack())
+        : name)));
+    return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
   }
 
   @Override
