@@ -61,7 +61,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead, long base, java.time.Clock clock, String token, Holder holder) {
+      long knownHead, long base, java.time.Clock clock, String token, Holder holder,
+      ScheduledExecutorService heartbeat) {
     this.objects = objects;
     this.leases = new Leases(objects, clock);
     this.token = token;
@@ -73,22 +74,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.epoch = epoch;
     this.knownHead = knownHead;
     this.holder = holder;
-    this.heartbeat = null;
-  }
-
-  private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
-    this.objects = claimed.objects;
-    this.leases = claimed.leases;
-    this.packRoll = claimed.packRoll;
-    this.options = claimed.options;
-    this.uri = claimed.uri;
-    this.storeId = claimed.storeId;
-    this.epoch = claimed.epoch;
-    this.knownHead = claimed.knownHead;
-    this.base = claimed.base;
-    this.token = claimed.token;
     this.heartbeat = heartbeat;
-    this.holder = claimed.holder;
   }
 
   // ---------------------------------------------------------------------------------------------- open
@@ -115,39 +101,22 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
-    List<String> keys = objects.list("");
-    String storeId = null;
-    if (keys.contains(MARKER)) {
-      storeId = readMarker(objects, options);
-    } else if (!keys.isEmpty()) {
-      throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
-    }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock, newNonce() + newNonce(),
-        Holder.current(options.leaseTimeout().toMillis()));
+    return new ObjectCheckpointStore(objects, options, checkForReading(objects, options), -1, 0, 0, clock,
+        newNonce() + newNonce(), Holder.current(options.leaseTimeout().toMillis()), null);
   }
 
   private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
     URI uri = objects.uri();
-    List<String> keys = objects.list("");
-    String storeId;
-    if (keys.contains(MARKER)) {
-      storeId = readMarker(objects, options);
-    } else if (!keys.isEmpty()) {
-      throw foreign(uri, keys, "holds objects but no " + MARKER + " marker: it was not written by ckpt4j");
-    } else {
-      storeId = createMarker(objects, options, newNonce() + newNonce());
-      keys = objects.list("");
-    }
-    checkAllOurs(objects, storeId, keys);
+    String storeId = checkForWriting(objects, options);
     Claims.Taken claimed = Claims.claim(objects, options, storeId, clock);
     ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ckpt4j-lease " + uri);
       t.setDaemon(true);
       return t;
     });
-    ObjectCheckpointStore store = new ObjectCheckpointStore(new ObjectCheckpointStore(objects, options, storeId,
-        claimed.seq(), claimed.seq(), claimed.base(), clock, claimed.token(), claimed.holder()), hb);
+    ObjectCheckpointStore store = new ObjectCheckpointStore(objects, options, storeId, claimed.seq(), claimed.seq(),
+        claimed.base(), clock, claimed.token(), claimed.holder(), hb);
     try {
       store.writeLease();
       List<LogRecord> kept = claimed.kept();

@@ -29,6 +29,41 @@ final class Ownership {
 
   private Ownership() {}
 
+  /**
+   * The store id of a dir opened for reading, or null if it is empty (a writer may create the store later).
+   *
+   * @throws ForeignContentException if it holds objects but no marker, or a marker ckpt4j did not write
+   */
+  static String checkForReading(ObjectStore objects, StoreOptions options) throws IOException {
+    List<String> keys = objects.list("");
+    if (keys.contains(MARKER)) {
+      return readMarker(objects, options);
+    } else if (!keys.isEmpty()) {
+      throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
+    }
+    return null;
+  }
+
+  /**
+   * The store id of a dir opened for writing, its marker created if the dir is empty.
+   *
+   * @throws ForeignContentException if it holds objects but no marker, or any object the store did not write
+   */
+  static String checkForWriting(ObjectStore objects, StoreOptions options) throws IOException {
+    List<String> keys = objects.list("");
+    String storeId;
+    if (keys.contains(MARKER)) {
+      storeId = readMarker(objects, options);
+    } else if (!keys.isEmpty()) {
+      throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker: it was not written by ckpt4j");
+    } else {
+      storeId = createMarker(objects, options, Layout.newNonce() + Layout.newNonce());
+      keys = objects.list("");
+    }
+    checkAllOurs(objects, storeId, keys);
+    return storeId;
+  }
+
   /** Creates the marker of a new store in an empty dir (or reads the one another store created at once). */
   static String createMarker(ObjectStore objects, StoreOptions options, String storeId) throws IOException {
     Map<String, Object> marker = new TreeMap<>();
