@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -87,7 +86,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static CheckpointStore open(ObjectStore objects, StoreOptions options, java.time.Clock clock) throws IOException {
     boolean ok = false;
     try {
-      checkPackSize(objects);
+      PackWriter.checkPackSize(objects);
       CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options, clock) : openReadWrite(objects,
           options, clock);
       ok = true;
@@ -110,11 +109,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     URI uri = objects.uri();
     String storeId = checkForWriting(objects, options);
     Claims.Taken claimed = Claims.claim(objects, options, storeId, clock);
-    ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ckpt4j-lease " + uri);
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService hb = Leases.heartbeatThread(uri);
     ObjectCheckpointStore store = new ObjectCheckpointStore(objects, options, storeId, claimed.seq(), claimed.seq(),
         claimed.base(), clock, claimed.token(), claimed.holder(), hb);
     try {
@@ -196,15 +191,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   // ---------------------------------------------------------------------------------------- reading
-
-  /** @throws IllegalStateException naming the backend if its preferred pack size is not positive */
-  private static void checkPackSize(ObjectStore objects) {
-    long size = objects.packSize();
-    if (size <= 0) {
-      throw new IllegalStateException(objects.getClass().getName() + " (for " + objects.uri() + ") returned pack "
-          + "size " + size + "; ObjectStore.packSize() must be positive");
-    }
-  }
 
   @Override
   public URI uri() {
@@ -511,12 +497,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   @Override
   public String toString() {
     return "CheckpointStore[" + uri + (options.isReadOnly() ? ", read-only" : ", claim #" + epoch) + "]";
-  }
-
-  // ------------------------------------------------------------------------------------------ helpers
-
-  static String abbreviate(String s) {
-    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
 }

@@ -3,7 +3,7 @@ package org.ckpt4j.spi;
 import static org.ckpt4j.spi.Layout.MARKER;
 import static org.ckpt4j.spi.Layout.SLOT;
 import static org.ckpt4j.spi.Layout.isOursByName;
-import static org.ckpt4j.spi.ObjectCheckpointStore.abbreviate;
+import static org.ckpt4j.spi.Records.abbreviate;
 import static org.ckpt4j.spi.Records.readSmall;
 import static org.ckpt4j.spi.Records.sealed;
 import static org.ckpt4j.spi.Records.unseal;

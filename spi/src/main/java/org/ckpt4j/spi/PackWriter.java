@@ -126,6 +126,15 @@ final class PackWriter implements CheckpointWriter {
     }
   }
 
+  /** @throws IllegalStateException naming the backend if its preferred pack size is not positive */
+  static void checkPackSize(ObjectStore objects) {
+    long size = objects.packSize();
+    if (size <= 0) {
+      throw new IllegalStateException(objects.getClass().getName() + " (for " + objects.uri() + ") returned pack "
+          + "size " + size + "; ObjectStore.packSize() must be positive");
+    }
+  }
+
   /**
    * What this writer's commit record holds besides what the store adds (its header, the commit time).
    *

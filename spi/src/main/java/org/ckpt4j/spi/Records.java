@@ -5,7 +5,6 @@ import static org.ckpt4j.spi.Layout.DATA_DIR;
 import static org.ckpt4j.spi.Layout.LOG_DIR;
 import static org.ckpt4j.spi.Layout.MAX_PACKS;
 import static org.ckpt4j.spi.Layout.slotKey;
-import static org.ckpt4j.spi.ObjectCheckpointStore.abbreviate;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -77,6 +76,11 @@ final class Records {
     CRC32 c = new CRC32();
     c.update(bytes);
     return hex8(c.getValue());
+  }
+
+  /** {@code s}, cut to 200 characters: a field of a record that failed verification, in a message. */
+  static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
   /** Eight lower-case hex digits (String.format is slow enough to show in a restore of many blobs). */
