@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +40,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * the two (pruned at open, perhaps recreated by a paused writer) is never read. Guarded by this.
    */
   private long base;
-  private final ScheduledExecutorService heartbeat;
+  private final Heartbeat heartbeat;
 
   // guarded by this
   private volatile long knownHead;
@@ -53,7 +51,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private PackWriter openWriter;
   private volatile boolean closed;
   private volatile boolean fenced;
-  private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
   /** The lease role: this store's heartbeat, a newcomer's wait. */
   private final Leases leases;
   /** {@link ObjectStore#packSize()}. */
@@ -61,7 +58,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
       long knownHead, long base, java.time.Clock clock, String token, Holder holder,
-      ScheduledExecutorService heartbeat) {
+      boolean holding) {
     this.objects = objects;
     this.leases = new Leases(objects, clock);
     this.token = token;
@@ -73,7 +70,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.epoch = epoch;
     this.knownHead = knownHead;
     this.holder = holder;
-    this.heartbeat = heartbeat;
+    this.heartbeat = new Heartbeat(leases, storeId, epoch, holder, uri, holding);
   }
 
   // ---------------------------------------------------------------------------------------------- open
@@ -101,19 +98,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
     return new ObjectCheckpointStore(objects, options, checkForReading(objects, options), -1, 0, 0, clock,
-        newNonce() + newNonce(), Holder.current(options.leaseTimeout().toMillis()), null);
+        newNonce() + newNonce(), Holder.current(options.leaseTimeout().toMillis()), false);
   }
 
   private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
-    URI uri = objects.uri();
     String storeId = checkForWriting(objects, options);
     Claims.Taken claimed = Claims.claim(objects, options, storeId, clock);
-    ScheduledExecutorService hb = Leases.heartbeatThread(uri);
     ObjectCheckpointStore store = new ObjectCheckpointStore(objects, options, storeId, claimed.seq(), claimed.seq(),
-        claimed.base(), clock, claimed.token(), claimed.holder(), hb);
+        claimed.base(), clock, claimed.token(), claimed.holder(), true);
     try {
-      store.writeLease();
+      store.heartbeat.writeLease();
       List<LogRecord> kept = claimed.kept();
       // The newest readable commit: with keepPrevious, the fallback when the latest record is unreadable (R4.3),
       // kept by the next commit as its previous one.
@@ -129,8 +124,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       store.releaseFailedOpen(e);
       throw e;
     }
-    long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
-    hb.scheduleWithFixedDelay(store::heartbeat, period, period, TimeUnit.MILLISECONDS);
+    store.heartbeat.start(options.leaseTimeout().toMillis(), store::heartbeat);
     return store;
   }
 
@@ -152,10 +146,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   // ------------------------------------------------------------------------------------------- leases
 
-  private void writeLease() throws IOException {
-    leases.write(storeId, epoch, holder, heartbeats.getAndIncrement());
-  }
-
   /** Runs on the lease thread; never takes the store's lock, so long commits do not silence the lease. */
   private void heartbeat() {
     try {
@@ -163,7 +153,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         return;
       }
       checkNotFenced();
-      writeLease();
+      heartbeat.writeLease();
     } catch (FencedWriterException e) {
       LOG.warn("{}: {}", uri, e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -390,7 +380,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       }
       knownHead = seq;
       base = 0; // nothing older counts now
-      stopHeartbeat();
+      heartbeat.stop();
       try {
         Deleter.removeAll(objects, storeId);
       } catch (IOException | RuntimeException e) {
@@ -421,7 +411,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (openWriter != null) {
         openWriter.close();
       }
-      stopHeartbeat();
+      heartbeat.stop();
       if (!options.isReadOnly() && !fenced) {
         try {
           releaseClaim();
@@ -444,24 +434,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
     objects.delete(slotKey(LEASE_DIR, epoch));
   }
 
-  private void stopHeartbeat() {
-    if (heartbeat != null) {
-      // shutdown, not shutdownNow: interrupting a heartbeat in flight would break its channel mid-write
-      heartbeat.shutdown();
-      try {
-        heartbeat.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
   /**
    * An open that fails after its claim was taken releases it (a release record, as {@link #close()} writes, and
    * its lease removed), so that the next open need not wait for this one's lease to time out; then closes.
    */
   private void releaseFailedOpen(Exception cause) {
-    stopHeartbeat();
+    heartbeat.stop();
     try {
       releaseClaim();
     } catch (IOException | RuntimeException e) {
@@ -477,7 +455,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   private void closeQuietly() {
-    stopHeartbeat();
+    heartbeat.stop();
     synchronized (this) {
       closed = true;
     }

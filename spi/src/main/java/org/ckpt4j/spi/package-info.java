@@ -43,8 +43,9 @@
  *   <li>{@code Records}: the codec: how records, leases and the marker are written and read: sealed canonical
  *       JSON, a size limit, {@code encode} and typed decoding; any failure makes a record unreadable, never a
  *       reason to delete data (R4.5).</li>
- *   <li>{@code Leases} and {@code Holder}: the holder's heartbeat and a newcomer's wait for its silence (R6.3),
- *       with time from an injected clock; who holds a claim (lease timeout, process, machine).</li>
+ *   <li>{@code Leases} and {@code Holder}: leases written and read, and a newcomer's wait for a holder's
+ *       silence (R6.3), with time from an injected clock; who holds a claim (lease timeout, process, machine).
+ *       {@code Heartbeat}: the holder's lease rewritten on a thread of its own.</li>
  *   <li>{@code Json}, {@code BlobTable}: the canonical JSON codec and the fast reader of a commit's blob
  *       table; {@code BlobEntry}: one blob of a commit (size, CRC32, pack, offset).</li>
  *   <li>{@code Checksums}, {@code FileReads}, {@code Scatter}, {@code RangeChannel}: verified reads (CRC32 beside
