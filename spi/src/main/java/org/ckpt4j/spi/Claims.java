@@ -25,9 +25,9 @@ final class Claims {
   private Claims() {}
 
   /**
-   * A claim taken: its slot, the base of the store's records, its token and holder, the commit records to keep (found by the walk
-   * that gave the claim its base; no slot was added below the claim since, or it would not have been taken) and
-   * the log as listed right after the claim.
+   * A claim taken: its slot, the base of the store's records, its token and holder, the commit records to keep
+   * (found by the walk that gave the claim its base; no slot was added below the claim since, or it would not
+   * have been taken) and the log as listed right after the claim.
    */
   record Taken(long seq, long base, String token, Holder holder, List<LogRecord> kept, List<Long> log) {}
 

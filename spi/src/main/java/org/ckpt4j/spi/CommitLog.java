@@ -36,8 +36,9 @@ final class CommitLog {
   private CommitLog() {}
 
   /**
-   * Creates log slot {@code seq} with {@code rec}. Returns true if the record of the store with {@code token} is there afterwards
-   * (including when a retried request of ours had already created it), false if another store's is.
+   * Creates log slot {@code seq} with {@code rec}. Returns true if the record of the store with {@code token} is
+   * there afterwards (including when a retried request of ours had already created it), false if another
+   * store's is.
    */
   static boolean createSlot(ObjectStore objects, String storeId, String token, long seq, LogRecord rec,
       String checkpointId) throws IOException {

@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  * </ul>
  * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
  * with a limit ({@link Records#MAX_RECORD_BYTES}) and decoded into typed fields ({@link Records}, {@link LogRecord});
- * a record failing any of that is unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
- * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
+ * a record failing any of that is unreadable, and an unreadable record is never a reason to delete data (R4.5).
+ * Claim records and leases name their holder ({@link Holder}): its lease timeout, which governs a takeover, and its
+ * process and machine.
  */
 final class Layout {
   private Layout() {}

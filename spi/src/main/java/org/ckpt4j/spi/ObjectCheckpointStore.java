@@ -231,7 +231,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     LogRecord.Commit c = CommitLog.previous(objects, storeId);
     // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record stays
     // until the commit after, for readers whose listing is not a snapshot).
-    return c != null && StoredCheckpoint.dataPresent(objects, c.checkpoint()) ? Optional.of(toCheckpoint(c)) : Optional.empty();
+    return c != null && StoredCheckpoint.dataPresent(objects, c.checkpoint()) ? Optional.of(toCheckpoint(c))
+        : Optional.empty();
   }
 
   /** The newest {@code max} commits ({@link CommitLog#commits}), none before the store id is known. */

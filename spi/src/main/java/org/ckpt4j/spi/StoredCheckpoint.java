@@ -140,7 +140,8 @@ final class StoredCheckpoint implements Checkpoint {
         try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
           for (Map.Entry<String, BlobEntry> b : inPack) {
             BlobEntry e = b.getValue();
-            readOne(b.getKey(), new VerifyingChannel(reads, e.offset(), null, key, e.size(), e.crc(), this, uri), reader);
+            readOne(b.getKey(), new VerifyingChannel(reads, e.offset(), null, key, e.size(), e.crc(), this, uri),
+                reader);
           }
         }
         continue;
@@ -167,8 +168,8 @@ final class StoredCheckpoint implements Checkpoint {
             gap -= r;
             position += r;
           }
-          VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e.size()), key, e.size(), e.crc(),
-              this, uri);
+          VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e.size()), key, e.size(),
+              e.crc(), this, uri);
           readOne(n, blob, reader);
           position = Math.max(position, e.offset() + blob.read);
         }
