@@ -15,11 +15,11 @@ import java.util.Map;
  */
 final class BlobTable {
   /** Entries by blob name: {size, crc32, pack, offset}. */
-  final Map<String, long[]> entries;
+  final Map<String, BlobEntry> entries;
   /** Index just after the table's closing bracket. */
   final int end;
 
-  private BlobTable(Map<String, long[]> entries, int end) {
+  private BlobTable(Map<String, BlobEntry> entries, int end) {
     this.entries = entries;
     this.end = end;
   }
@@ -53,7 +53,7 @@ final class BlobTable {
         return null;
       }
       // An entry takes about 70 bytes: sized so that the map is not rehashed while it fills.
-      Map<String, long[]> entries = new HashMap<>(Math.max(16, (b.length - i) / 50));
+      Map<String, BlobEntry> entries = new HashMap<>(Math.max(16, (b.length - i) / 50));
       if (skip(']')) {
         return new BlobTable(entries, i);
       }
@@ -88,7 +88,7 @@ final class BlobTable {
         if (size < 0 || !skip('}')) {
           return null;
         }
-        if (entries.putIfAbsent(name, new long[] {size, crc, pack, offset}) != null) {
+        if (entries.putIfAbsent(name, new BlobEntry(size, crc, pack, offset)) != null) {
           return null; // a duplicate: the general path reports it
         }
         if (skip(']')) {

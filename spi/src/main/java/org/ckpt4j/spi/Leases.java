@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +42,7 @@ final class Leases {
   record Lease(byte[] raw, Holder holder, Instant renewedAt) {}
 
   static String key(long claim) {
-    return Records.slotKey(DIR, claim);
+    return Layout.slotKey(DIR, claim);
   }
 
   /** Writes (replaces) the lease of {@code claim}, renewed now by this store's clock. */
@@ -125,5 +127,14 @@ final class Leases {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while waiting for the backup dir's holder");
     }
+  }
+
+  /** The daemon thread a holder heartbeats on, named for its backup dir. */
+  static ScheduledExecutorService heartbeatThread(java.net.URI uri) {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ckpt4j-lease " + uri);
+      t.setDaemon(true);
+      return t;
+    });
   }
 }

@@ -1,87 +1,30 @@
 package org.ckpt4j.spi;
 
+import static org.ckpt4j.spi.Layout.*;
+import static org.ckpt4j.spi.Ownership.*;
 import static org.ckpt4j.spi.Records.*;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The checkpoint protocol, implemented once over {@link ObjectStore} primitives (docs/contract.md, "Protocol").
  *
- * <p>Layout under the backup dir:
- * <ul>
- *   <li>{@code ckpt4j.json}: the marker, created once: format, a random store id, the owner identity.</li>
- *   <li>{@code log/<seq>.json}: the commit log, one record per slot, each created with
- *       {@link ObjectStore#putIfAbsent}: {@code claim} (a store took the backup dir), {@code commit} (a
- *       checkpoint: blob names, sizes, CRC32, where each blob is stored, metadata), {@code release} (a
- *       store closed) and {@code delete} (a tombstone: nothing below it counts). Every record names its
- *       {@code base}, the newest commit below it (0 if none); a reader walks down from the highest slot, jumping
- *       from each record to its base, and the first commit it reaches is the latest checkpoint. Creating a slot
- *       is the only atomic step, so exactly one writer wins each slot; a writer that finds another store's
- *       record in its slot is fenced.</li>
- *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4; written, read
- *       and waited for by {@link Leases}.</li>
- *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
- *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
- *       concurrently),
- *       under a directory unique to one write; the commit record gives each blob's pack, offset, size and
- *       CRC32, and a reader fetches exactly that range. Packing makes a checkpoint of many small tensors cost
- *       a few objects (one fsync, one upload) instead of one per tensor. The tag is derived from the store id,
- *       so foreign objects imitating the layout are told apart from the store's own. (Records written before
- *       packs existed name no pack: their blob is the whole object {@code data/<id>/<blob name>}.)</li>
- * </ul>
- * Every record carries the store id and a CRC32 over its canonical JSON. Records, leases and the marker are read
- * with a limit ({@link Records#MAX_RECORD_BYTES}) and decoded into typed fields ({@link Records}); a record failing any of that is
- * unreadable, and an unreadable record is never a reason to delete data (R4.5). Claim records and leases name
- * their holder ({@link Holder}): its lease timeout, which governs a takeover, and its process and machine.
+ * <p>This class is the facade: it owns the store's state (its claim, the log's head as it knows it, the base of
+ * its next record, the checkpoint it last committed, the open writer, closed and fenced) and its lock, and runs
+ * open, commit, prune, delete and close; the keys are {@link Layout}'s, the records {@link LogRecord}s written
+ * and read by {@link Records}, the checks at open {@link Ownership}'s, writing {@link PackWriter}'s and reading
+ * {@link StoredCheckpoint}'s. The package's javadoc has the map.
  */
 final class ObjectCheckpointStore implements CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(ObjectCheckpointStore.class);
-
-  static final String MARKER = "ckpt4j.json";
-  static final String LOG_DIR = "log/";
-  static final String LEASE_DIR = Leases.DIR;
-  static final String DATA_DIR = "data/";
-  private static final String MAGIC = "ckpt4j-backup-dir";
-  static final int MAX_PACKS = 100_000;
-  private static final int FORMAT = 1;
-  static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
-  static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
-  private static final int MAX_METADATA_CHARS = 64 * 1024;
-  /** Relists of a log that changed while read, before a reader starts pausing between relists. */
-  private static final int MAX_RELISTS = 20;
-  /** How long a reader keeps relisting a log that changes under it before it reports an error. */
-  private static final long RELIST_DEADLINE_MS = 30_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ObjectStore objects;
   private final StoreOptions options;
@@ -97,28 +40,28 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * the two (pruned at open, perhaps recreated by a paused writer) is never read. Guarded by this.
    */
   private long base;
-  private final ScheduledExecutorService heartbeat;
+  private final Heartbeat heartbeat;
 
   // guarded by this
   private volatile long knownHead;
   /** The newest commit record this store knows (its own, or the latest at open); kept for pruning. */
-  private Map<String, Object> lastCommitted;
+  private LogRecord.Commit lastCommitted;
   /** What {@link #latest()} returns while no slot above this store's newest record exists; null if unknown. */
   private volatile OwnHead ownHead;
-  private Writer openWriter;
+  private PackWriter openWriter;
   private volatile boolean closed;
   private volatile boolean fenced;
-  private final java.util.concurrent.atomic.AtomicLong heartbeats = new java.util.concurrent.atomic.AtomicLong();
   /** The lease role: this store's heartbeat, a newcomer's wait. */
   private final Leases leases;
   /** {@link ObjectStore#packSize()}. */
   private final long packRoll;
 
   private ObjectCheckpointStore(ObjectStore objects, StoreOptions options, String storeId, long epoch,
-      long knownHead, long base, java.time.Clock clock) {
+      long knownHead, long base, java.time.Clock clock, String token, Holder holder,
+      boolean holding) {
     this.objects = objects;
     this.leases = new Leases(objects, clock);
-    this.token = newNonce() + newNonce();
+    this.token = token;
     this.base = base;
     this.packRoll = objects.packSize(); // checked at open
     this.options = options;
@@ -126,23 +69,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.storeId = storeId;
     this.epoch = epoch;
     this.knownHead = knownHead;
-    this.holder = Holder.current(options.leaseTimeout().toMillis());
-    this.heartbeat = null;
-  }
-
-  private ObjectCheckpointStore(ObjectCheckpointStore claimed, ScheduledExecutorService heartbeat) {
-    this.objects = claimed.objects;
-    this.leases = claimed.leases;
-    this.packRoll = claimed.packRoll;
-    this.options = claimed.options;
-    this.uri = claimed.uri;
-    this.storeId = claimed.storeId;
-    this.epoch = claimed.epoch;
-    this.knownHead = claimed.knownHead;
-    this.base = claimed.base;
-    this.token = claimed.token;
-    this.heartbeat = heartbeat;
-    this.holder = claimed.holder;
+    this.holder = holder;
+    this.heartbeat = new Heartbeat(leases, storeId, epoch, holder, uri, holding);
   }
 
   // ---------------------------------------------------------------------------------------------- open
@@ -155,7 +83,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   static CheckpointStore open(ObjectStore objects, StoreOptions options, java.time.Clock clock) throws IOException {
     boolean ok = false;
     try {
-      checkPackSize(objects);
+      PackWriter.checkPackSize(objects);
       CheckpointStore store = options.isReadOnly() ? openReadOnly(objects, options, clock) : openReadWrite(objects,
           options, clock);
       ok = true;
@@ -169,62 +97,24 @@ final class ObjectCheckpointStore implements CheckpointStore {
 
   private static CheckpointStore openReadOnly(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
-    List<String> keys = objects.list("");
-    String storeId = null;
-    if (keys.contains(MARKER)) {
-      storeId = readMarker(objects, options);
-    } else if (!keys.isEmpty()) {
-      throw foreign(objects.uri(), keys, "holds objects but no " + MARKER + " marker");
-    }
-    return new ObjectCheckpointStore(objects, options, storeId, -1, 0, 0, clock);
+    return new ObjectCheckpointStore(objects, options, checkForReading(objects, options), -1, 0, 0, clock,
+        newNonce() + newNonce(), Holder.current(options.leaseTimeout().toMillis()), false);
   }
 
   private static CheckpointStore openReadWrite(ObjectStore objects, StoreOptions options, java.time.Clock clock)
       throws IOException {
-    URI uri = objects.uri();
-    List<String> keys = objects.list("");
-    String storeId;
-    if (keys.contains(MARKER)) {
-      storeId = readMarker(objects, options);
-    } else if (!keys.isEmpty()) {
-      throw foreign(uri, keys, "holds objects but no " + MARKER + " marker: it was not written by ckpt4j");
-    } else {
-      storeId = newNonce() + newNonce();
-      Map<String, Object> marker = new TreeMap<>();
-      marker.put("magic", MAGIC);
-      marker.put("format", (long) FORMAT);
-      marker.put("storeId", storeId);
-      marker.put("owner", options.owner().orElseThrow());
-      marker.put("createdAt", Instant.now().toString());
-      if (!objects.putIfAbsent(MARKER, sealed(marker))) {
-        // Another store created it at the same moment (or our retried request did): read whichever won.
-        storeId = readMarker(objects, options);
-      }
-      keys = objects.list("");
-    }
-    List<String> strangers = new ArrayList<>();
-    for (String key : keys) {
-      if (!isOurs(objects, storeId, key)) {
-        strangers.add(key);
-      }
-    }
-    if (!strangers.isEmpty()) {
-      throw foreign(uri, strangers, "holds objects that ckpt4j did not write");
-    }
-    Claim claimed = claim(objects, options, storeId, clock);
-    ScheduledExecutorService hb = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ckpt4j-lease " + uri);
-      t.setDaemon(true);
-      return t;
-    });
-    ObjectCheckpointStore store = new ObjectCheckpointStore(claimed.store(), hb);
+    String storeId = checkForWriting(objects, options);
+    Claims.Taken claimed = Claims.claim(objects, options, storeId, clock);
+    ObjectCheckpointStore store = new ObjectCheckpointStore(objects, options, storeId, claimed.seq(), claimed.seq(),
+        claimed.base(), clock, claimed.token(), claimed.holder(), true);
     try {
-      store.writeLease();
-      List<Map<String, Object>> kept = claimed.kept();
+      store.heartbeat.writeLease();
+      List<LogRecord> kept = claimed.kept();
       // The newest readable commit: with keepPrevious, the fallback when the latest record is unreadable (R4.3),
       // kept by the next commit as its previous one.
-      store.lastCommitted = kept.stream().filter(r -> r.get("id") != null).findFirst().orElse(null);
-      if (store.lastCommitted != null && store.lastCommitted.get("seq").equals(store.base)) {
+      store.lastCommitted = kept.stream().filter(r -> r instanceof LogRecord.Commit).map(r -> (LogRecord.Commit) r)
+          .findFirst().orElse(null);
+      if (store.lastCommitted != null && store.lastCommitted.seq() == store.base) {
         store.ownHead = new OwnHead(store.epoch, store.toCheckpoint(store.lastCommitted));
       }
       store.prune(kept, claimed.log(), true, Long.MAX_VALUE);
@@ -234,148 +124,8 @@ final class ObjectCheckpointStore implements CheckpointStore {
       store.releaseFailedOpen(e);
       throw e;
     }
-    long period = Math.max(10, store.options.leaseTimeout().toMillis() / 4);
-    hb.scheduleWithFixedDelay(store::heartbeat, period, period, TimeUnit.MILLISECONDS);
+    store.heartbeat.start(options.leaseTimeout().toMillis(), store::heartbeat);
     return store;
-  }
-
-  /** Reads and verifies the marker; checks the owner when the options name one. Returns the store id. */
-  private static String readMarker(ObjectStore objects, StoreOptions options) throws IOException {
-    URI uri = objects.uri();
-    byte[] raw = readSmall(objects, MARKER).orElse(null);
-    if (raw == null) {
-      throw new CorruptCheckpointException(uri, MARKER, "the marker disappeared while opening (deleted by "
-          + "another store?); retry");
-    }
-    Map<String, Object> marker;
-    try {
-      marker = unseal(raw);
-    } catch (IllegalArgumentException e) {
-      if (new String(raw, StandardCharsets.UTF_8).contains(MAGIC)) {
-        throw new CorruptCheckpointException(uri, MARKER, "marker failed verification: " + e.getMessage());
-      }
-      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
-    }
-    if (!MAGIC.equals(marker.get("magic")) || !(marker.get("storeId") instanceof String)) {
-      throw foreign(uri, List.of(MARKER), "holds a " + MARKER + " that ckpt4j did not write");
-    }
-    if (!Long.valueOf(FORMAT).equals(marker.get("format"))) {
-      throw new CorruptCheckpointException(uri, MARKER, "format " + marker.get("format")
-          + " is not supported by this version of ckpt4j (supports " + FORMAT + ")");
-    }
-    String owner = String.valueOf(marker.get("owner"));
-    if (options.owner().isPresent() && !options.owner().get().equals(owner)) {
-      throw new ForeignContentException(uri, "belongs to another owner identity; open it with that identity, "
-          + "or use another backup dir (owner here: " + abbreviate(owner) + ", asked for: "
-          + abbreviate(options.owner().get()) + ")", List.of(), owner);
-    }
-    return (String) marker.get("storeId");
-  }
-
-  private static ForeignContentException foreign(URI uri, List<String> names, String what) {
-    List<String> some = names.subList(0, Math.min(10, names.size()));
-    return new ForeignContentException(uri, "refusing this backup dir: it " + what + " (" + names.size()
-        + " object(s), e.g. " + some + "); nothing was changed. Use an empty or dedicated directory/prefix.",
-        some, null);
-  }
-
-  /** Whether the store wrote {@code key}: by name for data, by content (store id) for records. */
-  private static boolean isOurs(ObjectStore objects, String storeId, String key) throws IOException {
-    if (key.equals(MARKER)) {
-      return true;
-    }
-    if (SLOT.matcher(key).matches()) {
-      Optional<byte[]> raw;
-      try {
-        raw = readSmall(objects, key);
-      } catch (CorruptCheckpointException e) {
-        return true; // oversized: in a slot of the layout, an unreadable record (never read whole, never deleted)
-      }
-      // Gone meanwhile: a record the holder pruned. Otherwise it must carry our store id (a bit flip
-      // elsewhere in it still makes it ours, reported as corrupt when read).
-      return raw.isEmpty() || new String(raw.get(), StandardCharsets.UTF_8).contains(storeId);
-    }
-    return isOursByName(storeId, key);
-  }
-
-  /**
-   * Whether an incomplete write of {@code key} (a backend's temporary file or upload, whose content cannot be
-   * checked) is the store's: the marker, a log or lease slot, or data of this store.
-   */
-  private static boolean isLayoutKey(String storeId, String key) {
-    return key != null && (key.equals(MARKER) || SLOT.matcher(key).matches() || isOursByName(storeId, key));
-  }
-
-  private static boolean isOursByName(String storeId, String key) {
-    Matcher m = DATA.matcher(key);
-    return m.matches() && m.group(2).equals(tag(storeId, m.group(1))) && BlobNames.isValid(m.group(3));
-  }
-
-  /**
-   * A claim taken: the store that holds it (not yet heartbeating), the commit records to keep (found by the walk
-   * that gave the claim its base; no slot was added below the claim since, or it would not have been taken) and
-   * the log as listed right after the claim.
-   */
-  private record Claim(ObjectCheckpointStore store, List<Map<String, Object>> kept, List<Long> log) {}
-
-  /**
-   * Takes the claim (R6.3): waits for a silent holder to time out, refuses a live one, then creates a claim
-   * record in the next log slot.
-   */
-  private static Claim claim(ObjectStore objects, StoreOptions options, String storeId, java.time.Clock clock)
-      throws IOException {
-    URI uri = objects.uri();
-    List<Long> slots = slots(objects, LOG_DIR);
-    long head = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
-    long holderEpoch = holderEpoch(objects, storeId, slots);
-    if (holderEpoch > 0) {
-      Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, holderEpoch);
-      new Leases(objects, clock).awaitSilence(holderEpoch, claimRecord != null && "claim".equals(claimRecord.get(
-          "type")) ? Holder.of(claimRecord) : null, options.leaseTimeout().toMillis());
-    }
-    List<Map<String, Object>> kept = retained(objects, storeId, slots, options.keepPrevious() ? 2 : 1);
-    long base = kept.isEmpty() ? 0 : (Long) kept.get(0).get("seq");
-    ObjectCheckpointStore candidate;
-    long seq = head + 1;
-    while (true) {
-      candidate = new ObjectCheckpointStore(objects, options, storeId, seq, seq, base, clock);
-      Map<String, Object> rec = candidate.record("claim", seq);
-      candidate.holder.writeTo(rec);
-      if (candidate.createSlot(seq, rec, null)) {
-        break;
-      }
-      Map<String, Object> other = readRecordOrNull(objects, storeId, seq);
-      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment ("
-          + (other == null ? "unknown holder" : other.get("holder")) + "); give each run its own backup dir",
-          other == null ? "unknown" : String.valueOf(other.get("holder")));
-    }
-    List<Long> after = slots(objects, LOG_DIR);
-    if (!after.contains(seq)) {
-      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the claim record " + slotKey(LOG_DIR,
-          seq) + " was created but is not listed (listed: " + after + "): the storage lists inconsistently, or "
-          + "something else deletes objects in this backup dir; give the run a backup dir of its own", null);
-    }
-    if (after.get(after.size() - 1) > seq) {
-      objects.delete(slotKey(LOG_DIR, seq));
-      throw new SharedBackupDirException(uri, "another store claimed this backup dir at the same moment",
-          "unknown");
-    }
-    LOG.debug("{}: claimed as #{}", uri, seq);
-    return new Claim(candidate, kept, after);
-  }
-
-  /** The claim of the store holding the backup dir, as the newest log record tells; -1 if it is free. */
-  private static long holderEpoch(ObjectStore objects, String storeId, List<Long> slots) throws IOException {
-    if (slots.isEmpty()) {
-      return -1;
-    }
-    Map<String, Object> last = readRecordOrNull(objects, storeId, slots.get(slots.size() - 1));
-    if (last == null) {
-      // Unreadable last record: judge liveness by the newest lease.
-      List<Long> leases = slots(objects, LEASE_DIR);
-      return leases.isEmpty() ? -1 : leases.get(leases.size() - 1);
-    }
-    return "release".equals(last.get("type")) || "delete".equals(last.get("type")) ? -1 : (Long) last.get("epoch");
   }
 
   @Override
@@ -384,84 +134,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!resolveStoreId()) {
       return Optional.empty();
     }
-    long claim = holderEpoch(objects, storeId, slots(objects, LOG_DIR));
-    if (claim <= 0) {
-      return Optional.empty();
-    }
-    Map<String, Object> claimRecord = readRecordOrNull(objects, storeId, claim);
-    Holder h = claimRecord != null && "claim".equals(claimRecord.get("type")) ? Holder.of(claimRecord) : null;
-    Leases.Lease lease = leases.read(claim);
-    java.time.Instant renewed = lease == null ? null : lease.renewedAt();
-    h = lease != null && lease.holder() != null ? lease.holder() : h;
-    if (h == null) {
-      return Optional.of(new BackupDirHolder(claim, "unknown holder (claim #" + claim + ")", -1, null, renewed,
-          null));
-    }
-    return Optional.of(new BackupDirHolder(claim, h.description(), h.pid(), h.host(), renewed,
-        h.leaseTimeoutMs() > 0 ? java.time.Duration.ofMillis(h.leaseTimeoutMs()) : null));
+    return Claims.holder(objects, storeId, leases);
   }
 
   // ------------------------------------------------------------------------------------------ records
 
-  private Map<String, Object> record(String type, long seq) {
-    Map<String, Object> rec = new TreeMap<>();
-    rec.put("type", type);
-    rec.put("seq", seq);
-    rec.put("epoch", epoch);
-    rec.put("token", token);
-    rec.put("storeId", storeId);
-    rec.put("base", base);
-    rec.put("time", Instant.now().toString());
-    return rec;
-  }
-
-  /**
-   * Creates log slot {@code seq} with {@code rec}. Returns true if this store's record is there afterwards
-   * (including when a retried request of ours had already created it), false if another store's is.
-   */
-  private boolean createSlot(long seq, Map<String, Object> rec, String checkpointId) throws IOException {
-    String key = slotKey(LOG_DIR, seq);
-    byte[] bytes = sealed(rec);
-    if (bytes.length > MAX_RECORD_BYTES) {
-      // Never publish a record that readers would have to refuse as oversized (R4.5).
-      Object blobs = rec.get("blobs");
-      throw new IllegalArgumentException("the " + rec.get("type") + " record would take " + bytes.length
-          + " bytes, more than the " + (MAX_RECORD_BYTES >> 20) + " MiB a record may hold"
-          + (blobs instanceof List ? " (" + ((List<?>) blobs).size() + " blobs)" : "") + "; nothing was committed. "
-          + "Write fewer, larger blobs (for example, concatenate small tensors), or less metadata");
-    }
-    try {
-      if (objects.putIfAbsent(key, bytes)) {
-        return true;
-      }
-    } catch (IOException e) {
-      // Outcome unknown (e.g. the response was lost): the record itself tells.
-      Map<String, Object> there;
-      try {
-        there = readRecordOrNull(objects, storeId, seq);
-      } catch (IOException readFailure) {
-        e.addSuppressed(readFailure);
-        throw e;
-      }
-      if (there == null) {
-        throw e;
-      }
-      return isMine(there, rec.get("type"), checkpointId);
-    }
-    Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
-    return there != null && isMine(there, rec.get("type"), checkpointId);
-  }
-
-  private boolean isMine(Map<String, Object> rec, Object type, String checkpointId) {
-    return token.equals(rec.get("token")) && type.equals(rec.get("type"))
-        && (checkpointId == null || checkpointId.equals(rec.get("id")));
+  /** The header of a record this store writes in slot {@code seq}. */
+  private LogRecord.Header header(long seq) {
+    return new LogRecord.Header(storeId, seq, epoch, token, base, Instant.now().toString());
   }
 
   // ------------------------------------------------------------------------------------------- leases
-
-  private void writeLease() throws IOException {
-    leases.write(storeId, epoch, holder, heartbeats.getAndIncrement());
-  }
 
   /** Runs on the lease thread; never takes the store's lock, so long commits do not silence the lease. */
   private void heartbeat() {
@@ -470,7 +153,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         return;
       }
       checkNotFenced();
-      writeLease();
+      heartbeat.writeLease();
     } catch (FencedWriterException e) {
       LOG.warn("{}: {}", uri, e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -485,18 +168,9 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (fenced) {
       throw fencedError();
     }
-    long known = knownHead;
-    for (long seq : slots(objects, LOG_DIR)) {
-      if (seq > known) {
-        Map<String, Object> rec = readSlot(objects, storeId, seq);
-        if (rec == null) {
-          continue; // a stale slot its writer deleted again
-        }
-        if (!token.equals(rec.get("token"))) {
-          fenced = true;
-          throw fencedError();
-        }
-      }
+    if (CommitLog.anotherFollows(objects, storeId, token, knownHead)) {
+      fenced = true;
+      throw fencedError();
     }
   }
 
@@ -507,15 +181,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   // ---------------------------------------------------------------------------------------- reading
-
-  /** @throws IllegalStateException naming the backend if its preferred pack size is not positive */
-  private static void checkPackSize(ObjectStore objects) {
-    long size = objects.packSize();
-    if (size <= 0) {
-      throw new IllegalStateException(objects.getClass().getName() + " (for " + objects.uri() + ") returned pack "
-          + "size " + size + "; ObjectStore.packSize() must be positive");
-    }
-  }
 
   @Override
   public URI uri() {
@@ -550,7 +215,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
         return Optional.of(own.latest());
       }
     }
-    List<Map<String, Object>> commits = commits(1, listed);
+    List<LogRecord.Commit> commits = commits(1, listed);
     return commits.isEmpty() ? Optional.empty() : Optional.of(toCheckpoint(commits.get(0)));
   }
 
@@ -563,88 +228,17 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (!resolveStoreId()) {
       return Optional.empty();
     }
-    // Skip the latest slot (a commit, or a record that fails verification), then take the next commit.
-    List<Long> seqs = slots(objects, LOG_DIR);
-    boolean skippedLatest = false;
-    for (int k = seqs.size() - 1; k >= 0; ) {
-      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
-      boolean unreadable = rec == UNREADABLE;
-      if (rec != null && "delete".equals(rec.get("type"))) {
-        break;
-      }
-      boolean commit = rec != null && "commit".equals(rec.get("type"));
-      if (!skippedLatest) {
-        skippedLatest = commit || unreadable;
-      } else if (commit) {
-        // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record
-        // stays until the commit after, for readers whose listing is not a snapshot).
-        Checkpoint cp = toCheckpoint(rec);
-        return dataPresent((Decoded) rec.get(DECODED)) ? Optional.of(cp) : Optional.empty();
-      }
-      k = below(seqs, k, rec);
-    }
-    return Optional.empty();
+    LogRecord.Commit c = CommitLog.previous(objects, storeId);
+    // Kept only if its data is: a writer without keepPrevious removed it at the next commit (its record stays
+    // until the commit after, for readers whose listing is not a snapshot).
+    return c != null && StoredCheckpoint.dataPresent(objects, c.checkpoint()) ? Optional.of(toCheckpoint(c))
+        : Optional.empty();
   }
 
-  /** Whether every object holding a blob of the checkpoint is listed. */
-  private boolean dataPresent(Decoded d) throws IOException {
-    Set<String> needed = new java.util.HashSet<>();
-    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b[2] >= 0 ? packName((int) b[2]) : name)));
-    return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
-  }
-
-  /**
-   * The newest {@code max} commit records, newest first, walking {@code listed} (the log's slots, or null to list
-   * them) first. @throws CorruptCheckpointException on the way
-   */
-  private List<Map<String, Object>> commits(int max, List<Long> listed) throws IOException {
+  /** The newest {@code max} commits ({@link CommitLog#commits}), none before the store id is known. */
+  private List<LogRecord.Commit> commits(int max, List<Long> listed) throws IOException {
     ensureOpen();
-    List<Map<String, Object>> found = new ArrayList<>();
-    if (!resolveStoreId()) {
-      return found;
-    }
-    // A record listed but gone when read was pruned by a concurrent commit: the listing is stale, list again.
-    long start = System.nanoTime();
-    for (int attempt = 0; ; attempt++) {
-      found.clear();
-      boolean vanished = false;
-      List<Long> seqs = attempt == 0 && listed != null ? listed : slots(objects, LOG_DIR);
-      for (int k = seqs.size() - 1; k >= 0 && found.size() < max; ) {
-        Map<String, Object> rec = readRecord(objects, storeId, seqs.get(k));
-        if (rec == null) {
-          vanished = true;
-          break;
-        }
-        if ("delete".equals(rec.get("type"))) {
-          break; // a delete() was under way: nothing older counts
-        }
-        if ("commit".equals(rec.get("type"))) {
-          found.add(rec);
-        }
-        k = below(seqs, k, rec);
-      }
-      if (!vanished) {
-        return found;
-      }
-      relistPause(attempt, start);
-    }
-  }
-
-  /**
-   * Between relists of a log that changed while it was read: at first none; after {@link #MAX_RELISTS} a pause
-   * that grows to 50 ms (a reader starved of CPU while commits follow each other quickly must still get a
-   * consistent view, never an empty one); after {@link #RELIST_DEADLINE_MS} an error.
-   */
-  private void relistPause(int attempt, long startNanos) throws IOException {
-    if (attempt < MAX_RELISTS) {
-      return;
-    }
-    if (System.nanoTime() - startNanos > RELIST_DEADLINE_MS * 1_000_000) {
-      throw new StoreAccessException(uri, StoreAccessException.Reason.OTHER, "the commit log changed under "
-          + "every one of " + (attempt + 1) + " reads in " + RELIST_DEADLINE_MS / 1000 + " s (records listed "
-          + "were gone when read); is something deleting log/ records?", null);
-    }
-    sleep(Math.min(50, 1L << Math.min(6, attempt - MAX_RELISTS)));
+    return resolveStoreId() ? CommitLog.commits(objects, storeId, max, listed) : new ArrayList<>();
   }
 
   /** A read-only store opened on an empty backup dir learns the store id once a writer has created it. */
@@ -656,522 +250,10 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   /** The checkpoint of a commit record (one read by {@link Records#readRecord}, or one this store just created). */
-  private Checkpoint toCheckpoint(Map<String, Object> rec) throws CorruptCheckpointException {
-    long seq = (Long) rec.get("seq");
-    try {
-      Decoded d = rec.get(DECODED) instanceof Decoded ? (Decoded) rec.get(DECODED) : decode(rec);
-      return new StoredCheckpoint(seq, d.id(), d.time(), d.metadata(), d.blobs());
-    } catch (RuntimeException e) {
-      throw new CorruptCheckpointException(uri, slotKey(LOG_DIR, seq), "malformed commit record: " + e);
-    }
+  private Checkpoint toCheckpoint(LogRecord.Commit rec) {
+    Decoded d = rec.checkpoint();
+    return new StoredCheckpoint(objects, storeId, rec.seq(), d.id(), d.time(), d.metadata(), d.blobs());
   }
-
-  private final class StoredCheckpoint implements Checkpoint {
-    private final long seq;
-    private final String id;
-    private final Instant time;
-    private final Map<String, String> metadata;
-    private final Map<String, long[]> blobs;
-
-    StoredCheckpoint(long seq, String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {
-      this.seq = seq;
-      this.id = id;
-      this.time = time;
-      this.metadata = Collections.unmodifiableMap(metadata);
-      this.blobs = blobs;
-    }
-
-    @Override
-    public long sequence() {
-      return seq;
-    }
-
-    @Override
-    public String id() {
-      return id;
-    }
-
-    @Override
-    public Instant committedAt() {
-      return time;
-    }
-
-    @Override
-    public Map<String, String> metadata() {
-      return metadata;
-    }
-
-    /** Built once: callers look blobs up by name in loops (a restore of many tensors checks each). */
-    private Map<String, Long> sizes;
-
-    @Override
-    public synchronized Map<String, Long> blobs() {
-      if (sizes == null) {
-        Map<String, Long> m = new TreeMap<>();
-        blobs.forEach((k, v) -> m.put(k, v[0]));
-        sizes = Collections.unmodifiableMap(m);
-      }
-      return sizes;
-    }
-
-    @Override
-    public ReadableByteChannel openBlob(String name) throws IOException {
-      long[] expected = blobs.get(name);
-      if (expected == null) {
-        throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
-            + new java.util.TreeSet<>(blobs.keySet()) + ")");
-      }
-      boolean packed = expected[2] >= 0;
-      String key = DATA_DIR + id + "/" + (packed ? packName((int) expected[2]) : name);
-      try {
-        Optional<FileChannel> file = packed ? objects.openFile(key) : Optional.empty();
-        if (file.isPresent()) {
-          FileChannel ch = file.get();
-          FileReads reads = new FileReads(ch, key);
-          return new VerifyingChannel(reads, expected[3], () -> {
-            reads.close();
-            ch.close();
-          }, key, expected[0], expected[1], this);
-        }
-        ReadableByteChannel in = packed ? objects.open(key, expected[3], expected[0]) : objects.open(key);
-        return new VerifyingChannel(in, key, expected[0], expected[1], this);
-      } catch (NoSuchFileException e) {
-        throw missing(key);
-      }
-    }
-
-    /** Blobs stored in the same pack are read in one ranged stream, in offset order. */
-    @Override
-    public void readBlobs(Collection<String> names, BlobReader reader) throws IOException {
-      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(names).entrySet()) {
-        List<Map.Entry<String, long[]>> inPack = group.getValue();
-        if (group.getKey() < 0) { // records from before packs: an object per blob
-          Checkpoint.super.readBlobs(names(inPack), reader);
-          continue;
-        }
-        long start = inPack.get(0).getValue()[3];
-        long end = 0;
-        for (Map.Entry<String, long[]> b : inPack) {
-          end = Math.max(end, b.getValue()[3] + b.getValue()[0]);
-        }
-        String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
-        Optional<FileChannel> file = openPackFile(key);
-        if (file.isPresent()) { // a local file: each blob read by position, by two threads
-          try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
-            for (Map.Entry<String, long[]> b : inPack) {
-              long[] e = b.getValue();
-              readOne(b.getKey(), new VerifyingChannel(reads, e[3], null, key, e[0], e[1], this), reader);
-            }
-          }
-          continue;
-        }
-        ReadableByteChannel pack;
-        try {
-          pack = objects.open(key, start, end - start);
-        } catch (NoSuchFileException e) {
-          throw missing(key);
-        }
-        try (ReadableByteChannel in = pack) {
-          long position = start;
-          ByteBuffer scratch = null;
-          for (Map.Entry<String, long[]> b : inPack) {
-            String n = b.getKey();
-            long[] e = b.getValue();
-            for (long gap = e[3] - position; gap > 0; ) { // blobs not asked for
-              scratch = scratch != null ? scratch : ByteBuffer.allocate(64 * 1024);
-              scratch.clear().limit((int) Math.min(scratch.capacity(), gap));
-              int r = readOrMissing(in, scratch, key);
-              if (r < 0) {
-                break; // the pack is short: the blob's channel reports the truncation
-              }
-              gap -= r;
-              position += r;
-            }
-            VerifyingChannel blob = new VerifyingChannel(new RangeChannel(new Unclosable(in), e[0]), key, e[0], e[1],
-                this);
-            readOne(n, blob, reader);
-            position = Math.max(position, e[3] + blob.read);
-          }
-        }
-      }
-    }
-
-    /**
-     * Blobs of a local pack file are read by position by two threads taking whole blobs (pieces of large ones)
-     * in file order, each checksummed as it arrives; other packs go through {@link #readBlobs}.
-     */
-    @Override
-    public void readInto(Map<String, List<ByteBuffer>> targets) throws IOException {
-      Scatter.check(this, targets, name -> {
-        long[] e = blobs.get(name);
-        return e == null ? -1 : e[0];
-      });
-      for (Map.Entry<Long, List<Map.Entry<String, long[]>>> group : byPack(targets.keySet()).entrySet()) {
-        List<Map.Entry<String, long[]>> inPack = group.getValue();
-        String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
-        // (no key: a record from before packs, an object per blob)
-        Optional<FileChannel> file = key == null ? Optional.empty() : openPackFile(key);
-        if (file.isEmpty()) {
-          readBlobs(names(inPack), (name, ch) -> Scatter.fill(name, ch, targets.get(name)));
-          continue;
-        }
-        try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
-          readScattered(reads, key, inPack, targets);
-        }
-      }
-    }
-
-    /**
-     * One pack's blobs into their buffers, then each verified against its size and CRC32. A buffer of at most
-     * one piece is read into as it is (no view of it is made: a restore of many small tensors is mostly such
-     * buffers, mostly before the JIT has compiled anything); a larger one through a view per piece.
-     */
-    private void readScattered(FileReads reads, String key, List<Map.Entry<String, long[]>> inPack,
-        Map<String, List<ByteBuffer>> targets) throws IOException {
-      List<List<ByteBuffer>> buffers = new ArrayList<>(inPack.size());
-      int pieces = 0;
-      for (Map.Entry<String, long[]> b : inPack) {
-        List<ByteBuffer> bs = targets.get(b.getKey());
-        buffers.add(bs);
-        for (ByteBuffer t : bs) {
-          pieces += (t.remaining() + FileReads.PIECE - 1) / FileReads.PIECE;
-        }
-      }
-      long[] positions = new long[pieces];
-      ByteBuffer[] views = new ByteBuffer[pieces];
-      int[] lengths = new int[pieces];
-      int[] firstPiece = new int[inPack.size() + 1];
-      long total = 0;
-      int k = 0;
-      for (int i = 0; i < inPack.size(); i++) {
-        firstPiece[i] = k;
-        long position = inPack.get(i).getValue()[3];
-        for (ByteBuffer t : buffers.get(i)) {
-          int remaining = t.remaining();
-          if (remaining <= FileReads.PIECE) {
-            if (remaining > 0) {
-              views[k] = t;
-              positions[k] = position;
-              lengths[k] = remaining;
-              position += remaining;
-              total += remaining;
-              k++;
-            }
-            continue;
-          }
-          for (int at = t.position(); at < t.limit(); at += FileReads.PIECE) {
-            int length = Math.min(FileReads.PIECE, t.limit() - at);
-            views[k] = t.duplicate().limit(at + length).position(at);
-            positions[k] = position;
-            lengths[k] = length;
-            position += length;
-            total += length;
-            k++;
-          }
-        }
-      }
-      firstPiece[inPack.size()] = k;
-      int[] counts = new int[pieces];
-      long[] crcs = new long[pieces];
-      reads.readPieces(positions, views, counts, crcs, total);
-      for (int i = 0; i < inPack.size(); i++) {
-        long[] e = inPack.get(i).getValue();
-        long read = 0;
-        long value = 0;
-        for (int p = firstPiece[i]; p < firstPiece[i + 1]; p++) {
-          value = p == firstPiece[i] ? crcs[p] : Checksums.combine(value, crcs[p], counts[p]);
-          read += counts[p];
-          if (counts[p] < lengths[p]) {
-            break; // the file ends here
-          }
-        }
-        if (read != e[0]) {
-          throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\" truncated: "
-              + read + " of " + e[0] + " bytes");
-        }
-        if (value != e[1]) {
-          throw new CorruptCheckpointException(uri, key, "blob \"" + inPack.get(i).getKey() + "\": CRC32 "
-              + "mismatch: recorded " + hex8(e[1]) + ", read " + hex8(value));
-        }
-      }
-      for (List<ByteBuffer> bs : buffers) { // a buffer read into as it is ends there already; one read by views not
-        for (ByteBuffer t : bs) {
-          t.position(t.limit());
-        }
-      }
-    }
-
-    /**
-     * The named blobs (each once) by pack, in pack order, each pack's in offset order.
-     * @throws NoSuchElementException if a name is not a blob of this checkpoint
-     */
-    private Map<Long, List<Map.Entry<String, long[]>>> byPack(Collection<String> names) {
-      Map<Long, List<Map.Entry<String, long[]>>> byPack = new TreeMap<>();
-      for (String name : names instanceof java.util.Set ? names : new java.util.LinkedHashSet<>(names)) {
-        long[] e = blobs.get(name);
-        if (e == null) {
-          throw new NoSuchElementException("checkpoint #" + seq + " has no blob \"" + name + "\" (it has "
-              + new java.util.TreeSet<>(blobs.keySet()) + ")");
-        }
-        byPack.computeIfAbsent(e[2], p -> new ArrayList<>()).add(Map.entry(name, e));
-      }
-      byPack.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(b -> b.getValue()[3])));
-      return byPack;
-    }
-
-    private static List<String> names(List<Map.Entry<String, long[]>> inPack) {
-      List<String> names = new ArrayList<>();
-      inPack.forEach(b -> names.add(b.getKey()));
-      return names;
-    }
-
-    /** The pack's file where the backend has one. @throws CheckpointStoreException if the pack is gone */
-    private Optional<FileChannel> openPackFile(String key) throws IOException {
-      try {
-        return objects.openFile(key);
-      } catch (NoSuchFileException e) {
-        throw missing(key);
-      }
-    }
-
-    /** Hands one blob to the reader, then reads and verifies what it left. */
-    private void readOne(String name, VerifyingChannel blob, BlobReader reader) throws IOException {
-      try (ReadableByteChannel view = new Unclosable(blob)) {
-        reader.read(name, view);
-      }
-      if (blob.verified) {
-        return;
-      }
-      ByteBuffer rest = ByteBuffer.allocate((int) Math.min(64 * 1024, Math.max(1, blob.size - blob.read)));
-      while (blob.read(rest.clear()) >= 0) {
-        // the rest of the blob, verified at its end
-      }
-    }
-
-    private int readOrMissing(ReadableByteChannel in, ByteBuffer dst, String key) throws IOException {
-      try {
-        return in.read(dst);
-      } catch (NoSuchFileException e) {
-        throw missing(key);
-      }
-    }
-
-    /** Superseded if a newer commit exists, else corrupt: the data of the current checkpoint is gone. */
-    CheckpointStoreException missing(String key) throws IOException {
-      // Data is removed only after a newer commit (or a delete) was recorded; records seen in the listing but
-      // gone when read were pruned by yet newer commits, so list again until the picture is consistent.
-      long start = System.nanoTime();
-      for (int attempt = 0; ; attempt++) {
-        boolean vanished = false;
-        List<Long> seqs = slots(objects, LOG_DIR);
-        for (int k = seqs.size() - 1; k >= 0 && seqs.get(k) > seq; k--) {
-          Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
-          if (rec == null) {
-            vanished = true;
-          } else if ("commit".equals(rec.get("type")) || "delete".equals(rec.get("type"))) {
-            return new SupersededCheckpointException(uri, seq, "checkpoint #" + seq + " was superseded by #"
-                + seqs.get(k) + " and its data removed; call latest() again");
-          }
-        }
-        if (!vanished) {
-          break;
-        }
-        relistPause(attempt, start);
-      }
-      return new CorruptCheckpointException(uri, key, "blob of checkpoint #" + seq + " is missing");
-    }
-
-    @Override
-    public String toString() {
-      return "Checkpoint#" + seq + "[" + id + ", " + blobs.size() + " blobs]";
-    }
-  }
-
-  /** A view of a channel whose close does not close it (a blob's window of a shared pack stream). */
-  private static final class Unclosable implements ReadableByteChannel {
-    private final ReadableByteChannel in;
-    private boolean closed;
-
-    Unclosable(ReadableByteChannel in) {
-      this.in = in;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      if (closed) {
-        throw new ClosedChannelException();
-      }
-      return in.read(dst);
-    }
-
-    @Override
-    public boolean isOpen() {
-      return !closed && in.isOpen();
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-    }
-  }
-
-  /** Counts and checksums what is read; fails no later than the read that reaches the end (R4). */
-  private final class VerifyingChannel implements ReadableByteChannel {
-    private final ReadableByteChannel in;
-    /** Instead of {@code in}: a local file read by position from {@code offset}, and what to close with it. */
-    private final FileReads file;
-    private final long offset;
-    private final java.io.Closeable resources;
-    private final String key;
-    private final long size;
-    private final long crc;
-    private final StoredCheckpoint owner;
-    private final Checksums sums = new Checksums();
-    private long read;
-    private boolean verified;
-    private boolean closed;
-
-    VerifyingChannel(ReadableByteChannel in, String key, long size, long crc, StoredCheckpoint owner) {
-      this(in, null, 0, null, key, size, crc, owner);
-    }
-
-    VerifyingChannel(FileReads file, long offset, java.io.Closeable resources, String key, long size, long crc,
-        StoredCheckpoint owner) {
-      this(null, file, offset, resources, key, size, crc, owner);
-    }
-
-    private VerifyingChannel(ReadableByteChannel in, FileReads file, long offset, java.io.Closeable resources,
-        String key, long size, long crc, StoredCheckpoint owner) {
-      this.in = in;
-      this.file = file;
-      this.offset = offset;
-      this.resources = resources;
-      this.key = key;
-      this.size = size;
-      this.crc = crc;
-      this.owner = owner;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      if (closed) {
-        throw new ClosedChannelException();
-      }
-      if (verified) {
-        return -1;
-      }
-      if (file != null) {
-        return readFile(dst);
-      }
-      int n = 0;
-      try {
-        // Large reads go chunk by chunk, each chunk checksummed on a helper thread while the next is read.
-        do {
-          int limit = dst.limit();
-          int start = dst.position();
-          // Chunks of an eighth of what is left (at least Checksums.CHUNK): large reads at first (a disk reads
-          // large requests faster), small ones at the end, so the checksum of the last chunk costs little.
-          long chunk = Math.max(Checksums.CHUNK, Math.min(Integer.MAX_VALUE, (size - read) / 8));
-          dst.limit((int) Math.min(limit, start + chunk));
-          int r;
-          try {
-            r = in.read(dst);
-          } catch (NoSuchFileException e) {
-            throw owner.missing(key);
-          } finally {
-            dst.limit(limit);
-          }
-          if (r <= 0) {
-            n = n == 0 ? r : n;
-            break;
-          }
-          ByteBuffer view = dst.duplicate();
-          view.limit(start + r);
-          view.position(start);
-          sums.queue(view);
-          n += r;
-          read += r;
-          if (read > size) {
-            throw corrupt("longer than the " + size + " bytes recorded at commit");
-          }
-        } while (dst.hasRemaining() && read < size);
-      } finally {
-        sums.await();
-      }
-      if (n < 0 || (read == size && atEnd())) {
-        verify();
-        return n < 0 ? -1 : n;
-      }
-      return n;
-    }
-
-    /** Reads by position: the range ends at the recorded size, so only a short file is left to detect. */
-    private int readFile(ByteBuffer dst) throws IOException {
-      int limit = dst.limit();
-      if (dst.remaining() > size - read) {
-        dst.limit(dst.position() + (int) (size - read));
-      }
-      FileReads.Result r;
-      try {
-        r = file.read(dst, offset + read);
-      } finally {
-        dst.limit(limit);
-      }
-      if (r.count() > 0) {
-        sums.append(r.crc(), r.count());
-        read += r.count();
-      }
-      if (r.count() < 0 || read == size) {
-        verify();
-      }
-      return r.count();
-    }
-
-    /** Whether the source has nothing more; reads a probe byte only when the expected size is reached. */
-    private boolean atEnd() throws IOException {
-      ByteBuffer probe = ByteBuffer.allocate(1);
-      int n;
-      do {
-        n = in.read(probe);
-      } while (n == 0);
-      if (n > 0) {
-        throw corrupt("longer than the " + size + " bytes recorded at commit");
-      }
-      return true;
-    }
-
-    private void verify() throws CorruptCheckpointException {
-      if (read != size) {
-        throw corrupt("truncated: " + read + " of " + size + " bytes");
-      }
-      long actual = sums.value();
-      if (actual != crc) {
-        throw corrupt(String.format("CRC32 mismatch: recorded %08x, read %08x", crc, actual));
-      }
-      verified = true;
-    }
-
-    private CorruptCheckpointException corrupt(String what) {
-      return new CorruptCheckpointException(uri, key, what);
-    }
-
-    @Override
-    public boolean isOpen() {
-      return !closed && (in == null || in.isOpen());
-    }
-
-    @Override
-    public void close() throws IOException {
-      closed = true;
-      if (in != null) {
-        in.close();
-      } else if (resources != null) {
-        resources.close();
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------- writing
 
   @Override
   public synchronized CheckpointWriter begin() throws IOException {
@@ -1185,310 +267,19 @@ final class ObjectCheckpointStore implements CheckpointStore {
     if (fenced) {
       throw fencedError();
     }
-    openWriter = new Writer();
+    openWriter = new PackWriter(this, objects, storeId, packRoll, options.owner().orElseThrow());
     return openWriter;
   }
 
-  static String packName(int index) {
-    String digits = Integer.toString(index);
-    return "pack-" + "00000".substring(Math.min(5, digits.length())) + digits;
-  }
-
-  private final class Writer implements CheckpointWriter {
-    private final String nonce = newNonce();
-    private final String id = nonce + "-" + tag(storeId, nonce);
-    private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
-    private final List<Pack> packs = new ArrayList<>();
-    private boolean done;
-
-    @Override
-    public synchronized WritableByteChannel newBlob(String name) throws IOException {
-      BlobNames.validate(name);
-      if (done) {
-        throw new IllegalStateException("this writer was already committed or closed");
-      }
-      if (blobs.containsKey(name)) {
-        throw new IllegalArgumentException("blob \"" + name + "\" was already written in this checkpoint");
-      }
-      Pack pack = null;
-      for (Pack p : packs) {
-        if (!p.busy && p.sink != null && !p.finished && p.failure == null && p.size < p.roll) {
-          pack = p;
-          break;
-        }
-      }
-      if (pack == null) {
-        if (packs.size() >= MAX_PACKS) {
-          throw new IllegalStateException("more than " + MAX_PACKS + " blobs written concurrently");
-        }
-        int index = packs.size();
-        pack = new Pack(index, DATA_DIR + id + "/" + packName(index), packRoll);
-        pack.sink = objects.create(pack.key);
-        packs.add(pack);
-      }
-      pack.busy = true;
-      BlobChannel blob = new BlobChannel(this, name, pack);
-      blobs.put(name, blob);
-      return blob;
-    }
-
-    /** Finishes every pack not finished yet; the first failure fails the commit. */
-    synchronized void finishPacks() throws IOException {
-      for (Pack p : packs) {
-        if (p.failure != null) {
-          throw new IOException("a blob of " + p.key + " failed while being written; nothing was committed",
-              p.failure);
-        }
-        if (!p.finished) {
-          p.finish();
-        }
-      }
-    }
-
-    synchronized List<String> packKeys() {
-      List<String> keys = new ArrayList<>();
-      for (Pack p : packs) {
-        keys.add(p.key);
-      }
-      return keys;
-    }
-
-    @Override
-    public Checkpoint commit(Map<String, String> metadata) throws IOException {
-      Map<String, Object> rec;
-      synchronized (this) {
-        if (done) {
-          throw new IllegalStateException("this writer was already committed or closed");
-        }
-        rec = commitRecord(metadata);
-      }
-      boolean ok = false;
-      try {
-        Checkpoint cp = ObjectCheckpointStore.this.commit(this, rec);
-        ok = true;
-        return cp;
-      } finally {
-        if (!ok) {
-          // The outcome of a failed commit may be unknown: keep its blobs (a commit record may name them);
-          // the next commit or open removes them if unreferenced.
-          abandon(false);
-        }
-      }
-    }
-
-    private Map<String, Object> commitRecord(Map<String, String> metadata) throws IOException {
-      int chars = 0;
-      Map<String, Object> meta = new TreeMap<>();
-      for (Map.Entry<String, String> e : metadata.entrySet()) {
-        chars += e.getKey().length() + e.getValue().length();
-        meta.put(e.getKey(), e.getValue());
-      }
-      if (chars > MAX_METADATA_CHARS) {
-        throw new IllegalArgumentException("metadata has " + chars + " characters, more than "
-            + MAX_METADATA_CHARS + "; store large data as a blob");
-      }
-      List<Object> list = new ArrayList<>();
-      for (BlobChannel b : blobs.values()) {
-        if (b.failure != null) {
-          throw new IOException("blob \"" + b.name + "\" failed while being written; nothing was committed",
-              b.failure);
-        }
-        if (!b.closed) {
-          throw new IllegalStateException("blob \"" + b.name + "\" is still open; close its channel before "
-              + "commit");
-        }
-        Map<String, Object> m = new TreeMap<>();
-        m.put("name", b.name);
-        m.put("size", b.size);
-        m.put("crc32", hex8(b.sums.value()));
-        m.put("pack", (long) b.pack.index);
-        m.put("offset", b.offset);
-        list.add(m);
-      }
-      Map<String, Object> rec = new TreeMap<>();
-      rec.put("id", id);
-      rec.put("owner", options.owner().orElseThrow());
-      rec.put("metadata", meta);
-      rec.put("blobs", list);
-      return rec;
-    }
-
-    /** Aborts: discards unfinished packs and deletes finished ones (nothing references them). */
-    @Override
-    public void close() throws IOException {
-      abandon(true);
-    }
-
-    private void abandon(boolean deleteFinished) {
-      List<Pack> toRemove;
-      synchronized (this) {
-        if (done) {
-          return;
-        }
-        done = true;
-        for (BlobChannel b : blobs.values()) {
-          b.discard();
-        }
-        toRemove = new ArrayList<>(packs);
-      }
-      synchronized (ObjectCheckpointStore.this) {
-        if (openWriter == this) {
-          openWriter = null;
-        }
-      }
-      for (Pack p : toRemove) {
-        boolean finished = p.discard();
-        if (finished && deleteFinished) {
-          try {
-            objects.delete(p.key);
-          } catch (IOException | RuntimeException e) {
-            LOG.debug("{}: abort could not delete {} ({}); the next commit or open removes it", uri, p.key,
-                e.toString());
-          }
-        }
-      }
-    }
-
-    synchronized void markCommitted() {
-      done = true;
+  /** A writer was closed or abandoned: another may begin. */
+  synchronized void writerClosed(PackWriter writer) {
+    if (openWriter == writer) {
+      openWriter = null;
     }
   }
 
-  /** One pack object being written: blobs one after another; guarded by the writer's lock. */
-  private static final class Pack {
-    final int index;
-    final String key;
-    /** The size past which this pack takes no more blobs. */
-    final long roll;
-    ObjectStore.ObjectSink sink;
-    long size;
-    /** A blob channel is streaming into this pack. */
-    boolean busy;
-    boolean finished;
-    Throwable failure;
-
-    Pack(int index, String key, long roll) {
-      this.index = index;
-      this.key = key;
-      this.roll = roll;
-    }
-
-    void finish() throws IOException {
-      try {
-        sink.finish();
-        finished = true;
-      } catch (IOException | RuntimeException e) {
-        failure = e;
-        sink.close();
-        throw e;
-      }
-    }
-
-    /** Closes the sink unless finished; returns whether the pack had been finished (is visible). */
-    boolean discard() {
-      if (!finished) {
-        try {
-          sink.close();
-        } catch (IOException | RuntimeException e) {
-          LOG.debug("discarding {}: {}", key, e.toString());
-        }
-      }
-      return finished;
-    }
-  }
-
-  /** A blob streaming into its pack from {@link #offset}; the pack is its own until it is closed. */
-  private static final class BlobChannel implements WritableByteChannel {
-    final Object writerLock;
-    final String name;
-    final Pack pack;
-    final long offset;
-    final Checksums sums = new Checksums();
-    long size;
-    boolean closed;
-    Throwable failure;
-
-    BlobChannel(Object writerLock, String name, Pack pack) {
-      this.writerLock = writerLock;
-      this.name = name;
-      this.pack = pack;
-      this.offset = pack.size;
-    }
-
-    @Override
-    public synchronized int write(ByteBuffer src) throws IOException {
-      if (closed) {
-        throw new ClosedChannelException();
-      }
-      int n = 0;
-      try {
-        // Large writes go chunk by chunk, each chunk checksummed on a helper thread while it is written.
-        do {
-          ByteBuffer piece = src.duplicate();
-          piece.limit(Math.min(src.limit(), src.position() + Checksums.CHUNK));
-          int start = piece.position();
-          int w = pack.sink.write(piece);
-          if (w <= 0) {
-            break;
-          }
-          ByteBuffer view = src.duplicate();
-          view.limit(start + w);
-          sums.queue(view);
-          src.position(start + w);
-          n += w;
-        } while (src.hasRemaining() && n >= Checksums.CHUNK);
-      } catch (IOException | RuntimeException e) {
-        failure = e;
-        throw e;
-      } finally {
-        sums.await();
-        size += n;
-      }
-      return n;
-    }
-
-    @Override
-    public synchronized boolean isOpen() {
-      return !closed;
-    }
-
-    /**
-     * Completes the blob and frees its pack for the next blob (finishing the pack if it is full), unless a
-     * write failed: then the pack is spoiled (the commit will fail).
-     */
-    @Override
-    public void close() throws IOException {
-      synchronized (writerLock) {
-        synchronized (this) {
-          if (closed) {
-            return;
-          }
-          closed = true;
-          pack.size += size;
-          pack.busy = false;
-          if (failure != null) {
-            pack.failure = failure;
-            return;
-          }
-          if (pack.size >= pack.roll && !pack.finished && pack.failure == null) {
-            try {
-              pack.finish();
-            } catch (IOException | RuntimeException e) {
-              failure = e;
-              throw e;
-            }
-          }
-        }
-      }
-    }
-
-    /** Marks the blob closed without completing it (the writer is being abandoned). */
-    synchronized void discard() {
-      closed = true;
-    }
-  }
-
-  private Checkpoint commit(Writer writer, Map<String, Object> body) throws IOException {
+  /** Publishes a writer's commit record (called by {@link PackWriter#commit}). */
+  Checkpoint commit(PackWriter writer, PackWriter.Content body) throws IOException {
     try {
       return commitOrFail(writer, body);
     } catch (FencedWriterException e) {
@@ -1507,7 +298,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  private Checkpoint commitOrFail(Writer writer, Map<String, Object> body) throws IOException {
+  private Checkpoint commitOrFail(PackWriter writer, PackWriter.Content body) throws IOException {
     // Durability of the blobs first, outside the store's lock (it may take seconds; heartbeats go on).
     writer.finishPacks();
     objects.sync(writer.packKeys());
@@ -1519,55 +310,31 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (fenced) {
         throw fencedError();
       }
-      long seq = knownHead + 1;
-      Map<String, Object> committed;
-      while (true) {
-        Map<String, Object> rec = record("commit", seq);
-        rec.putAll(body);
-        if (createSlot(seq, rec, writer.id)) {
-          committed = rec;
-          break;
-        }
-        Map<String, Object> there = readRecordOrNull(objects, storeId, seq);
-        if (there != null && token.equals(there.get("token"))) {
-          // An earlier request of ours whose outcome we did not learn: move past it.
-          seq++;
-          continue;
-        }
+      Optional<Publication.Published> published = Publication.publish(objects, storeId, token, knownHead + 1,
+          writer.id, at -> {
+            LogRecord.Header header = header(at);
+            return new LogRecord.Commit(header, body.owner(), new Decoded(writer.id, parseTime(header.time()),
+                body.metadata(), body.blobs()));
+          });
+      if (published.isEmpty()) {
         fenced = true;
         throw fencedError();
       }
-      // A paused writer may have recreated a slot that was pruned long ago: then newer slots exist.
-      List<Long> seqs = slots(objects, LOG_DIR);
-      if (!seqs.contains(seq)) {
-        // Created, then gone before this list: only a store that took over prunes records, so this one is fenced.
-        fenced = true;
-        throw fencedError();
-      }
-      if (seqs.get(seqs.size() - 1) > seq) {
-        for (long s : seqs) {
-          if (s > seq) {
-            Map<String, Object> rec = readRecordOrNull(objects, storeId, s);
-            if (rec == null || !token.equals(rec.get("token"))) {
-              objects.delete(slotKey(LOG_DIR, seq));
-              fenced = true;
-              throw fencedError();
-            }
-          }
-        }
-      }
+      LogRecord.Commit committed = published.get().commit();
+      long seq = committed.seq();
+      List<Long> seqs = published.get().log();
       knownHead = seq;
       base = seq;
       writer.markCommitted();
       openWriter = null;
-      List<Map<String, Object>> kept = new ArrayList<>(List.of(committed));
+      List<LogRecord> kept = new ArrayList<>(List.of(committed));
       if (options.keepPrevious() && lastCommitted != null) {
         kept.add(lastCommitted);
       }
       // The superseded commit's record stays until the next commit (its data goes now): a reader whose listing
       // is not a snapshot (it may miss the record created and the one deleted during the listing) still finds
       // a commit, and gets SupersededCheckpointException from its blobs, never an empty backup dir.
-      long keepRecordsFrom = lastCommitted == null ? seq : (Long) lastCommitted.get("seq");
+      long keepRecordsFrom = lastCommitted == null ? seq : lastCommitted.seq();
       lastCommitted = committed;
       try {
         prune(kept, seqs, false, keepRecordsFrom);
@@ -1581,100 +348,12 @@ final class ObjectCheckpointStore implements CheckpointStore {
     }
   }
 
-  /**
-   * The newest {@code want} commit records of the log {@code seqs}, newest first; a record that fails
-   * verification may be a commit, so it counts, as a placeholder holding only its {@code seq}.
-   */
-  private static List<Map<String, Object>> retained(ObjectStore objects, String storeId, List<Long> seqs,
-      int want) throws IOException {
-    List<Map<String, Object>> kept = new ArrayList<>();
-    for (int k = seqs.size() - 1; k >= 0 && kept.size() < want; ) {
-      Map<String, Object> rec = readSlot(objects, storeId, seqs.get(k));
-      if (rec == UNREADABLE) {
-        // An unreadable record may be a commit: keep it, and every record and data dir below it (see prune).
-        Map<String, Object> placeholder = new TreeMap<>();
-        placeholder.put("seq", seqs.get(k));
-        kept.add(placeholder);
-      } else if (rec == null) {
-        LOG.debug("{}: log slot {} vanished while read", objects.uri(), seqs.get(k));
-      } else if ("delete".equals(rec.get("type"))) {
-        break;
-      } else if ("commit".equals(rec.get("type"))) {
-        kept.add(rec);
-      }
-      k = below(seqs, k, rec);
-    }
-    return kept;
-  }
-
-  /**
-   * Where a reader of the log {@code seqs} (sorted) goes after the record at index {@code k}: to the record's
-   * base when it names one, or nowhere (-1) when its base is 0 or not listed (pruned by a later commit: no
-   * older record counts); to the next lower slot when the record names no base (a record written before
-   * bases, one that failed verification or vanished). The slots skipped hold only claim and release records,
-   * or a slot a paused writer recreated after it was pruned, which it deletes again once it lists the log.
-   */
-  private static int below(List<Long> seqs, int k, Map<String, Object> rec) {
-    Object base = rec == null ? null : rec.get("base");
-    if (!(base instanceof Long) || (Long) base >= seqs.get(k)) {
-      return k - 1;
-    }
-    int at = Collections.binarySearch(seqs, (Long) base);
-    return at >= 0 ? at : -1;
-  }
-
-  /**
-   * Removes log records (of {@code logSeqs}) older than the oldest kept commit and than
-   * {@code keepRecordsFrom}, unreferenced data and, {@code atOpen}, the leases of earlier claims and every
-   * record below this store's claim that is not kept: the claim and release records of earlier opens, which
-   * readers jump over (so restarts without a commit do not lengthen the log).
-   */
-  private void prune(List<Map<String, Object>> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
+  /** {@link Pruner#prune} with this store's state (its head, claim and open writer). */
+  private void prune(List<LogRecord> kept, List<Long> logSeqs, boolean atOpen, long keepRecordsFrom)
       throws IOException {
-    long oldestKept = knownHead;
-    Set<String> keptIds = new java.util.HashSet<>();
-    Set<Long> keptSeqs = new java.util.HashSet<>();
-    // R4.5: an unreadable record may be a commit naming any data dir, and a record below it may be the latest
-    // (the unreadable one a claim): keep every record at or below the highest unreadable one, and every data dir.
-    long unreadableFloor = -1;
-    for (Map<String, Object> rec : kept) {
-      long seq = (Long) rec.get("seq");
-      keptSeqs.add(seq);
-      oldestKept = Math.min(oldestKept, seq);
-      if (rec.get("id") != null) {
-        keptIds.add((String) rec.get("id"));
-      } else {
-        unreadableFloor = Math.max(unreadableFloor, seq);
-      }
-    }
-    if (unreadableFloor >= 0) {
-      LOG.warn("{}: log record {} is unreadable; keeping every checkpoint's data until a newer commit supersedes "
-          + "it", uri, slotKey(LOG_DIR, unreadableFloor));
-    }
-    Writer current = openWriter;
-    // Records first (small), then data: a backend may free large data in the background, and small deletes
-    // queued behind that would wait for it.
-    for (long seq : logSeqs) {
-      boolean old = seq < oldestKept && seq < keepRecordsFrom;
-      boolean skipped = atOpen && seq < epoch && !keptSeqs.contains(seq);
-      if ((old || skipped) && seq != epoch && seq > unreadableFloor) {
-        objects.delete(slotKey(LOG_DIR, seq));
-      }
-    }
-    for (String key : unreadableFloor >= 0 ? List.<String>of() : objects.list(DATA_DIR)) {
-      Matcher m = DATA.matcher(key);
-      if (m.matches() && isOursByName(storeId, key)) {
-        String id = m.group(1) + "-" + m.group(2);
-        if (!keptIds.contains(id) && (current == null || !current.id.equals(id))) {
-          objects.delete(key);
-        }
-      }
-    }
-    for (long seq : atOpen ? slots(objects, LEASE_DIR) : List.<Long>of()) {
-      if (seq < epoch) {
-        objects.delete(slotKey(LEASE_DIR, seq));
-      }
-    }
+    PackWriter current = openWriter;
+    Pruner.prune(objects, storeId, kept, logSeqs, atOpen, keepRecordsFrom, knownHead, epoch,
+        current == null ? null : current.id);
   }
 
   // ------------------------------------------------------------------------------------ delete/close
@@ -1696,15 +375,15 @@ final class ObjectCheckpointStore implements CheckpointStore {
       // A tombstone first: if this process dies midway, the next open sees an empty store and prunes the rest.
       long seq = knownHead + 1;
       ownHead = null;
-      if (!createSlot(seq, record("delete", seq), null)) {
+      if (!CommitLog.createSlot(objects, storeId, token, seq, new LogRecord.Tombstone(header(seq)), null)) {
         fenced = true;
         throw fencedError();
       }
       knownHead = seq;
       base = 0; // nothing older counts now
-      stopHeartbeat();
+      heartbeat.stop();
       try {
-        removeAll();
+        Deleter.removeAll(objects, storeId);
       } catch (IOException | RuntimeException e) {
         // Past the tombstone the store is gone whatever failed, and writes nothing more: a release record
         // would be written after the tombstone, or into a backup dir whose marker is already removed.
@@ -1723,30 +402,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     objects.close();
   }
 
-  /** The removal behind a delete's tombstone: data, incomplete uploads, records (the tombstone last), marker. */
-  private void removeAll() throws IOException {
-    List<String> keys = objects.list("");
-    List<String> records = new ArrayList<>();
-    for (String key : keys) {
-      if (key.equals(MARKER)) {
-        continue;
-      }
-      if (SLOT.matcher(key).matches()) {
-        if (isOurs(objects, storeId, key)) {
-          records.add(key);
-        }
-      } else if (isOursByName(storeId, key)) {
-        objects.delete(key);
-      }
-    }
-    objects.purgeIncomplete(k -> isLayoutKey(storeId, k));
-    // Records last, the tombstone (newest slot) last of them, the marker at the very end.
-    for (String key : records) {
-      objects.delete(key);
-    }
-    objects.delete(MARKER);
-  }
-
   @Override
   public void close() throws IOException {
     synchronized (this) {
@@ -1757,7 +412,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
       if (openWriter != null) {
         openWriter.close();
       }
-      stopHeartbeat();
+      heartbeat.stop();
       if (!options.isReadOnly() && !fenced) {
         try {
           releaseClaim();
@@ -1773,23 +428,11 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private void releaseClaim() throws IOException {
     checkNotFenced();
     long seq = knownHead + 1;
-    if (!createSlot(seq, record("release", seq), null)) {
+    if (!CommitLog.createSlot(objects, storeId, token, seq, new LogRecord.Release(header(seq)), null)) {
       return; // someone else is next: they took over already
     }
     knownHead = seq;
     objects.delete(slotKey(LEASE_DIR, epoch));
-  }
-
-  private void stopHeartbeat() {
-    if (heartbeat != null) {
-      // shutdown, not shutdownNow: interrupting a heartbeat in flight would break its channel mid-write
-      heartbeat.shutdown();
-      try {
-        heartbeat.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   /**
@@ -1797,7 +440,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
    * its lease removed), so that the next open need not wait for this one's lease to time out; then closes.
    */
   private void releaseFailedOpen(Exception cause) {
-    stopHeartbeat();
+    heartbeat.stop();
     try {
       releaseClaim();
     } catch (IOException | RuntimeException e) {
@@ -1813,7 +456,7 @@ final class ObjectCheckpointStore implements CheckpointStore {
   }
 
   private void closeQuietly() {
-    stopHeartbeat();
+    heartbeat.stop();
     synchronized (this) {
       closed = true;
     }
@@ -1835,33 +478,4 @@ final class ObjectCheckpointStore implements CheckpointStore {
     return "CheckpointStore[" + uri + (options.isReadOnly() ? ", read-only" : ", claim #" + epoch) + "]";
   }
 
-  // ------------------------------------------------------------------------------------------ helpers
-
-  private static String newNonce() {
-    return String.format("%016x", RANDOM.nextLong());
-  }
-
-  static String tag(String storeId, String nonce) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] d = sha.digest((storeId + "/" + nonce).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  static String abbreviate(String s) {
-    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
-  }
-
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while waiting (for the backup dir's holder, or for "
-          + "the commit log to settle)");
-    }
-  }
 }

@@ -1,22 +1,19 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA;
-import static org.ckpt4j.spi.ObjectCheckpointStore.DATA_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.LOG_DIR;
-import static org.ckpt4j.spi.ObjectCheckpointStore.MAX_PACKS;
-import static org.ckpt4j.spi.ObjectCheckpointStore.SLOT;
-import static org.ckpt4j.spi.ObjectCheckpointStore.abbreviate;
+import static org.ckpt4j.spi.Layout.DATA;
+import static org.ckpt4j.spi.Layout.DATA_DIR;
+import static org.ckpt4j.spi.Layout.LOG_DIR;
+import static org.ckpt4j.spi.Layout.MAX_PACKS;
+import static org.ckpt4j.spi.Layout.slotKey;
 
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * How the protocol's small objects are written and read (docs/contract.md, "Protocol"): log records, leases and
  * the marker are canonical JSON sealed with a CRC32 of themselves ({@link #sealed}, {@link #unseal}), read with a
- * size limit ({@link #readSmall}), and log records are decoded into typed fields when read ({@link #readRecord}):
+ * size limit ({@link #readSmall}); log records are encoded from and decoded into {@link LogRecord}s ({@link #encode},
+ * {@link #readRecord}):
  * a record failing any of that is unreadable, and an unreadable record is never a reason to delete data (R4.5).
  */
 final class Records {
@@ -40,10 +38,6 @@ final class Records {
    * more than this, never read whole.
    */
   static final int MAX_RECORD_BYTES = 16 << 20;
-  /** What {@link #readSlot} returns for a record that is there but fails verification (or decoding). */
-  static final Map<String, Object> UNREADABLE = Collections.unmodifiableMap(new TreeMap<>());
-  /** The key under which {@link #readRecord} leaves a commit record's decoded checkpoint (never stored). */
-  static final String DECODED = "\0decoded";
   static final Set<String> TYPES = Set.of("claim", "commit", "release", "delete");
   static byte[] sealed(Map<String, Object> body) {
     Map<String, Object> m = new TreeMap<>(body);
@@ -84,35 +78,19 @@ final class Records {
     return hex8(c.getValue());
   }
 
+  /** {@code s}, cut to 200 characters: a field of a record that failed verification, in a message. */
+  static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
   /** Eight lower-case hex digits (String.format is slow enough to show in a restore of many blobs). */
   static String hex8(long value) {
     String digits = Long.toHexString(value & 0xffffffffL);
     return "00000000".substring(digits.length()) + digits;
   }
 
-  static String slotKey(String dir, long seq) {
-    String digits = Long.toString(seq);
-    return dir + "00000000000000000000".substring(Math.min(20, digits.length())) + digits + ".json";
-  }
-
-  static List<Long> slots(ObjectStore objects, String dir) throws IOException {
-    List<Long> seqs = new ArrayList<>();
-    for (String key : objects.list(dir)) {
-      Matcher m = SLOT.matcher(key);
-      if (m.matches()) {
-        try {
-          seqs.add(Long.parseLong(m.group(2)));
-        } catch (NumberFormatException e) {
-          // 20 digits beyond Long.MAX_VALUE: never a slot of ours (foreign content imitating the layout)
-        }
-      }
-    }
-    Collections.sort(seqs);
-    return seqs;
-  }
-
   /** A verified record of this store, or null if absent or failing verification. */
-  static Map<String, Object> readRecordOrNull(ObjectStore objects, String storeId, long seq)
+  static LogRecord readRecordOrNull(ObjectStore objects, String storeId, long seq)
       throws IOException {
     try {
       return readRecord(objects, storeId, seq);
@@ -122,15 +100,16 @@ final class Records {
   }
 
   /**
-   * The record in slot {@code seq}: null if absent, {@link #UNREADABLE} if it is there but fails verification or
-   * decoding (which may be a commit record: an unreadable record is never a reason to delete data, R4.5).
+   * The record in slot {@code seq}: null if absent, {@link LogRecord.Unreadable} if it is there but fails
+   * verification or decoding (which may be a commit record: an unreadable record is never a reason to delete
+   * data, R4.5).
    */
-  static Map<String, Object> readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
+  static LogRecord readSlot(ObjectStore objects, String storeId, long seq) throws IOException {
     try {
       return readRecord(objects, storeId, seq);
     } catch (CorruptCheckpointException e) {
       LOG.debug("{}: {}", objects.uri(), e.getMessage());
-      return UNREADABLE;
+      return new LogRecord.Unreadable(seq);
     }
   }
 
@@ -151,12 +130,12 @@ final class Records {
 
   /**
    * A verified and decoded record, or null if absent: every field the protocol reads has its type (a commit
-   * record's checkpoint is decoded whole, and left under {@link #DECODED}), so a record with a valid checksum
-   * but invalid content is as unreadable as one failing its checksum.
+   * record's checkpoint is decoded whole), so a record with a valid checksum but invalid content is as unreadable
+   * as one failing its checksum.
    *
    * @throws CorruptCheckpointException if it fails verification or decoding
    */
-  static Map<String, Object> readRecord(ObjectStore objects, String storeId, long seq)
+  static LogRecord readRecord(ObjectStore objects, String storeId, long seq)
       throws IOException {
     String key = slotKey(LOG_DIR, seq);
     byte[] raw = readSmall(objects, key).orElse(null);
@@ -178,18 +157,95 @@ final class Records {
         throw new IllegalArgumentException("bad base " + abbreviate(String.valueOf(base)));
       }
       Holder.check(rec);
-      if ("commit".equals(type)) {
-        rec.put(DECODED, decode(rec));
-      }
-      return rec;
+      return toRecord(rec);
     } catch (RuntimeException e) { // IllegalArgumentException, ClassCastException, DateTimeException, ...
       throw new CorruptCheckpointException(objects.uri(), key, "commit log record failed verification: "
           + e.getMessage());
     }
   }
 
-  /** A commit record's content, checked. */
-  record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, long[]> blobs) {}
+  /** The typed record of a verified map (its type known, its header checked). */
+  private static LogRecord toRecord(Map<String, Object> rec) {
+    LogRecord.Header h = new LogRecord.Header((String) rec.get("storeId"), (Long) rec.get("seq"),
+        (Long) rec.get("epoch"), (String) rec.get("token"), rec.get("base") == null ? -1 : (Long) rec.get("base"),
+        rec.get("time") instanceof String ? (String) rec.get("time") : null);
+    switch ((String) rec.get("type")) {
+      case "claim":
+        return new LogRecord.Claim(h, Holder.of(rec));
+      case "commit":
+        return new LogRecord.Commit(h, rec.get("owner") instanceof String ? (String) rec.get("owner") : null,
+            decode(rec));
+      case "release":
+        return new LogRecord.Release(h);
+      case "delete":
+        return new LogRecord.Tombstone(h);
+      default:
+        throw new IllegalArgumentException("unknown record type " + abbreviate(String.valueOf(rec.get("type"))));
+    }
+  }
+
+  /** The type a record is stored with. */
+  static String typeName(LogRecord rec) {
+    if (rec instanceof LogRecord.Claim) {
+      return "claim";
+    } else if (rec instanceof LogRecord.Commit) {
+      return "commit";
+    } else if (rec instanceof LogRecord.Release) {
+      return "release";
+    } else if (rec instanceof LogRecord.Tombstone) {
+      return "delete";
+    }
+    throw new IllegalArgumentException("not a record to write: " + rec);
+  }
+
+  /**
+   * A record as stored: the header's fields, a claim's holder, a commit's id, owner, metadata and blob table (in
+   * the table's order), sealed ({@link #sealed}).
+   */
+  static byte[] encode(LogRecord rec) {
+    LogRecord.Header h = rec.header();
+    Map<String, Object> m = new TreeMap<>();
+    m.put("type", typeName(rec));
+    m.put("seq", h.seq());
+    m.put("epoch", h.claim());
+    m.put("token", h.token());
+    m.put("storeId", h.storeId());
+    if (h.base() >= 0) {
+      m.put("base", h.base());
+    }
+    m.put("time", h.time());
+    if (rec instanceof LogRecord.Claim c) {
+      c.holder().writeTo(m);
+    } else if (rec instanceof LogRecord.Commit c) {
+      Decoded d = c.checkpoint();
+      m.put("id", d.id());
+      if (c.owner() != null) {
+        m.put("owner", c.owner());
+      }
+      m.put("metadata", new TreeMap<String, Object>(d.metadata()));
+      List<Object> table = new ArrayList<>(d.blobs().size());
+      d.blobs().forEach((name, b) -> {
+        Map<String, Object> e = new TreeMap<>();
+        e.put("name", name);
+        e.put("size", b.size());
+        e.put("crc32", hex8(b.crc()));
+        if (b.packed()) {
+          e.put("pack", b.pack());
+          e.put("offset", b.offset());
+        }
+        table.add(e);
+      });
+      m.put("blobs", table);
+    }
+    return sealed(m);
+  }
+
+  /**
+   * A commit record's content, checked.
+   *
+   * @param blobs by name; in the order written for a record this store builds (the order it is stored in)
+   */
+  record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
 
   /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
   @SuppressWarnings("unchecked")
@@ -207,11 +263,11 @@ final class Records {
       metadata.put(k, (String) v);
     });
     Object table = rec.get("blobs");
-    Map<String, long[]> blobs =
+    Map<String, BlobEntry> blobs =
         table instanceof BlobTable ? ((BlobTable) table).entries : blobTable((List<Object>) table);
-    for (Map.Entry<String, long[]> e : blobs.entrySet()) {
-      long[] b = e.getValue(); // size, crc32, pack, offset
-      if (b[0] < 0 || b[3] < 0 || b[2] < -1 || b[2] >= MAX_PACKS) {
+    for (Map.Entry<String, BlobEntry> e : blobs.entrySet()) {
+      BlobEntry b = e.getValue();
+      if (b.size() < 0 || b.offset() < 0 || b.pack() < -1 || b.pack() >= MAX_PACKS) {
         throw new IllegalArgumentException("bad range of blob " + e.getKey());
       }
       BlobNames.validate(e.getKey());
@@ -224,14 +280,14 @@ final class Records {
 
   /** A blob table the general parser read (see {@link BlobTable} for the usual way). */
   @SuppressWarnings("unchecked")
-  static Map<String, long[]> blobTable(List<Object> table) {
+  static Map<String, BlobEntry> blobTable(List<Object> table) {
     // Hashed: a restore looks every blob up by name, mostly before the JIT has compiled anything.
-    Map<String, long[]> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
+    Map<String, BlobEntry> blobs = new java.util.HashMap<>(table.size() * 4 / 3 + 1);
     for (Object o : table) {
       Map<String, Object> b = (Map<String, Object>) o;
       boolean packed = b.containsKey("pack");
-      long[] entry = {(Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
-          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0};
+      BlobEntry entry = new BlobEntry((Long) b.get("size"), Long.parseLong((String) b.get("crc32"), 16),
+          packed ? (Long) b.get("pack") : -1, packed ? (Long) b.get("offset") : 0);
       if (blobs.putIfAbsent((String) b.get("name"), entry) != null) {
         throw new IllegalArgumentException("blob " + b.get("name") + " is listed twice");
       }

@@ -83,9 +83,9 @@ class BlobTableTest {
     return entries(Records.blobTable((List<Object>) m.get("blobs")));
   }
 
-  private static Map<String, List<Long>> entries(Map<String, long[]> table) {
+  private static Map<String, List<Long>> entries(Map<String, BlobEntry> table) {
     Map<String, List<Long>> out = new TreeMap<>();
-    table.forEach((k, v) -> out.put(k, List.of(v[0], v[1], v[2], v[3])));
+    table.forEach((k, v) -> out.put(k, List.of(v.size(), v.crc(), v.pack(), v.offset())));
     return out;
   }
 
