@@ -5,7 +5,9 @@
 #  3. an uninterrupted run in a separate backup dir,
 #  4. a run interrupted mid-epoch (before global batch 100, backups every 10 batches) and its resume, which
 #     continues at the next batch instead of replaying the epoch,
-# then checks that every resumed run's final weights are bit-identical (same SHA-256) to the uninterrupted run's.
+# then checks that every resumed run's final weights are bit-identical (same SHA-256) to the uninterrupted run's;
+#  5. multi-worker (spark/demo-multiworker.sh): two workers on an embedded Spark, one fails mid-epoch, the group
+#     restarts from the chief's backup and ends bit-identical to an uninterrupted 2-worker run.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -66,3 +68,6 @@ if [ -z "$uninterrupted" ] || [ "${resumed#* }" != "${uninterrupted#* }" ] || [ 
   echo "demo: FAIL - final weights differ"; exit 1
 fi
 echo "demo: OK - resumed and uninterrupted weights are bit-identical (equal SHA-256)"
+
+step "5. multi-worker: 2 workers on an embedded Spark, worker 1 fails mid-epoch, the group restarts and resumes"
+spark/demo-multiworker.sh
