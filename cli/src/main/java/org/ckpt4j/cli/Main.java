@@ -7,26 +7,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.trainer.Activation;
 import org.ckpt4j.trainer.BackupAndRestore;
 import org.ckpt4j.trainer.Callback;
 import org.ckpt4j.trainer.History;
-import org.ckpt4j.trainer.Loss;
 import org.ckpt4j.trainer.NonFiniteLossException;
-import org.ckpt4j.trainer.Optimizer;
 import org.ckpt4j.trainer.PreemptedException;
 import org.ckpt4j.trainer.RunMismatchException;
+import org.ckpt4j.trainer.ExampleTask;
 import org.ckpt4j.trainer.Sequential;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The command line. {@code fit} trains a small MLP on a generated dataset with {@link BackupAndRestore}, and can
@@ -37,8 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Main {
   static final int EXIT_USAGE = 2;
   static final int EXIT_INTERRUPTED = 3;
-  static final int FEATURES = 20;
-  static final int CLASSES = 3;
+  static final int FEATURES = ExampleTask.FEATURES;
+  static final int CLASSES = ExampleTask.CLASSES;
 
   private static final String USAGE = String.join("\n",
       "usage: " + "%COMMAND%" + " fit [options]",
@@ -294,42 +289,14 @@ public final class Main {
     }
   }
 
-  /** The CLI's model: 20 > 32 relu > 16 tanh > 3 softmax, Adam(1e-3), sparse categorical cross-entropy. */
+  /** The example task's model ({@link ExampleTask#model}). */
   static Sequential model(long seed) {
-    return Sequential.builder(FEATURES).dense(32, Activation.RELU).dense(16, Activation.TANH)
-        .dense(CLASSES, Activation.SOFTMAX).optimizer(Optimizer.adam(1e-3))
-        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).seed(seed).build();
+    return ExampleTask.model(seed);
   }
 
-  /**
-   * A generated classification dataset: standard-normal features, labels from the argmax of a fixed random
-   * linear map (java.util randomness, identical in every JVM). Returns {x [n, 20], y [n] class indices}.
-   */
+  /** The example task's dataset ({@link ExampleTask#dataset}): {x [n, 20], y [n]}. */
   static INDArray[] dataset(int samples, long seed) {
-    SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
-    double[][] w = new double[FEATURES][CLASSES];
-    for (double[] row : w) {
-      for (int c = 0; c < CLASSES; c++) {
-        row[c] = r.nextDouble(-1, 1);
-      }
-    }
-    float[][] x = new float[samples][FEATURES];
-    float[] y = new float[samples];
-    for (int s = 0; s < samples; s++) {
-      double[] score = new double[CLASSES];
-      for (int f = 0; f < FEATURES; f++) {
-        x[s][f] = (float) (r.nextDouble() * 2 - 1);
-        for (int c = 0; c < CLASSES; c++) {
-          score[c] += x[s][f] * w[f][c];
-        }
-      }
-      int best = 0;
-      for (int c = 1; c < CLASSES; c++) {
-        best = score[c] > score[best] ? c : best;
-      }
-      y[s] = best;
-    }
-    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
+    return ExampleTask.dataset(samples, seed);
   }
 
   /** The simulated crash of --interrupt-at-*. */

@@ -8,18 +8,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
-import org.ckpt4j.trainer.Activation;
 import org.ckpt4j.trainer.BackupAndRestore;
 import org.ckpt4j.trainer.Callback;
 import org.ckpt4j.trainer.History;
-import org.ckpt4j.trainer.Loss;
-import org.ckpt4j.trainer.Optimizer;
 import org.ckpt4j.trainer.ReplicatedFit;
+import org.ckpt4j.trainer.ExampleTask;
 import org.ckpt4j.trainer.Sequential;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +26,8 @@ import org.slf4j.LoggerFactory;
 final class TrainingJob implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(TrainingJob.class);
-  static final int FEATURES = 20;
-  static final int CLASSES = 3;
+  static final int FEATURES = ExampleTask.FEATURES;
+  static final int CLASSES = ExampleTask.CLASSES;
 
   String backupDir = "ckpt4j-backup";
   int epochs = 10;
@@ -103,38 +98,13 @@ final class TrainingJob implements Serializable {
     }
   }
 
-  /** The trainer CLI's model: 20 > 32 relu > 16 tanh > 3 softmax, Adam(1e-3), sparse categorical cross-entropy. */
+  /** The example task's model ({@link ExampleTask#model}). */
   static Sequential model(long seed) {
-    return Sequential.builder(FEATURES).dense(32, Activation.RELU).dense(16, Activation.TANH)
-        .dense(CLASSES, Activation.SOFTMAX).optimizer(Optimizer.adam(1e-3))
-        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).seed(seed).build();
+    return ExampleTask.model(seed);
   }
 
-  /** The trainer CLI's generated dataset (java.util randomness, identical in every JVM): {x [n, 20], y [n]}. */
+  /** The example task's dataset ({@link ExampleTask#dataset}): {x [n, 20], y [n]}. */
   static INDArray[] dataset(int samples, long seed) {
-    SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
-    double[][] w = new double[FEATURES][CLASSES];
-    for (double[] row : w) {
-      for (int c = 0; c < CLASSES; c++) {
-        row[c] = r.nextDouble(-1, 1);
-      }
-    }
-    float[][] x = new float[samples][FEATURES];
-    float[] y = new float[samples];
-    for (int s = 0; s < samples; s++) {
-      double[] score = new double[CLASSES];
-      for (int f = 0; f < FEATURES; f++) {
-        x[s][f] = (float) (r.nextDouble() * 2 - 1);
-        for (int c = 0; c < CLASSES; c++) {
-          score[c] += x[s][f] * w[f][c];
-        }
-      }
-      int best = 0;
-      for (int c = 1; c < CLASSES; c++) {
-        best = score[c] > score[best] ? c : best;
-      }
-      y[s] = best;
-    }
-    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
+    return ExampleTask.dataset(samples, seed);
   }
 }
