@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.InMemoryObjectStore;
-import org.ckpt4j.spi.InMemoryStoreProvider;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
+import org.ckpt4j.spi.mem.InMemoryStoreProvider;
 import org.ckpt4j.spi.StoreOptions;
 
 /** Shared test data and helpers of the command line's tests. */

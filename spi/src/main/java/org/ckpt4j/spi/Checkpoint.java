@@ -1,5 +1,7 @@
 package org.ckpt4j.spi;
 
+import org.ckpt4j.spi.internal.Scatter;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;

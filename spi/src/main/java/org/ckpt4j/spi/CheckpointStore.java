@@ -1,5 +1,7 @@
 package org.ckpt4j.spi;
 
+import org.ckpt4j.spi.backend.Capability;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;

@@ -1,5 +1,10 @@
 package org.ckpt4j.spi;
 
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.internal.ObjectCheckpointStore;
+import org.ckpt4j.spi.internal.ProviderRegistry;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -1,58 +1,14 @@
 /**
- * The checkpoint store contract and the protocol that implements it once for every backend.
+ * The user API of ckpt4j's storage: {@link org.ckpt4j.spi.CheckpointStores#open} gives a
+ * {@link org.ckpt4j.spi.CheckpointStore} (its javadoc is the contract, rule by rule; {@code docs/contract.md} states
+ * each rule in full) for a URI and {@link org.ckpt4j.spi.StoreOptions}; {@link org.ckpt4j.spi.CheckpointWriter}
+ * writes a checkpoint, {@link org.ckpt4j.spi.Checkpoint} reads one, {@link org.ckpt4j.spi.AsyncCommitter} commits in
+ * the background. Failures are {@link org.ckpt4j.spi.CheckpointStoreException}s. {@link org.ckpt4j.spi.BlobNames}
+ * states the blob name rules (R1.2), {@link org.ckpt4j.spi.Redaction} prints URIs without credentials.
  *
- * <h2>For users</h2>
- * {@link org.ckpt4j.spi.CheckpointStores#open} gives a {@link org.ckpt4j.spi.CheckpointStore} (its javadoc is the
- * contract, rule by rule; {@code docs/contract.md} states each rule in full) for a URI and
- * {@link org.ckpt4j.spi.StoreOptions}; {@link org.ckpt4j.spi.CheckpointWriter} writes a checkpoint,
- * {@link org.ckpt4j.spi.Checkpoint} reads one. Failures are {@link org.ckpt4j.spi.CheckpointStoreException}s.
- *
- * <h2>For backends</h2>
- * A backend implements {@link org.ckpt4j.spi.ObjectStore} (a few object primitives) and a
- * {@link org.ckpt4j.spi.CheckpointStoreProvider}; {@link org.ckpt4j.spi.CheckpointStores#overObjects} turns the
- * objects into a store that honours every rule. {@link org.ckpt4j.spi.InMemoryObjectStore} is the reference and
- * {@link org.ckpt4j.spi.ForwardingObjectStore} the base for fault-injecting decorators.
- *
- * <h2>Map of the protocol (package-private classes, one role each)</h2>
- * <ul>
- *   <li>{@code ObjectCheckpointStore}: the facade, owning the store's state and lock: opening, the
- *       heartbeat and fencing checks, commit publication, delete and close.</li>
- *   <li>{@code Layout}: every key of a backup dir (marker, log and lease slots, data dirs and packs) and its
- *       parsing; store ids, nonces and the tag that ties a data dir to its store.</li>
- *   <li>{@code Claims}: taking the dir for writing (R6.3): waiting out a silent holder, refusing a live one,
- *       creating the claim record.</li>
- *   <li>{@code CommitLog}: creating a slot ("I already won" when a retried request of ours created it), who
- *       holds the dir, and the reader's walk from the highest slot down from base to base (latest, previous,
- *       the commits a writer keeps), listing again when records vanish under it.</li>
- *   <li>{@code Publication}: how a commit becomes visible: its record in the next free slot, past our own
- *       earlier requests, confirmed by a listing in which no other store's record follows it (else fenced).</li>
- *   <li>{@code Pruner}: what a commit or an open removes (old records, unreferenced data, earlier leases),
- *       keeping everything at or below a record that fails verification (R4.5). {@code Deleter}: the removal
- *       behind {@code delete()}'s tombstone, the marker last.</li>
- *   <li>{@code Ownership}: the checks at open: the marker (magic, format, owner identity) and that every object
- *       in the dir is the store's own (R5); a foreign dir is refused with nothing changed.</li>
- *   <li>{@code PackWriter}: writing one checkpoint: blobs streamed into pack objects, each checksummed as
- *       written; the commit record it builds is published by the facade.</li>
- *   <li>{@code StoredCheckpoint}: the read side of a committed checkpoint: blobs by pack, ranged streams,
- *       positional and scattered reads of local packs; data gone under a reader is superseded or corrupt.
- *       {@code VerifyingChannel}: a blob's bytes counted and checksummed as read, failing by the read that
- *       reaches its end (R4). {@code Unclosable}: a blob's window of a shared pack stream.</li>
- *   <li>{@code LogRecord}: the commit log's records, typed: a sealed interface whose {@code record}s are
- *       {@code Claim}, {@code Commit}, {@code Release}, {@code Tombstone} (and {@code Unreadable}, a slot failing
- *       verification), each with a {@code Header} (store id, slot, claim, token, base, time).</li>
- *   <li>{@code Records}: the codec: how records, leases and the marker are written and read: sealed canonical
- *       JSON, a size limit, {@code encode} and typed decoding; any failure makes a record unreadable, never a
- *       reason to delete data (R4.5).</li>
- *   <li>{@code Leases} and {@code Holder}: leases written and read, and a newcomer's wait for a holder's
- *       silence (R6.3), with time from an injected clock; who holds a claim (lease timeout, process, machine).
- *       {@code Heartbeat}: the holder's lease rewritten on a thread of its own.</li>
- *   <li>{@code Json}, {@code BlobTable}: the canonical JSON codec and the fast reader of a commit's blob
- *       table; {@code BlobEntry}: one blob of a commit (size, CRC32, pack, offset).</li>
- *   <li>{@code Checksums}, {@code FileReads}, {@code Scatter}, {@code RangeChannel}: verified reads (CRC32 beside
- *       the I/O, positional reads of local packs by two threads, reads into caller buffers, ranges).</li>
- *   <li>{@code BlobNames}: blob name rules (R1.2). {@code AsyncCommitter}: commits in the background.
- *       {@code ProviderRegistry}: finding a backend for a scheme. {@code Redaction}: printing URIs without
- *       credentials.</li>
- * </ul>
+ * <p>The module has three more packages, for other audiences: {@link org.ckpt4j.spi.backend} (the SPI a storage
+ * backend implements), {@link org.ckpt4j.spi.mem} (the reference in-memory store) and
+ * {@code org.ckpt4j.spi.internal} (the protocol that implements the contract once for every backend; not
+ * exported, its {@code package-info} maps its parts).
  */
 package org.ckpt4j.spi;

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
@@ -133,7 +133,7 @@ public abstract class CheckpointStoreTck {
     // access: a get whose first request fails raises, or (if the client retries) makes more requests than one
     // that nobody disturbed.
     URI dir = kit.newDir();
-    try (org.ckpt4j.spi.ObjectStore raw = kit.raw(dir)) {
+    try (org.ckpt4j.spi.backend.ObjectStore raw = kit.raw(dir)) {
       raw.put("probe", new byte[] {1});
       List<String> seen = new ArrayList<>();
       int fired = 0;

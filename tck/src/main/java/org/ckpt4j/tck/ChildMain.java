@@ -137,12 +137,12 @@ public final class ChildMain {
 
   /** Races putIfAbsent against other processes (R0.1): READY, then on "GO <epoch millis>" the rounds, DONE. */
   private static void race(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
-    Optional<org.ckpt4j.spi.ObjectStore> objects = Kit.providerObjects(uri, options);
+    Optional<org.ckpt4j.spi.backend.ObjectStore> objects = Kit.providerObjects(uri, options);
     if (objects.isEmpty()) {
       out.println("READY NORAW");
       return;
     }
-    try (org.ckpt4j.spi.ObjectStore o = objects.get()) {
+    try (org.ckpt4j.spi.backend.ObjectStore o = objects.get()) {
       out.println("READY");
       BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String go = in.readLine();

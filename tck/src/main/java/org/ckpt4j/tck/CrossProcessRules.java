@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.FencedWriterException;

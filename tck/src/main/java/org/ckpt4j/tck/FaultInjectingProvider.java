@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreProvider;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 

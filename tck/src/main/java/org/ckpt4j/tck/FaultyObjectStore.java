@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-import org.ckpt4j.spi.ForwardingObjectStore;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * Injects faults into the backend's {@link ObjectStore} (STYLE §7, Okio's ForwardingFileSystem): fail the N-th

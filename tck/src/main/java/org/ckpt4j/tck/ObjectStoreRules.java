@@ -15,10 +15,10 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * R0: the {@link ObjectStore} primitives the protocol rests on, checked on the backend's raw objects: an exclusive

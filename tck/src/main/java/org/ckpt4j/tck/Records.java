@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * Surgery on the records of the ckpt4j layout ({@code log/<seq>.json}, {@code lease/<seq>.json}; docs/contract.md,

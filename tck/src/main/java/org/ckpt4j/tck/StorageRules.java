@@ -20,7 +20,7 @@ import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.ckpt4j.spi.ForeignContentException;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.junit.jupiter.api.Assumptions;
 
 /**

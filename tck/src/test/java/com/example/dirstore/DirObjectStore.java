@@ -19,8 +19,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 
 /**

@@ -3,7 +3,7 @@ package com.example.dirstore;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.tck.CheckpointStoreTck;
 import org.ckpt4j.tck.TckFixture;
 import org.junit.jupiter.api.io.TempDir;

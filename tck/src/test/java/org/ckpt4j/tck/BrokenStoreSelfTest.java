@@ -353,7 +353,7 @@ class BrokenStoreSelfTest {
       return TckFixture.builder(() -> URI.create("brokendir:" + f.name().toLowerCase(Locale.ROOT)
               + java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(java.nio.file.Path.of(
                   "target", "selftest-dirs").toAbsolutePath()), "d").resolve("backup").toString()))
-          .capabilities(org.ckpt4j.spi.Capability.CROSS_PROCESS)
+          .capabilities(org.ckpt4j.spi.backend.Capability.CROSS_PROCESS)
           .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
               objects, options))
           .crashTrials(40)

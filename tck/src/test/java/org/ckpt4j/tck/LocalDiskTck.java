@@ -2,7 +2,7 @@ package org.ckpt4j.tck;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Certifies the local backend on the real disk ({@code file:}) with the full kit. */

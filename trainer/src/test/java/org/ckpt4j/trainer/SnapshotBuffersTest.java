@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.InMemoryObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,10 +1,10 @@
 package org.ckpt4j.storage.gcs;
 
-import static org.ckpt4j.spi.Causes.find;
-import static org.ckpt4j.spi.Causes.firstLine;
-import static org.ckpt4j.spi.Causes.has;
-import static org.ckpt4j.spi.Causes.hasMessage;
-import static org.ckpt4j.spi.Causes.rootMessage;
+import static org.ckpt4j.spi.backend.Causes.find;
+import static org.ckpt4j.spi.backend.Causes.firstLine;
+import static org.ckpt4j.spi.backend.Causes.has;
+import static org.ckpt4j.spi.backend.Causes.hasMessage;
+import static org.ckpt4j.spi.backend.Causes.rootMessage;
 
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.ComputeEngineCredentials;
@@ -25,7 +25,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
-import org.ckpt4j.spi.Causes;
+import org.ckpt4j.spi.backend.Causes;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;

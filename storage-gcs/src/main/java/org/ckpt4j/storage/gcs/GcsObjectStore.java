@@ -24,8 +24,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.storage.gcs.GcsErrors.Op;
 
 /**

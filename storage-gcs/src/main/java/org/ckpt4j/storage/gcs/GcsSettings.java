@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.ckpt4j.spi.BackendSettings;
+import org.ckpt4j.spi.backend.BackendSettings;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;

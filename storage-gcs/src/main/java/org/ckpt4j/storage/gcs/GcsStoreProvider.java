@@ -10,14 +10,9 @@ import com.google.cloud.storage.StorageOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.EnumSet;
-import java.util.Optional;
 import java.util.Set;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreProvider;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
@@ -50,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * Errors are {@link StoreAccessException}s with a reason ({@code NOT_FOUND} for a missing bucket,
  * {@code ACCESS_DENIED}, {@code THROTTLED}, {@code UNREACHABLE}, ...) naming the {@code gs://} URI.
  */
-public final class GcsStoreProvider implements CheckpointStoreProvider {
+public final class GcsStoreProvider extends ObjectStoreProvider {
   private static final Logger LOG = LoggerFactory.getLogger(GcsStoreProvider.class);
   /** Option key of the endpoint host. */
   public static final String HOST = "gs.host";
@@ -63,31 +58,13 @@ public final class GcsStoreProvider implements CheckpointStoreProvider {
   static final String NO_PROJECT = "ckpt4j-no-project";
 
   /** Only for use by {@link java.util.ServiceLoader}. */
-  public GcsStoreProvider() {}
-
-  @Override
-  public Set<String> schemes() {
-    return Set.of("gs");
+  public GcsStoreProvider() {
+    super("org.ckpt4j:ckpt4j-storage-gcs", "gs");
   }
 
   @Override
-  public String artifact() {
-    return "org.ckpt4j:ckpt4j-storage-gcs";
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.CROSS_PROCESS);
-  }
-
-  @Override
-  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    return CheckpointStores.overObjects(objects(uri, options), options);
-  }
-
-  @Override
-  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
-    return Optional.of(objects(uri, options));
+  protected ObjectStore openObjects(URI uri, StoreOptions options) throws IOException {
+    return objects(uri, options);
   }
 
   static GcsObjectStore objects(URI uri, StoreOptions options) throws IOException {

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.ObjectStore.ObjectSink;
+import org.ckpt4j.spi.backend.ObjectStore.ObjectSink;
 import org.ckpt4j.spi.StoreAccessException.Reason;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;

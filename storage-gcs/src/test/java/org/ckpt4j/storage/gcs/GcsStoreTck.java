@@ -2,7 +2,7 @@ package org.ckpt4j.storage.gcs;
 
 import java.net.URI;
 import java.util.UUID;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.storage.gcs.testserver.Fault;
 import org.ckpt4j.storage.gcs.testserver.GcsTestServer;
 import org.ckpt4j.tck.CheckpointStoreTck;

@@ -6,15 +6,11 @@ import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.ProviderNotFoundException;
-import java.util.EnumSet;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 
@@ -24,33 +20,15 @@ import org.ckpt4j.spi.UnsupportedSchemeException;
  * in-memory Jimfs file system created in this JVM. Commits are durable against power loss on real disks:
  * files and directories are fsynced. The backup dir is created on the first write.
  */
-public final class LocalStoreProvider implements CheckpointStoreProvider {
+public final class LocalStoreProvider extends ObjectStoreProvider {
   /** Only for use by {@link java.util.ServiceLoader}. */
-  public LocalStoreProvider() {}
-
-  @Override
-  public Set<String> schemes() {
-    return Set.of("file", "jimfs");
+  public LocalStoreProvider() {
+    super("org.ckpt4j:ckpt4j-storage-local", "file", "jimfs");
   }
 
   @Override
-  public String artifact() {
-    return "org.ckpt4j:ckpt4j-storage-local";
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.CROSS_PROCESS, Capability.POWER_LOSS_DURABLE);
-  }
-
-  @Override
-  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    return CheckpointStores.overObjects(new LocalObjectStore(toPath(uri), uri), options);
-  }
-
-  @Override
-  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
-    return Optional.of(new LocalObjectStore(toPath(uri), uri));
+  protected ObjectStore openObjects(URI uri, StoreOptions options) throws IOException {
+    return new LocalObjectStore(toPath(uri), uri);
   }
 
   /** Resolves a backup dir URI to a path, with targeted hints for the usual mistakes. */

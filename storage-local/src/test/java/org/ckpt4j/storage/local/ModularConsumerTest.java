@@ -80,6 +80,39 @@ class ModularConsumerTest {
         .contains("s3://***@bucket/p");
   }
 
+  /**
+   * Issue 19 "audiences apart": a consumer module reads the API and the backend SPI, and is refused the protocol's
+   * internals and the in-memory store's package (exported to the TCK only).
+   */
+  @Test
+  void aModularApplication_seesTheApiAndTheSpi_notTheInternals() throws Exception {
+    String modulePath = spiModule() + File.pathSeparator + codeSource(org.slf4j.Logger.class);
+    assertThat(compile(modulePath, "org.ckpt4j.spi.backend.ObjectStoreProvider")).isEmpty();
+    assertThat(compile(modulePath, "org.ckpt4j.spi.internal.ProviderRegistry"))
+        .contains("package org.ckpt4j.spi.internal is declared in module org.ckpt4j.spi, which does not export it");
+    assertThat(compile(modulePath, "org.ckpt4j.spi.mem.InMemoryStoreProvider"))
+        .contains("package org.ckpt4j.spi.mem is declared in module org.ckpt4j.spi, which does not export it");
+  }
+
+  /** Compiles a consumer module whose one class names {@code type}; returns javac's errors (empty if none). */
+  private String compile(String modulePath, String type) throws IOException {
+    Path root = Files.createTempDirectory(dir, "consumer");
+    Path src = Files.createDirectories(root.resolve("src/consumer"));
+    Files.writeString(root.resolve("src/module-info.java"), "module consumer { requires org.ckpt4j.spi; }\n");
+    Files.writeString(src.resolve("Uses.java"),
+        "package consumer;\npublic final class Uses {\n  static final Class<?> C = " + type + ".class;\n}\n");
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    StringWriter diagnostics = new StringWriter();
+    boolean compiled = javac.getTask(new PrintWriter(diagnostics), null, null,
+        // an empty class path: the test JVM's own (the default) holds the spi's classes as an unnamed module
+        List.of("--module-path", modulePath, "--class-path", root.toString(), "-d", root.resolve("out").toString()),
+        null,
+        javac.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(
+            root.resolve("src/module-info.java"), src.resolve("Uses.java"))).call();
+    assertThat(compiled || !diagnostics.toString().isEmpty()).isTrue();
+    return compiled ? "" : diagnostics.toString();
+  }
+
   private static String read(InputStream in) throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     in.transferTo(b);

@@ -16,7 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.storage.s3.S3Errors.Op;
 import org.slf4j.Logger;

@@ -1,9 +1,9 @@
 package org.ckpt4j.storage.s3;
 
-import static org.ckpt4j.spi.Causes.firstLine;
-import static org.ckpt4j.spi.Causes.has;
-import static org.ckpt4j.spi.Causes.hasNamed;
-import static org.ckpt4j.spi.Causes.rootMessage;
+import static org.ckpt4j.spi.backend.Causes.firstLine;
+import static org.ckpt4j.spi.backend.Causes.has;
+import static org.ckpt4j.spi.backend.Causes.hasNamed;
+import static org.ckpt4j.spi.backend.Causes.rootMessage;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,7 +15,7 @@ import java.net.UnknownHostException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 import java.util.Set;
-import org.ckpt4j.spi.Causes;
+import org.ckpt4j.spi.backend.Causes;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;

@@ -2,14 +2,8 @@ package org.ckpt4j.storage.s3;
 
 import java.io.IOException;
 import java.net.URI;
-import java.util.EnumSet;
-import java.util.Optional;
-import java.util.Set;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreProvider;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -52,7 +46,7 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * {@code ACCESS_DENIED}, {@code THROTTLED}, {@code UNREACHABLE}, ...) naming the {@code s3://} URI; no message or
  * log line contains a secret key.
  */
-public final class S3StoreProvider implements CheckpointStoreProvider {
+public final class S3StoreProvider extends ObjectStoreProvider {
   /** Option key of the endpoint override. */
   public static final String ENDPOINT = "s3.endpoint";
   /** Option key of path-style access ({@code true}/{@code false}). */
@@ -65,31 +59,13 @@ public final class S3StoreProvider implements CheckpointStoreProvider {
   public static final String SECRET_KEY = "s3.secret-key";
 
   /** Only for use by {@link java.util.ServiceLoader}. */
-  public S3StoreProvider() {}
-
-  @Override
-  public Set<String> schemes() {
-    return Set.of("s3");
+  public S3StoreProvider() {
+    super("org.ckpt4j:ckpt4j-storage-s3", "s3");
   }
 
   @Override
-  public String artifact() {
-    return "org.ckpt4j:ckpt4j-storage-s3";
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.CROSS_PROCESS);
-  }
-
-  @Override
-  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    return CheckpointStores.overObjects(objects(uri, options), options);
-  }
-
-  @Override
-  public Optional<ObjectStore> objectStore(URI uri, StoreOptions options) throws IOException {
-    return Optional.of(objects(uri, options));
+  protected ObjectStore openObjects(URI uri, StoreOptions options) throws IOException {
+    return objects(uri, options);
   }
 
   /** The object primitives behind {@code uri}. */

@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.ckpt4j.spi.ObjectStore.ObjectSink;
+import org.ckpt4j.spi.backend.ObjectStore.ObjectSink;
 import org.ckpt4j.spi.StoreOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

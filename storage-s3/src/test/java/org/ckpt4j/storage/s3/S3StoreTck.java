@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.tck.CheckpointStoreTck;
 import org.ckpt4j.tck.TckFixture;
 import org.junit.jupiter.api.AfterAll;

@@ -17,8 +17,8 @@ import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.CheckpointWriter;
-import org.ckpt4j.spi.ForwardingObjectStore;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,7 +99,7 @@ class S3StoreTest {
     String uri = uri("e2e");
     try (CheckpointStore store = CheckpointStores.open(uri, credentials(StoreOptions.forOwner("run-1")).build())) {
       assertThat(store.uri().getScheme()).isEqualTo("s3");
-      assertThat(store.capabilities()).contains(org.ckpt4j.spi.Capability.CROSS_PROCESS);
+      assertThat(store.capabilities()).contains(org.ckpt4j.spi.backend.Capability.CROSS_PROCESS);
       assertThat(store.latest()).isEmpty();
       try (CheckpointWriter w = store.begin()) {
         write(w, "weights.npy", weights);

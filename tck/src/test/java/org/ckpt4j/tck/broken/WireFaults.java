@@ -5,8 +5,8 @@ import java.nio.channels.ReadableByteChannel;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import org.ckpt4j.spi.ForwardingObjectStore;
-import org.ckpt4j.spi.ObjectStore;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.tck.TransportFaults;
 
 /**
