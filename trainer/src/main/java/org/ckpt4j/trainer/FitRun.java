@@ -467,6 +467,7 @@ final class FitRun {
     if (encodedFingerprint == null) {
       prepareCapture();
     }
+    Map<String, long[]> reshape = m.acceptLegacyBiasShapes(expected);
     m.check(this, encodedFingerprint, optimizerConfig, expected);
     Map<String, Npy.Header> wanted = new LinkedHashMap<>(expected);
     if (m.tensors.containsKey(ORDER)) {
@@ -487,6 +488,7 @@ final class FitRun {
       callbackEntries.put(c, entry);
     }
     Map<String, INDArray> read = readTensors(cp, uri, wanted);
+    reshape.forEach((name, shape) -> read.put(name, read.get(name).reshape('c', shape).dup('c')));
     List<INDArray> newParams = new ArrayList<>();
     List<INDArray[]> newSlots = new ArrayList<>();
     for (int k = 0; k < names.size(); k++) {
