@@ -324,6 +324,11 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
       case LEASE_NEVER_RENEWS:
         return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
+      case SYNC_AFTER_RECORD:
+        return CheckpointStores.overObjects(new SyncAfterRecord(objects), options);
+      case PACK_NEVER_FORCED: // the flaw is in the (simulated) disk
+      case RECORD_DIR_NOT_SYNCED:
+        return CheckpointStores.overObjects(objects, options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -478,6 +483,48 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return; // the flaw: the heartbeat "succeeds" without renewing anything
       }
       super.put(key, content);
+    }
+  }
+
+  /**
+   * SYNC_AFTER_RECORD: sync(keys) only notes the keys; they are made durable when the next checkpoint starts
+   * (its first create) or at close, long after the commit record that names them was published.
+   */
+  static final class SyncAfterRecord extends ForwardingObjectStore {
+    private final Set<String> owed = new java.util.LinkedHashSet<>();
+
+    SyncAfterRecord(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public synchronized void sync(java.util.Collection<String> keys) {
+      owed.addAll(keys); // the flaw: the commit record is published before its packs are durable
+    }
+
+    private synchronized void payDebt() throws IOException {
+      if (!owed.isEmpty()) {
+        List<String> keys = List.copyOf(owed);
+        owed.clear();
+        super.sync(keys);
+      }
+    }
+
+    @Override
+    public ObjectSink create(String key) throws IOException {
+      payDebt();
+      return super.create(key);
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        payDebt();
+      } catch (IOException e) {
+        // best effort: a delete() removed the packs meanwhile
+      } finally {
+        super.close();
+      }
     }
   }
 

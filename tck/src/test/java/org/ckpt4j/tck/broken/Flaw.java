@@ -79,5 +79,17 @@ public enum Flaw {
   /** list() returns only names of the ckpt4j layout: foreign objects go unseen (R6.1). */
   FOREIGN_BLIND,
   /** A read-only open writes an object of its own (R8). */
-  READ_ONLY_WRITES
+  READ_ONLY_WRITES,
+  /**
+   * The durability barrier of a commit's packs ({@code ObjectStore.sync}) runs only at the next commit (or
+   * close), after the commit record was published (R7.2; issue 18).
+   */
+  SYNC_AFTER_RECORD,
+  /** The local store never forces its pack files (R7.2; issue 18): simulated by the disk dropping the force. */
+  PACK_NEVER_FORCED,
+  /**
+   * The local store does not fsync the directory after the link that publishes a log record (R7.2; issue 18):
+   * simulated by the disk dropping every fsync of {@code log/}.
+   */
+  RECORD_DIR_NOT_SYNCED
 }
