@@ -688,8 +688,12 @@ public abstract class CheckpointStoreTck {
 
   /**
    * R6.4: a writer paused (its lease heartbeat blocked, as in a long GC pause) while another store took over
-   * the backup dir and committed: its commit raises {@link org.ckpt4j.spi.FencedWriterException}, nothing it
-   * wrote becomes visible, and its leftovers are cleaned by the next commit. Needs fault injection.
+   * the backup dir, committed and closed, and a third opened and committed; then it writes a checkpoint (blobs
+   * written after the takeover, so nothing pruned them, and its next log slot freed by the third's prune): its
+   * commit raises {@link org.ckpt4j.spi.FencedWriterException}, no log record naming its checkpoint stays (raw
+   * {@code get}), and its leftovers are cleaned by the next commit. Needs fault injection. If this fails, check
+   * that after creating its commit record a writer lists the log and gives up (removing its record) when a
+   * newer record of another store follows.
    */
   @Test
   public void required_R6_4_pausedWriterIsFenced() throws Exception {

@@ -101,6 +101,59 @@ class BrokenStoreSelfTest {
     }
   }
 
+  static final class NoPostCreateFence extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+  }
+
+  private static final java.nio.file.FileSystem JIMFS = com.google.common.jimfs.Jimfs.newFileSystem("selftest",
+      com.google.common.jimfs.Configuration.unix());
+
+  /** The flawed protocol over the local backend: on the disk ({@code file:}) or on Jimfs. */
+  abstract static class BrokenLocal extends CheckpointStoreTck {
+    abstract Flaw flaw();
+
+    abstract java.nio.file.Path parent() throws java.io.IOException;
+
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      return TckFixture.builder(() -> java.nio.file.Files.createTempDirectory(parent(), "d").resolve("backup")
+              .toUri())
+          .capabilities()
+          .objects((dir, options) -> new LocalStoreProvider().objectStore(dir, options).orElseThrow(),
+              (objects, options) -> BrokenStores.build(f, objects, options))
+          .build();
+    }
+  }
+
+  static final class NoPostCreateFenceOnDisk extends BrokenLocal {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+
+    @Override
+    java.nio.file.Path parent() throws java.io.IOException {
+      return java.nio.file.Files.createDirectories(java.nio.file.Path.of("target", "selftest-dirs")
+          .toAbsolutePath());
+    }
+  }
+
+  static final class NoPostCreateFenceOnJimfs extends BrokenLocal {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+
+    @Override
+    java.nio.file.Path parent() throws java.io.IOException {
+      return java.nio.file.Files.createDirectories(JIMFS.getPath("/selftest"));
+    }
+  }
+
   static final class NonAtomicCommit extends BrokenCase {
     @Override
     Flaw flaw() {
@@ -519,6 +572,12 @@ class BrokenStoreSelfTest {
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
             "transport faults armed during the trials fired"),
+        Arguments.of(NoPostCreateFence.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(NoPostCreateFenceOnDisk.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(NoPostCreateFenceOnJimfs.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
         Arguments.of(PackNeverForced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
             "although it should be whole"),
         Arguments.of(RecordDirNotSynced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",

@@ -324,6 +324,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
       case LEASE_NEVER_RENEWS:
         return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
+      case NO_POST_CREATE_FENCE:
+        return CheckpointStores.overObjects(new NoPostCreateFence(objects), options);
       case SYNC_AFTER_RECORD:
         return CheckpointStores.overObjects(new SyncAfterRecord(objects), options);
       case PACK_NEVER_FORCED: // the flaw is in the (simulated) disk
@@ -483,6 +485,44 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return; // the flaw: the heartbeat "succeeds" without renewing anything
       }
       super.put(key, content);
+    }
+  }
+
+  /**
+   * NO_POST_CREATE_FENCE: the listing right after a log record was created shows no slot above it, so the
+   * protocol's check for a newer record of another store (the paused writer's fence) finds none.
+   */
+  static final class NoPostCreateFence extends ForwardingObjectStore {
+    private final ThreadLocal<String> created = new ThreadLocal<>();
+
+    NoPostCreateFence(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      boolean won = super.putIfAbsent(key, content);
+      if (won && key.startsWith("log/")) {
+        created.set(key);
+      }
+      return won;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      String mine = created.get();
+      created.remove();
+      List<String> all = super.list(prefix);
+      if (mine == null) {
+        return all;
+      }
+      List<String> out = new ArrayList<>();
+      for (String k : all) {
+        if (!k.startsWith("log/") || k.compareTo(mine) <= 0) {
+          out.add(k); // the flaw: what follows the record just created goes unseen
+        }
+      }
+      return out;
     }
   }
 

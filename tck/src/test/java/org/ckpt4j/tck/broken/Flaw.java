@@ -81,6 +81,12 @@ public enum Flaw {
   /** A read-only open writes an object of its own (R8). */
   READ_ONLY_WRITES,
   /**
+   * The check after a commit record is created (does a newer record of another store follow?) is dropped: a
+   * paused writer whose slot was freed by a prune commits (R6.4; issue 18). The listing that check makes sees no
+   * slot above the one just created.
+   */
+  NO_POST_CREATE_FENCE,
+  /**
    * The durability barrier of a commit's packs ({@code ObjectStore.sync}) runs only at the next commit (or
    * close), after the commit record was published (R7.2; issue 18).
    */
