@@ -1,12 +1,16 @@
 package org.ckpt4j.tck;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -139,6 +143,65 @@ final class PowerLossRules {
     return String.join(", ", steps);
   }
 
+  /** Writer crashes of R3.2 on the disk. */
+  private static final int CRASHES = 6;
+
+  /**
+   * R3.2 for a backend over NIO paths: writers crash (a simulated SIGKILL) at a link or rename of the file
+   * system, where a write-then-publish has its temporary file in place, {@value #CRASHES} times, each followed by
+   * the next open; after a last commit and close, the backup dir holds no file that the backend's own
+   * {@code list()} does not show, observed by walking the directory (the local backend hides its
+   * {@code .ckpt4j-tmp-*} files from {@code list()}, so only a walk sees that they were never purged). Does
+   * nothing without {@code pathObjects}.
+   */
+  void crashedWritersLeaveNoHiddenFiles() throws Exception {
+    TckFixture.PathObjects objects = kit.fixture.pathObjects().orElse(null);
+    if (objects == null) {
+      return;
+    }
+    StoreOptions opts = kit.rw(Kit.OWNER).leaseTimeout(LEASE).build();
+    try (PowerLossDisk disk = kit.fixture.newDisk()) {
+      Path root = disk.boot().resolve("backup");
+      store = kit.openOver(objects.open(root, opts), opts);
+      for (int i = 0; i < CRASHES; i++) {
+        disk.armCrash(1 + kit.random().nextInt(60), op -> op.startsWith("link ") || op.startsWith("rename "));
+        try {
+          for (int k = 0; k < 4; k++) {
+            kit.smallContent("crash" + i + "-" + k).commit(store);
+          }
+        } catch (IOException | RuntimeException e) {
+          if (!disk.isDown()) {
+            throw failure("R3.2: a commit failed without a crash: " + e, e);
+          }
+        }
+        disk.crashProcess();
+        log.add("crash " + (i + 1) + ": " + disk.lastCut());
+        kit.processCrashes.incrementAndGet();
+        Kit.closeQuietly(store);
+        root = disk.boot().resolve("backup");
+        store = kit.openOver(objects.open(root, opts), opts);
+      }
+      Content last = kit.smallContent("after-crashes");
+      last.commit(store);
+      store.close();
+      store = null;
+      List<String> hidden = new ArrayList<>();
+      Path dir = root;
+      try (ObjectStore raw = objects.open(dir, opts); java.util.stream.Stream<Path> files = Files.walk(dir)) {
+        Set<String> listed = new HashSet<>(raw.list(""));
+        files.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).filter(k -> !listed.contains(k))
+            .sorted().forEach(hidden::add);
+      }
+      if (!hidden.isEmpty()) {
+        throw failure("R3.2: after " + CRASHES + " writers crashed mid-write and the next store opened, committed"
+            + " and closed, files that the backend's list() does not show remain (incomplete writes never purged;"
+            + " found by walking the backup dir): " + hidden, null);
+      }
+    } finally {
+      Kit.closeQuietly(store);
+    }
+  }
+
   private static String describe(List<Content> allowed) {
     List<String> names = new ArrayList<>();
     allowed.forEach(c -> names.add(c == null ? "none" : c.label));
@@ -147,7 +210,7 @@ final class PowerLossRules {
 
   private AssertionError failure(String what, Throwable cause) {
     List<String> tail = log.subList(Math.max(0, log.size() - 12), log.size());
-    return new AssertionError("R7.2: " + what + "\n  the last trials:\n  " + String.join("\n  ", tail) + "\n  "
+    return new AssertionError((what.startsWith("R3.2") ? "" : "R7.2: ") + what + "\n  the last trials:\n  " + String.join("\n  ", tail) + "\n  "
         + kit.reproduce(), cause);
   }
 }

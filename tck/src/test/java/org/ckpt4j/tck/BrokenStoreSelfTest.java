@@ -101,6 +101,19 @@ class BrokenStoreSelfTest {
     }
   }
 
+  /** The local backend on Jimfs whose purge of incomplete writes is never called at open (R3.2). */
+  static final class NoPurgeAtOpen extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_PURGE_AT_OPEN;
+    }
+
+    @Override
+    TckFixture.Builder more(TckFixture.Builder b) {
+      return b.pathObjects(LOCAL);
+    }
+  }
+
   static final class NoPostCreateFence extends BrokenCase {
     @Override
     Flaw flaw() {
@@ -578,6 +591,8 @@ class BrokenStoreSelfTest {
             "instead of raising FencedWriterException"),
         Arguments.of(NoPostCreateFenceOnJimfs.class, "required_R6_4_pausedWriterIsFenced",
             "instead of raising FencedWriterException"),
+        Arguments.of(NoPurgeAtOpen.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
+            "files that the backend's list() does not show remain"),
         Arguments.of(PackNeverForced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
             "although it should be whole"),
         Arguments.of(RecordDirNotSynced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",

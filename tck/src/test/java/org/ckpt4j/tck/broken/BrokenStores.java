@@ -326,6 +326,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
       case NO_POST_CREATE_FENCE:
         return CheckpointStores.overObjects(new NoPostCreateFence(objects), options);
+      case NO_PURGE_AT_OPEN:
+        return CheckpointStores.overObjects(new NoPurge(objects), options);
       case SYNC_AFTER_RECORD:
         return CheckpointStores.overObjects(new SyncAfterRecord(objects), options);
       case PACK_NEVER_FORCED: // the flaw is in the (simulated) disk
@@ -523,6 +525,18 @@ public final class BrokenStores implements CheckpointStoreProvider {
         }
       }
       return out;
+    }
+  }
+
+  /** NO_PURGE_AT_OPEN: purgeIncomplete does nothing. */
+  static final class NoPurge extends ForwardingObjectStore {
+    NoPurge(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void purgeIncomplete(Predicate<String> ours) {
+      // the flaw: a killed writer's temporary files stay
     }
   }
 

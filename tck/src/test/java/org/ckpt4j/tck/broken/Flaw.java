@@ -86,6 +86,8 @@ public enum Flaw {
    * slot above the one just created.
    */
   NO_POST_CREATE_FENCE,
+  /** purgeIncomplete is never called at open: a killed writer's temporary files stay (R3.2; issue 18). */
+  NO_PURGE_AT_OPEN,
   /**
    * The durability barrier of a commit's packs ({@code ObjectStore.sync}) runs only at the next commit (or
    * close), after the commit record was published (R7.2; issue 18).
