@@ -80,6 +80,7 @@ final class PowerLossDisk implements AutoCloseable {
   private final String id = "disk" + DISKS.incrementAndGet();
   private final Inode root = new Inode(true);
   private FileSystem live;
+  private final java.util.List<FileSystem> retired = new java.util.ArrayList<>();
   /** The live file system's file keys (Jimfs: one per file, shared by its hard links) to the image's inodes. */
   private Map<Object, Inode> inodes = new HashMap<>();
   private PowerLossFileSystem running;
@@ -118,7 +119,9 @@ final class PowerLossDisk implements AutoCloseable {
     }
     if (live == null || !keepLive) {
       if (live != null) {
-        live.close();
+        // kept open until the disk closes: the old boot's paths still resolve (a store of that boot still
+        // running gets a power-cut IOException from every operation, not a closed file system)
+        retired.add(live);
       }
       // working directory "/": Jimfs would otherwise create /work, which is no part of the image
       live = Jimfs.newFileSystem(id + "-" + (boots + 1), Configuration.unix().toBuilder().setWorkingDirectory("/")
@@ -301,6 +304,10 @@ final class PowerLossDisk implements AutoCloseable {
     if (live != null) {
       live.close();
     }
+    for (FileSystem fs : retired) {
+      fs.close();
+    }
+    retired.clear();
   }
 
   @Override
