@@ -116,6 +116,10 @@ public final class BackupAndRestore implements Callback {
     return new Builder(backupDir, null);
   }
 
+  /**
+   * A backup dir given as a URI ({@code file:///...}, {@code s3://bucket/prefix}, {@code gs://bucket/prefix},
+   * {@code mem:name}, ...), opened with {@link CheckpointStores}; the same as {@link #builder(String)} of its text.
+   */
   public static Builder builder(URI backupDir) {
     return builder(Objects.requireNonNull(backupDir, "backupDir").toString());
   }
@@ -129,6 +133,7 @@ public final class BackupAndRestore implements Callback {
     return new Builder(null, Objects.requireNonNull(store, "store"));
   }
 
+  /** When this callback saves: {@link SaveFreq#EPOCH} (the default), every N batches, or never. */
   public SaveFreq saveFreq() {
     return saveFreq;
   }
@@ -516,6 +521,11 @@ public final class BackupAndRestore implements Callback {
       this.store = store;
     }
 
+    /**
+     * When to save: {@link SaveFreq#EPOCH} at the end of every epoch (the default, as Keras's {@code "epoch"}),
+     * {@code SaveFreq.everyBatches(n)} after every n-th batch counted across epochs, or {@link SaveFreq#NEVER}
+     * (restore only).
+     */
     public Builder saveFreq(SaveFreq saveFreq) {
       this.saveFreq = Objects.requireNonNull(saveFreq, "saveFreq");
       return this;
@@ -571,6 +581,7 @@ public final class BackupAndRestore implements Callback {
       return this;
     }
 
+    /** The callback; its store is opened when a {@code fit} begins, not now. */
     public BackupAndRestore build() {
       return new BackupAndRestore(this);
     }

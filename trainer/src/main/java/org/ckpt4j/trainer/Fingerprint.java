@@ -24,6 +24,12 @@ final class Fingerprint {
     this.fields = fields;
   }
 
+  /**
+   * The identity of a fit of {@code model} on {@code x} and {@code y}.
+   *
+   * @param y the targets as given: dense targets, or for {@link Loss#SPARSE_CATEGORICAL_CROSSENTROPY} the class
+   *     ids as int32 {@code [n]}, described with the number of classes (not as the one-hot matrix trained on)
+   */
   static Fingerprint of(Sequential model, INDArray x, INDArray y, int batchSize, boolean shuffle) {
     Map<String, String> f = new LinkedHashMap<>();
     String architecture = model.toString();
@@ -35,7 +41,8 @@ final class Fingerprint {
     f.put("batchSize", Integer.toString(batchSize));
     f.put("shuffle", Boolean.toString(shuffle));
     f.put("x", describe(x));
-    f.put("y", describe(y));
+    f.put("y", model.loss() == Loss.SPARSE_CATEGORICAL_CROSSENTROPY
+        ? describe(y).replaceFirst(":", " class ids of " + model.outputSize() + " classes:") : describe(y));
     return new Fingerprint(f);
   }
 
@@ -88,7 +95,7 @@ final class Fingerprint {
     return names;
   }
 
-  /** {@code float32[5,20]:sha256=<hex>} over the shape and the raw element bytes. */
+  /** {@code float[5,20]:sha256=<hex>} (ND4J type name, shape) over the shape and the raw element bytes. */
   static String describe(INDArray a) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -38,6 +38,8 @@ final class FitRun {
   final Sequential model;
   final INDArray x;
   final INDArray y;
+  /** Sparse targets as given (class ids), for the run's identity; null for dense targets. */
+  private final INDArray classIds;
   final int epochs;
   final int batchSize;
   final boolean shuffle;
@@ -74,6 +76,7 @@ final class FitRun {
     this.model = model;
     this.x = features(model, x);
     this.y = targets(model, y, this.x.rows());
+    this.classIds = classIds(model, y, this.x.rows());
     if (epochs < 0) {
       throw new IllegalArgumentException("epochs (" + epochs + ") must not be negative");
     }
@@ -148,6 +151,11 @@ final class FitRun {
       oneHot.putScalar(r, (long) c, 1.0f);
     }
     return oneHot;
+  }
+
+  /** The class ids of sparse targets (already checked by {@link #targets}), as int32 [n]; null for dense ones. */
+  private static INDArray classIds(Sequential model, INDArray y, long n) {
+    return model.loss() == Loss.SPARSE_CATEGORICAL_CROSSENTROPY ? y.reshape(n).castTo(DataType.INT).dup('c') : null;
   }
 
   private static INDArray dense(INDArray a) {
@@ -300,7 +308,7 @@ final class FitRun {
    */
   Fingerprint fingerprint() {
     if (fingerprint == null) {
-      fingerprint = Fingerprint.of(model, x, y, batchSize, shuffle);
+      fingerprint = Fingerprint.of(model, x, classIds != null ? classIds : y, batchSize, shuffle);
     }
     return fingerprint;
   }
@@ -467,6 +475,7 @@ final class FitRun {
     if (encodedFingerprint == null) {
       prepareCapture();
     }
+    Map<String, long[]> reshape = m.acceptLegacyBiasShapes(expected);
     m.check(this, encodedFingerprint, optimizerConfig, expected);
     Map<String, Npy.Header> wanted = new LinkedHashMap<>(expected);
     if (m.tensors.containsKey(ORDER)) {
@@ -487,6 +496,7 @@ final class FitRun {
       callbackEntries.put(c, entry);
     }
     Map<String, INDArray> read = readTensors(cp, uri, wanted);
+    reshape.forEach((name, shape) -> read.put(name, read.get(name).reshape('c', shape).dup('c')));
     List<INDArray> newParams = new ArrayList<>();
     List<INDArray[]> newSlots = new ArrayList<>();
     for (int k = 0; k < names.size(); k++) {

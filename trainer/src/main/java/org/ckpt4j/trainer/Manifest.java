@@ -211,6 +211,26 @@ final class Manifest {
   }
 
   /**
+   * Backups written before biases became rank 1 hold them as {@code [1, n]}: the same elements in the same order.
+   * For each such tensor, changes {@code expected} to the stored shape (so that {@link #check} and the read accept
+   * it) and returns the shape the run needs, to reshape to after reading. Nothing else of a stored shape is
+   * tolerated.
+   */
+  Map<String, long[]> acceptLegacyBiasShapes(Map<String, Npy.Header> expected) {
+    Map<String, long[]> reshape = new LinkedHashMap<>();
+    for (Map.Entry<String, Npy.Header> e : expected.entrySet()) {
+      Npy.Header stored = tensors.get(e.getKey());
+      long[] shape = e.getValue().shape();
+      if (stored != null && shape.length == 1 && stored.type() == e.getValue().type()
+          && java.util.Arrays.equals(stored.shape(), new long[] {1, shape[0]})) {
+        reshape.put(e.getKey(), shape);
+        e.setValue(stored);
+      }
+    }
+    return reshape;
+  }
+
+  /**
    * Checks the manifest against the run resuming from it: identity, the data set's batches and size, the
    * optimizer, and that the model's, optimizer's and data order's tensors are exactly those the run has.
    *
