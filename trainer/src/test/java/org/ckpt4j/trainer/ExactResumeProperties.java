@@ -56,7 +56,7 @@ class ExactResumeProperties {
       model = s.model(); // a fresh process
       BackupAndRestore backup = s.backup(dir);
       last = s.attempt(model, backup, i);
-      if (backup.restoredFrom != null) {
+      if (backup.restoredCheckpoint().isPresent()) {
         RESUMES.incrementAndGet();
       }
       if (last != null) {
@@ -68,7 +68,7 @@ class ExactResumeProperties {
       model = s.model();
       BackupAndRestore backup = s.backup(dir);
       last = model.fit(s.x(), s.y(), s.epochs, s.batchSize, s.shuffle, s.callbacks(backup, null), false);
-      if (backup.restoredFrom != null) {
+      if (backup.restoredCheckpoint().isPresent()) {
         RESUMES.incrementAndGet();
       }
     }
