@@ -77,7 +77,8 @@ final class CommitLog {
   /** Whether {@code there} is {@code mine}: this store's token, the same type, the same checkpoint. */
   private static boolean isMine(String token, LogRecord there, LogRecord mine, String checkpointId) {
     return token.equals(there.token()) && there.getClass() == mine.getClass()
-        && (checkpointId == null || there instanceof LogRecord.Commit c && checkpointId.equals(c.checkpoint().id()));
+        && (checkpointId == null
+            || (there instanceof LogRecord.Commit c && checkpointId.equals(c.checkpoint().id())));
   }
 
   /**

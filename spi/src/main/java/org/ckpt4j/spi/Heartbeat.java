@@ -36,7 +36,9 @@ final class Heartbeat {
   /** Runs {@code beat} every quarter of {@code leaseTimeoutMs} (at least every 10 ms). */
   void start(long leaseTimeoutMs, Runnable beat) {
     long period = Math.max(10, leaseTimeoutMs / 4);
-    executor.scheduleWithFixedDelay(beat, period, period, TimeUnit.MILLISECONDS);
+    // a beat catches its own failures (a failed renewal is logged and retried at the next beat); the future
+    // would only report cancellation at stop()
+    var unused = executor.scheduleWithFixedDelay(beat, period, period, TimeUnit.MILLISECONDS);
   }
 
   /** Stops beating, waiting up to 5 s for a beat in flight. */

@@ -45,7 +45,11 @@ public final class InMemoryObjectStore implements ObjectStore {
     return uri;
   }
 
-  /** @throws IllegalStateException naming where each sink or channel that is still open was opened */
+  /**
+   * Checks that every sink and channel this store handed out has been closed.
+   *
+   * @throws IllegalStateException naming where each sink or channel that is still open was opened
+   */
   public void checkNoOpenStreams() {
     if (!open.isEmpty()) {
       IllegalStateException e = new IllegalStateException(open.size() + " sink(s)/channel(s) still open");

@@ -146,8 +146,8 @@ final class Json {
       case '{': return object(depth);
       case '[': return array(depth);
       case '"': return string();
-      case 't': return literal("true", Boolean.TRUE);
-      case 'f': return literal("false", Boolean.FALSE);
+      case 't': return literal("true", true);
+      case 'f': return literal("false", false);
       case 'n': return literal("null", null);
       default:
         if (c == '-' || (c >= '0' && c <= '9')) {

@@ -39,6 +39,7 @@ final class Leases {
    * A lease as read: its bytes (compared to tell a change; empty for an oversized lease, which is never read
    * whole) and, if it verified, its holder and renewal time (else null).
    */
+  @SuppressWarnings("ArrayRecordComponent") // compared with Arrays.equals by its one user, never by equals()
   record Lease(byte[] raw, Holder holder, Instant renewedAt) {}
 
   static String key(long claim) {

@@ -31,7 +31,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
   private final URI uri;
   private volatile String storeId;
   private final String token;
-  private final Holder holder;
   private final long epoch;
   /**
    * The slot every record this store writes names as its {@code base}: the newest commit record (or record
@@ -69,7 +68,6 @@ final class ObjectCheckpointStore implements CheckpointStore {
     this.storeId = storeId;
     this.epoch = epoch;
     this.knownHead = knownHead;
-    this.holder = holder;
     this.heartbeat = new Heartbeat(leases, storeId, epoch, holder, uri, holding);
   }
 

@@ -31,7 +31,6 @@ final class PackWriter implements CheckpointWriter {
   private final ObjectCheckpointStore store;
   private final ObjectStore objects;
   private final URI uri;
-  private final String storeId;
   private final long packRoll;
   private final String owner;
   private final String nonce = Layout.newNonce();
@@ -45,7 +44,6 @@ final class PackWriter implements CheckpointWriter {
     this.store = store;
     this.objects = objects;
     this.uri = objects.uri();
-    this.storeId = storeId;
     this.packRoll = packRoll;
     this.owner = owner;
     this.id = nonce + "-" + Layout.tag(storeId, nonce);
