@@ -7,140 +7,56 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.ckpt4j.resume.BackupAndRestore;
+import org.ckpt4j.resume.StoreOpener;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.trainer.Activation;
-import org.ckpt4j.trainer.BackupAndRestore;
-import org.ckpt4j.trainer.Callback;
-import org.ckpt4j.trainer.CallbackState;
-import org.ckpt4j.trainer.Loss;
-import org.ckpt4j.trainer.Optimizer;
-import org.ckpt4j.trainer.Sequential;
-import org.ckpt4j.trainer.StatefulCallback;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.ckpt4j.tck.ReferenceTraining.LrSchedule;
 
 /**
- * End-to-end resume: the trainer with {@link BackupAndRestore} on the backend under test, interrupted at random
- * batches (exceptions, storage faults mid-save, SIGKILL of a training child JVM) and rerun until complete, ends
- * with weights bit-identical to an uninterrupted run.
+ * End-to-end resume: the kit's pure-Java {@link ReferenceTraining} loop with {@code ckpt4j-resume}'s
+ * {@link BackupAndRestore} (the code the ND4J trainer goes through) on the backend under test, interrupted at
+ * random batches (exceptions, storage faults mid-save through a fault-injecting store handed over by a
+ * {@link StoreOpener}, SIGKILL of a training child JVM) and rerun until complete, ends with weights
+ * bit-identical to an uninterrupted run; every rerun must resume from the checkpoint that was latest, with the
+ * stateful learning-rate schedule's state.
  */
 final class ResumeRules {
-  static final int EPOCHS = 4;
-  static final int BATCH = 8;
-  static final int SAMPLES = 96;
-  static final int BATCHES = EPOCHS * SAMPLES / BATCH;
-  static final long SEED = 7;
+  static final int BATCHES = ReferenceTraining.BATCHES;
   private final Kit kit;
 
   ResumeRules(Kit kit) {
     this.kit = kit;
   }
 
-  /** A fixed classification dataset from java.util randomness: identical in every JVM. */
-  static INDArray[] dataset() {
-    SplittableRandom r = new SplittableRandom(SEED);
-    float[][] x = new float[SAMPLES][6];
-    float[] y = new float[SAMPLES];
-    for (int s = 0; s < SAMPLES; s++) {
-      double score = 0;
-      for (int f = 0; f < 6; f++) {
-        x[s][f] = (float) r.nextDouble(-1, 1);
-        score += x[s][f] * (f - 2.5);
-      }
-      y[s] = score > 1 ? 2 : score > -1 ? 1 : 0;
-    }
-    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
-  }
-
-  static Sequential model() {
-    return Sequential.builder(6).dense(16, Activation.RELU).dense(3, Activation.SOFTMAX).seed(SEED)
-        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).optimizer(Optimizer.adam(0.01)).build();
-  }
-
   /** Throws at the start of one global batch. */
-  static final class FailAt implements Callback {
-    private final int globalBatch;
-
-    FailAt(int globalBatch) {
-      this.globalBatch = globalBatch;
-    }
-
-    @Override
-    public void onBatchBegin(int epoch, int batch) {
-      if (epoch * (SAMPLES / BATCH) + batch == globalBatch) {
+  static ReferenceTraining.Hook failAt(int globalBatch) {
+    return (epoch, batch, backup) -> {
+      if (epoch * ReferenceTraining.BATCHES_PER_EPOCH + batch == globalBatch) {
         throw new IllegalStateException("tck: simulated failure at global batch " + globalBatch);
       }
-    }
+    };
   }
 
-  /**
-   * A learning-rate schedule with state: a per-batch counter sets the learning rate of every step. Its state is
-   * part of the trajectory, so a resume that reads it and does not restore it (or restores another checkpoint's)
-   * ends with other weights. Records what it was restored to.
-   */
-  static final class LrSchedule implements StatefulCallback {
-    private Sequential model;
-    private long count;
-    long restoredCount = -1;
-
-    @Override
-    public String stateKey() {
-      return "tck-lr-schedule";
-    }
-
-    @Override
-    public CallbackState saveState() {
-      return CallbackState.of(Map.of("count", count));
-    }
-
-    @Override
-    public void restoreState(CallbackState state) {
-      count = state.getLong("count");
-      restoredCount = count;
-    }
-
-    @Override
-    public void onTrainBegin(Sequential m) {
-      this.model = m;
-    }
-
-    @Override
-    public void onBatchBegin(int epoch, int batch) {
-      model.setLearningRate(0.01 / (1 + 0.05 * count));
-    }
-
-    @Override
-    public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
-      count++;
-    }
-  }
-
-  static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
-    BackupAndRestore.Builder b = BackupAndRestore.builder(dir).saveFreq(BackupAndRestore.SaveFreq.everyBatches(5))
-        .leaseTimeout(lease);
+  static BackupAndRestore.Builder backup(StoreOpener dir, Duration lease, Map<String, String> properties) {
+    BackupAndRestore.Builder b = BackupAndRestore.builder(dir)
+        .saveFreq(BackupAndRestore.SaveFreq.everyBatches(5)).leaseTimeout(lease);
     properties.forEach(b::storeProperty);
     return b;
   }
 
-  /** Fits the model with the {@link LrSchedule}; returns the weights' SHA-256. */
-  static String fit(BackupAndRestore backup, Callback extra) throws IOException {
+  static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
+    return backup(StoreOpener.of(dir), lease, properties);
+  }
+
+  /** Fits the reference model with the {@link LrSchedule}; returns the weights' SHA-256. */
+  static String fit(BackupAndRestore backup, ReferenceTraining.Hook extra) throws IOException {
     return fit(backup, extra, new LrSchedule());
   }
 
-  static String fit(BackupAndRestore backup, Callback extra, LrSchedule schedule) throws IOException {
-    INDArray[] data = dataset();
-    Sequential m = model();
-    List<Callback> callbacks = new ArrayList<>();
-    callbacks.add(backup);
-    callbacks.add(schedule);
-    if (extra != null) {
-      callbacks.add(extra);
-    }
-    m.fit(data[0], data[1], EPOCHS, BATCH, true, callbacks, false);
-    return m.weightsSha256();
+  static String fit(BackupAndRestore backup, ReferenceTraining.Hook extra, LrSchedule schedule)
+      throws IOException {
+    return ReferenceTraining.fit(backup, extra, schedule);
   }
 
   /** The id of the latest checkpoint in {@code dir}, or "none". */
@@ -205,14 +121,15 @@ final class ResumeRules {
           f.failCall(n, how);
           kit.faultTrials.incrementAndGet();
           log.add("attempt " + attempt + ": storage call #" + n + " fails (" + how + ")");
-          URI faulty = FaultInjectingProvider.register(kit, f);
-          backup = backup(faulty, kit.fixture.leaseTimeout(), Map.of()).build();
+          // the fault-injecting store goes to BackupAndRestore directly, as any caller's own store opener would
+          StoreOpener faulty = options -> kit.openOver(f, options);
+          backup = backup(faulty, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
           sha = fit(backup, null, schedule);
         } else {
           int at = attempt == 0 ? 6 + r.nextInt(BATCHES - 6) : r.nextInt(BATCHES);
           log.add("attempt " + attempt + ": exception at global batch " + at);
           backup = backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
-          sha = fit(backup, new FailAt(at), schedule);
+          sha = fit(backup, failAt(at), schedule);
         }
         log.add("  completed");
         resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
@@ -269,6 +186,9 @@ final class ResumeRules {
           expectSecondRunRefused(dir);
         }
         if (kill) {
+          if (attempt == 0) {
+            child.await("SAVED", 60_000); // the first kill comes after a save, so the next child must resume
+          }
           Thread.sleep(r.nextInt(1500));
           child.kill();
           kit.crashTrials.incrementAndGet();
@@ -286,6 +206,10 @@ final class ResumeRules {
       }
     }
     log.add("resumes: " + resumes);
+    if (resumes == 0) {
+      throw new AssertionError("RESUME: no training child resumed from a checkpoint, although the first was "
+          + "killed after a save; steps: " + log + "; " + kit.reproduce());
+    }
   }
 
   /**
