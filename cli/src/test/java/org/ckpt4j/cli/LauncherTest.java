@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * distribution ({@code -Dckpt4j.dist}, default {@code target/ckpt4j}).
  */
 class LauncherTest {
-  private static final Path DIST = Path.of(System.getProperty("ckpt4j.dist", "target/ckpt4j")).toAbsolutePath();
-  private static final Pattern RESULT = Pattern.compile("(?m)^epochs_run=(\\d+) weights_sha256=([0-9a-f]{64})$");
+  static final Path DIST = Path.of(System.getProperty("ckpt4j.dist", "target/ckpt4j")).toAbsolutePath();
+  static final Pattern RESULT = Pattern.compile("(?m)^epochs_run=(\\d+) weights_sha256=([0-9a-f]{64})$");
 
   record Result(int code, String out, String err) {
     String hash() {
@@ -33,6 +34,11 @@ class LauncherTest {
   }
 
   static Result sh(Path tmp, String command) throws IOException, InterruptedException {
+    return sh(tmp, Map.of(), command);
+  }
+
+  /** Runs a shell command with {@code env} added to this JVM's environment, as a user's shell would have it. */
+  static Result sh(Path tmp, Map<String, String> env, String command) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder("sh", "-c", command);
     String cache = System.getProperty("ckpt4j.javacpp.cachedir");
     if (cache != null) {
@@ -40,6 +46,7 @@ class LauncherTest {
     }
     pb.environment().remove("OMP_NUM_THREADS"); // the launcher's defaults, as a user gets them
     pb.environment().remove("OPENBLAS_CORETYPE");
+    pb.environment().putAll(env);
     Path out = Files.createTempFile(tmp, "out", ".txt");
     Path err = Files.createTempFile(tmp, "err", ".txt");
     Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -48,12 +55,17 @@ class LauncherTest {
   }
 
   static Result ckpt4j(Path tmp, String... args) throws IOException, InterruptedException {
+    return ckpt4j(tmp, Map.of(), args);
+  }
+
+  /** Runs {@code bin/ckpt4j args} (each shell-quoted) with {@code env} added. */
+  static Result ckpt4j(Path tmp, Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> words = new ArrayList<>();
     words.add(Main.shellQuote(DIST.resolve("bin").resolve("ckpt4j").toString()));
     for (String a : args) {
       words.add(Main.shellQuote(a));
     }
-    return sh(tmp, String.join(" ", words));
+    return sh(tmp, env, String.join(" ", words));
   }
 
   @Test
@@ -122,7 +134,7 @@ class LauncherTest {
     assertThat(verify.err).contains("latest: FAILED");
   }
 
-  private static String[] concat(String[] a, String[] b) {
+  static String[] concat(String[] a, String[] b) {
     String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
     return c;

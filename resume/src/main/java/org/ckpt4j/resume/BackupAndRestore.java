@@ -107,6 +107,7 @@ public class BackupAndRestore {
     return new Builder(StoreOpener.of(backupDir), null);
   }
 
+  /** A backup dir given as a URI; the same as {@link #builder(String)} of its text. */
   public static Builder builder(URI backupDir) {
     return new Builder(StoreOpener.of(backupDir), null);
   }
@@ -125,6 +126,7 @@ public class BackupAndRestore {
     return new Builder(null, Objects.requireNonNull(store, "store"));
   }
 
+  /** When this instance saves: {@link SaveFreq#EPOCH} (the default), every N batches, or never. */
   public SaveFreq saveFreq() {
     return saveFreq;
   }
@@ -466,6 +468,11 @@ public class BackupAndRestore {
       this.store = store;
     }
 
+    /**
+     * When to save: {@link SaveFreq#EPOCH} at the end of every epoch (the default, as Keras's {@code "epoch"}),
+     * {@code SaveFreq.everyBatches(n)} after every n-th batch counted across epochs, or {@link SaveFreq#NEVER}
+     * (restore only).
+     */
     public Builder saveFreq(SaveFreq saveFreq) {
       this.saveFreq = Objects.requireNonNull(saveFreq, "saveFreq");
       return this;
@@ -520,6 +527,7 @@ public class BackupAndRestore {
       return this;
     }
 
+    /** The instance; its store is opened when a fit begins ({@link BackupAndRestore#begin}), not now. */
     public BackupAndRestore build() {
       return new BackupAndRestore(this);
     }

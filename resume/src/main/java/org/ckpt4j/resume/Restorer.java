@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,11 @@ final class Restorer {
     TrainingManifest m = TrainingManifest.read(cp, uri);
     Map<String, Npy.Header> expected = new LinkedHashMap<>();
     for (Tensor t : run.tensors()) {
-      expected.put(t.name(), new Npy.Header(t.dtype(), t.shape()));
+      Npy.Header stored = m.tensors().get(t.name());
+      boolean accepted = stored != null && stored.type() == t.dtype() && !Arrays.equals(stored.shape(), t.shape())
+          && Tensor.elements(stored.shape()) == Tensor.elements(t.shape())
+          && run.acceptsStoredShape(t.name(), stored.shape(), t.shape());
+      expected.put(t.name(), accepted ? stored : new Npy.Header(t.dtype(), t.shape()));
     }
     RunShape shape = run.shape();
     m.check(capture.fingerprint(), shape, run.optimizer().config(), run.rng().keySet(), expected);
@@ -151,7 +156,7 @@ final class Restorer {
   private Tensor allocate(String name, Npy.Header spec, boolean runs) {
     Tensor t = runs ? run.allocate(name, spec.type(), spec.shape()) : Tensor.allocate(name, spec.type(),
         spec.shape());
-    if (!t.name().equals(name) || t.dtype() != spec.type() || !java.util.Arrays.equals(t.shape(), spec.shape())) {
+    if (!t.name().equals(name) || t.dtype() != spec.type() || !Arrays.equals(t.shape(), spec.shape())) {
       throw new IllegalStateException("allocate(" + name + ") returned " + t);
     }
     return t;

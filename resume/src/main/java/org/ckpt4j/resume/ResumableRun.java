@@ -57,6 +57,16 @@ public interface ResumableRun {
   }
 
   /**
+   * Whether a checkpoint may hold tensor {@code name} (of the right type) with another shape than the run's
+   * {@code expected}, holding the same elements in the same order (a layout an older version wrote): then it is
+   * read with the {@code stored} shape and {@link #restore} reshapes it. False by default: nothing else of a
+   * stored shape is tolerated.
+   */
+  default boolean acceptsStoredShape(String name, long[] stored, long[] expected) {
+    return false;
+  }
+
+  /**
    * Takes back a checkpoint's state, read completely and checked: every tensor of {@link #tensors()} by name,
    * the position, order, RNG and optimizer scalars. Nothing may fail here that could leave the run half
    * restored.

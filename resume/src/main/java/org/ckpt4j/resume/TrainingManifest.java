@@ -25,6 +25,8 @@ import org.ckpt4j.spi.CorruptCheckpointException;
 public final class TrainingManifest {
   /** The manifest layout this module writes and reads. */
   public static final String FORMAT = "ckpt4j-resume/1";
+  /** The same layout, as the ND4J trainer named it before this module existed: still read. */
+  static final String LEGACY_FORMAT = "ckpt4j-trainer/1";
   static final Set<String> TOP_LEVEL = Set.of("format", "fingerprint", "numericEnvironment", "position", "rng",
       "optimizer", "tensors", "callbacks");
   private static final Set<String> POSITION = Set.of("epoch", "batch", "epochStarted", "globalStep",
@@ -91,7 +93,7 @@ public final class TrainingManifest {
     Map<String, Object> m = f.object(root, "(root)");
     f.onlyKeys(m, TOP_LEVEL, "");
     String format = f.string(m, "format", "");
-    if (!FORMAT.equals(format)) {
+    if (!FORMAT.equals(format) && !LEGACY_FORMAT.equals(format)) {
       throw f.bad("format", "\"" + Fields.abbreviate(format) + "\" is not " + FORMAT);
     }
     fingerprint = f.string(m, "fingerprint", "");

@@ -53,8 +53,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Test names carry the level and the rule id, as in the Reactive Streams TCK: {@code required_R2_...} must
  * pass; {@code optional_...} runs where the backend declares the capability (a declared capability that fails is
- * a failure, never a skip); {@code untested_...} names a rule the kit cannot check and is always skipped with the
- * reason. A rule that needs something the fixture does not give (raw access, fault injection, several processes)
+ * a failure, never a skip); a rule the kit cannot check for the backend is skipped as "untested: ..." (power loss
+ * of an object store). A rule that needs something the fixture does not give (raw access, fault injection, several processes)
  * is skipped with the reason. Each test's javadoc says what it verifies and where to look if it fails. After the
  * class, a summary (rules passed/failed/skipped, trials run, the seed) is printed and written to
  * {@code target/ckpt4j-tck/<class>.txt}.
@@ -419,12 +419,15 @@ public abstract class CheckpointStoreTck {
   /**
    * R3.2: leftovers of a writer that died mid-blob (with fault injection: every call fails from then on, like
    * a killed process) are removed by the next open and commit: the storage holds little more than the live
-   * checkpoint. If this fails, check the pruning of unreferenced data on open/commit and
-   * {@code ObjectStore.purgeIncomplete}.
+   * checkpoint. For a backend over NIO paths ({@code TckFixture.Builder.pathObjects}), writers also crash at
+   * a file system link or rename (temporary files in place), and after the next open, a commit and a close a
+   * walk of the backup dir finds no file that the backend's {@code list()} hides. If this fails, check the
+   * pruning of unreferenced data on open/commit and {@code ObjectStore.purgeIncomplete}.
    */
   @Test
   public void required_R3_2_leftoversRemovedByNextOpenAndCommit() throws Exception {
     new InterruptionRules(kit).leftoversRemovedByNextOpenAndCommit();
+    new PowerLossRules(kit).crashedWritersLeaveNoHiddenFiles();
   }
 
   /**
@@ -688,8 +691,12 @@ public abstract class CheckpointStoreTck {
 
   /**
    * R6.4: a writer paused (its lease heartbeat blocked, as in a long GC pause) while another store took over
-   * the backup dir and committed: its commit raises {@link org.ckpt4j.spi.FencedWriterException}, nothing it
-   * wrote becomes visible, and its leftovers are cleaned by the next commit. Needs fault injection.
+   * the backup dir, committed and closed, and a third opened and committed; then it writes a checkpoint (blobs
+   * written after the takeover, so nothing pruned them, and its next log slot freed by the third's prune): its
+   * commit raises {@link org.ckpt4j.spi.FencedWriterException}, no log record naming its checkpoint stays (raw
+   * {@code get}), and its leftovers are cleaned by the next commit. Needs fault injection. If this fails, check
+   * that after creating its commit record a writer lists the log and gives up (removing its record) when a
+   * newer record of another store follows.
    */
   @Test
   public void required_R6_4_pausedWriterIsFenced() throws Exception {
@@ -718,12 +725,19 @@ public abstract class CheckpointStoreTck {
     new CrossProcessRules(kit).sigkillTrials();
   }
 
-  /** R7.2: survival of a power loss cannot be simulated by a test in a running OS; always skipped. */
+  /**
+   * R7.2 ({@link Capability#POWER_LOSS_DURABLE}, for a backend over NIO paths: {@code TckFixture.Builder
+   * .pathObjects}): on a simulated disk that keeps only what {@code force} and directory fsyncs made durable
+   * (LazyFS/ALICE style, {@code ckpt4j.tck.powerCuts} cuts), power is cut at random file system operations of
+   * commits, deletes, closes and opens, and at the end of each script. After every cut a fresh store opens on
+   * what survived, and latest is the last checkpoint whose commit returned or the one being committed, whole and
+   * verified; nothing half-written is taken for a checkpoint. If this fails, check that every file is forced
+   * before anything names it, and every directory fsynced after an entry is created, linked or renamed in it
+   * before the operation returns. Object stores: untested (durability is the server's).
+   */
   @Test
-  public void untested_R7_2_powerLossDurability() {
-    org.junit.jupiter.api.Assumptions.abort("untested: a power loss cannot be simulated from inside the machine;"
-        + " POWER_LOSS_DURABLE is the backend's declaration (fsync of files and directories before commit "
-        + "returns)");
+  public void required_R7_2_powerLossKeepsWhatCommitReturned() throws Exception {
+    new PowerLossRules(kit).powerCuts();
   }
 
   // ============================================================================================ R8 Readers

@@ -1,9 +1,11 @@
 package org.ckpt4j.tck;
 
+import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.CheckpointStore;
@@ -245,31 +247,63 @@ final class CrossProcessRules {
     Content first = kit.smallContent("first");
     Content paused = new Content("paused", Map.of("p", new long[] {200_000, 5}), Map.of());
     Content taker = kit.smallContent("taker");
+    Content taker2 = kit.smallContent("taker2");
     try (CheckpointStore a = kit.openOver(f, opts)) {
       first.commit(a);
-      try (CheckpointWriter w = a.begin()) {
-        paused.writeBlobs(w);
-        f.pauseOtherThreads(Thread.currentThread());
+      f.pauseOtherThreads(Thread.currentThread());
+      try {
+        // Another store takes over and closes; a third opens (its prune frees the log slot the paused writer
+        // will try next) and commits. The paused writer writes its blobs only now, so no prune removes them:
+        // its commit finds its slot free and its data whole, and only the check after creating the record (a
+        // newer record of another store follows) can fence it.
         try (CheckpointStore b = kit.open(dir)) {
           taker.commit(b);
-          try {
-            w.commit(paused.metadata());
-            throw new AssertionError("R6.4: the commit of a store whose claim was taken over (its heartbeat was "
-                + "paused for longer than the lease timeout, and another store committed meanwhile) returned "
-                + "instead of raising FencedWriterException; " + kit.reproduce());
-          } catch (FencedWriterException expected) {
-            // fenced
+        }
+        try (CheckpointStore c = kit.open(dir)) {
+          taker2.commit(c);
+          try (CheckpointWriter w = a.begin()) {
+            paused.writeBlobs(w);
+            try {
+              w.commit(paused.metadata());
+              throw new AssertionError("R6.4: the commit of a store whose claim was taken over (its heartbeat was "
+                  + "paused for longer than the lease timeout, another store committed, closed, and a third "
+                  + "committed) returned instead of raising FencedWriterException; log records naming its checkpoint (raw "
+                  + "get): " + recordsOf(dir, paused) + "; " + kit.reproduce());
+            } catch (FencedWriterException expected) {
+              // fenced
+            }
           }
-          kit.assertLatestIsOneOf(b, "R6.4 after the fenced commit", taker);
-          Content next = kit.smallContent("taker2");
-          next.commit(b);
+          List<String> left = recordsOf(dir, paused);
+          if (!left.isEmpty()) {
+            throw new AssertionError("R6.4: the fenced writer's commit record stays in the log " + left + " (read "
+                + "by raw get): a record of a fenced writer must be removed, never become latest; "
+                + kit.reproduce());
+          }
+          kit.assertLatestIsOneOf(c, "R6.4 after the fenced commit", taker2);
+          Content next = kit.smallContent("taker3");
+          next.commit(c);
           kit.assertLatestIsOneOf(dir, "R6.4: the store that took over commits on", next);
           new InterruptionRules(kit).assertNoLeftovers(dir, next, "R6.4: after the fenced writer and a commit "
               + "of the store that took over");
-        } finally {
-          f.resume();
         }
+      } finally {
+        f.resume();
       }
     }
   }
+
+  /** The log records (observed by raw list and get) that name {@code c}'s checkpoint. */
+  private List<String> recordsOf(URI dir, Content c) throws IOException {
+    List<String> found = new java.util.ArrayList<>();
+    try (org.ckpt4j.spi.ObjectStore raw = kit.raw(dir)) {
+      for (String key : raw.list("log/")) {
+        Optional<byte[]> b = raw.get(key);
+        if (b.isPresent() && new String(b.get(), java.nio.charset.StandardCharsets.UTF_8).contains(c.label)) {
+          found.add(key);
+        }
+      }
+    }
+    return found;
+  }
+
 }

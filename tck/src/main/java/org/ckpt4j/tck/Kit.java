@@ -44,6 +44,9 @@ final class Kit {
   final AtomicLong interruptionTrials = new AtomicLong();
   final AtomicLong sequences = new AtomicLong();
   final AtomicLong faultTrials = new AtomicLong();
+  /** Simulated power cuts of R7.2, and simulated writer crashes at a file system operation (R3.2). */
+  final AtomicLong powerCuts = new AtomicLong();
+  final AtomicLong processCrashes = new AtomicLong();
   /** Faults armed in randomized trials that never fired (the operation ended first); not in faultTrials. */
   final AtomicLong unfiredFaults = new AtomicLong();
   private SplittableRandom random;

@@ -42,6 +42,9 @@ import org.ckpt4j.spi.StoreOptions;
  *       {@link Builder#rawAccess(ObjectStoreFactory)} instead (raw access only, no ObjectStore faults).</li>
  *   <li>{@link Builder#transportFaults(TransportFaults)}: a hook into your test server or HTTP client that fails
  *       requests on the wire, for the deepest interruption trials.</li>
+ *   <li>{@link Builder#pathObjects(PathObjects)}: for a backend whose objects are files under a
+ *       {@link java.nio.file.Path}: its ObjectStore over any directory of any NIO file system, for R7.2 on a
+ *       simulated disk that loses power and R3.2's walk for temporary files a killed writer left.</li>
  *   <li>{@link Builder#childJvmArgs(String...)}: extra arguments for the child JVMs of the crash (SIGKILL) and
  *       cross-process rules, e.g. {@code -Dsome.endpoint=http://127.0.0.1:PORT}. Children run
  *       {@code java -cp <this JVM's class path>} and open stores through {@link CheckpointStores#open} with the
@@ -61,6 +64,8 @@ public final class TckFixture {
   private final List<String> childJvmArgs;
   private final Map<String, String> knobs;
   private final Duration leaseTimeout;
+  private final PathObjects pathObjects;
+  private final java.util.function.Supplier<PowerLossDisk> disks;
 
   private TckFixture(Builder b) {
     this.backupDirs = b.backupDirs;
@@ -73,6 +78,8 @@ public final class TckFixture {
     this.childJvmArgs = List.copyOf(b.childJvmArgs);
     this.knobs = Map.copyOf(b.knobs);
     this.leaseTimeout = b.leaseTimeout;
+    this.pathObjects = b.pathObjects;
+    this.disks = b.disks;
   }
 
   /** Starts a fixture whose fresh backup dirs come from {@code backupDirs}. */
@@ -126,6 +133,16 @@ public final class TckFixture {
     return leaseTimeout;
   }
 
+  /** The backend's objects over a directory of any NIO file system, if it is such a backend (R7.2, R3.2). */
+  public Optional<PathObjects> pathObjects() {
+    return Optional.ofNullable(pathObjects);
+  }
+
+  /** A new simulated disk for the power-loss rules (the self-test's may drop barriers). */
+  PowerLossDisk newDisk() {
+    return disks.get();
+  }
+
   /** Knob defaults this fixture sets, keyed by the system property name without {@code ckpt4j.tck.}. */
   Map<String, String> knobs() {
     return knobs;
@@ -135,7 +152,7 @@ public final class TckFixture {
   public String toString() {
     return "TckFixture{properties=" + properties.keySet() + ", capabilities=" + capabilities + ", objects="
         + (objects != null) + ", objectFaults=" + supportsObjectFaults() + ", transportFaults="
-        + (transportFaults != null) + ", childJvmArgs=" + childJvmArgs + ", knobs=" + knobs + "}";
+        + (transportFaults != null) + ", pathObjects=" + (pathObjects != null) + ", childJvmArgs=" + childJvmArgs + ", knobs=" + knobs + "}";
   }
 
   /** Supplies fresh, empty backup dirs. */
@@ -160,6 +177,19 @@ public final class TckFixture {
     ObjectStore open(URI backupDir, StoreOptions options) throws IOException;
   }
 
+  /**
+   * Opens the backend's {@link ObjectStore} over a directory of any {@link java.nio.file.FileSystem}, for a backend
+   * whose objects are files (like the local one). The kit passes a directory of a simulated disk that loses power
+   * ({@code required_R7_2_...}) or whose writer process crashes at a chosen file system operation (R3.2's
+   * leftovers, observed by walking the files); the backend must do all its file I/O through {@code root}'s file
+   * system (its provider), including the fsync of directories ({@code FileChannel.open(dir, READ).force(true)}).
+   */
+  @FunctionalInterface
+  public interface PathObjects {
+    /** The objects of the backup dir {@code root} (which may not exist yet); the kit closes what it gets. */
+    ObjectStore open(java.nio.file.Path root, StoreOptions options) throws IOException;
+  }
+
   /** Builds the store under test over an ObjectStore (which the kit may have wrapped to inject faults). */
   @FunctionalInterface
   public interface StoreBuilder {
@@ -179,6 +209,8 @@ public final class TckFixture {
     private final List<String> childJvmArgs = new ArrayList<>();
     private final Map<String, String> knobs = new TreeMap<>();
     private Duration leaseTimeout = Duration.ofMillis(400);
+    private PathObjects pathObjects;
+    private java.util.function.Supplier<PowerLossDisk> disks = PowerLossDisk::new;
 
     private Builder(BackupDirs backupDirs) {
       this.backupDirs = backupDirs;
@@ -223,6 +255,29 @@ public final class TckFixture {
       this.objects = Objects.requireNonNull(factory, "factory");
       this.objectFaults = false;
       return this;
+    }
+
+    /**
+     * For a backend whose objects are files under a {@link java.nio.file.Path}: its {@link ObjectStore} over any
+     * directory of any NIO file system. Unlocks R7.2 (simulated power cuts, with
+     * {@link Capability#POWER_LOSS_DURABLE} declared) and R3.2's check for files a killed writer left that the
+     * backend's {@code list()} does not show. The local backend:
+     * {@code pathObjects((root, o) -> new LocalStoreProvider().objectStore(root.toUri(), o).orElseThrow())}.
+     */
+    public Builder pathObjects(PathObjects factory) {
+      this.pathObjects = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /** For the kit's self-test only: the simulated disks of the power-loss rules. */
+    Builder powerLossDisks(java.util.function.Supplier<PowerLossDisk> disks) {
+      this.disks = Objects.requireNonNull(disks, "disks");
+      return this;
+    }
+
+    /** Default number of simulated power cuts of R7.2 ({@code ckpt4j.tck.powerCuts}). */
+    public Builder powerCuts(int n) {
+      return knob("powerCuts", n);
     }
 
     /** A hook that fails requests in the transport (test server or client interceptor). */

@@ -14,6 +14,7 @@ final class TckSettings {
   final int crashTrials;
   final int interruptionTrials;
   final int sequences;
+  final int powerCuts;
   final int maxBlobBytes;
 
   TckSettings(Map<String, String> fixtureKnobs) {
@@ -24,6 +25,7 @@ final class TckSettings {
     crashTrials = scaled("crashTrials", 25, fixtureKnobs, scale);
     interruptionTrials = scaled("interruptionTrials", 40, fixtureKnobs, scale);
     sequences = scaled("sequences", 20, fixtureKnobs, scale);
+    powerCuts = scaled("powerCuts", 100, fixtureKnobs, scale);
     maxBlobBytes = knob("maxBlobBytes", 3 << 20, fixtureKnobs);
   }
 
@@ -50,6 +52,6 @@ final class TckSettings {
   @Override
   public String toString() {
     return "seed=" + seed + ", crashTrials=" + crashTrials + ", interruptionTrials=" + interruptionTrials
-        + ", sequences=" + sequences + ", maxBlobBytes=" + maxBlobBytes;
+        + ", sequences=" + sequences + ", powerCuts=" + powerCuts + ", maxBlobBytes=" + maxBlobBytes;
   }
 }

@@ -101,7 +101,8 @@ final class TckSummary implements TestWatcher, AfterAllCallback, TestExecutionEx
       b.append("trials: ").append(kit.crashTrials.get()).append(" SIGKILL crashes, ")
           .append(kit.interruptionTrials.get()).append(" randomized interruptions, ").append(kit.faultTrials.get())
           .append(" injected faults (fired; ").append(kit.unfiredFaults.get()).append(" armed never fired), ")
-          .append(kit.sequences.get()).append(" model-based sequences\n");
+          .append(kit.sequences.get()).append(" model-based sequences, ").append(kit.powerCuts.get())
+          .append(" simulated power cuts, ").append(kit.processCrashes.get()).append(" simulated writer crashes\n");
       b.append("settings: ").append(kit.settings).append(" (reproduce with -D").append(TckSettings.PREFIX)
           .append("seed=").append(kit.settings.seed).append(")\n");
       try {

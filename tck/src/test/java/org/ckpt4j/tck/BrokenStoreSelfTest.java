@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.ckpt4j.spi.Capability;
+import org.ckpt4j.storage.local.LocalStoreProvider;
 import org.ckpt4j.tck.broken.BrokenStores;
 import org.ckpt4j.tck.broken.Flaw;
 import org.ckpt4j.tck.broken.WireFaults;
@@ -32,16 +34,136 @@ class BrokenStoreSelfTest {
   abstract static class BrokenCase extends CheckpointStoreTck {
     abstract Flaw flaw();
 
+    /** More of the fixture, for a case that needs it. */
+    TckFixture.Builder more(TckFixture.Builder b) {
+      return b;
+    }
+
     @Override
     protected TckFixture fixture() {
       Flaw f = flaw();
-      return TckFixture.builder(() -> URI.create("broken:" + f.name().toLowerCase(Locale.ROOT) + "/"
+      return more(TckFixture.builder(() -> URI.create("broken:" + f.name().toLowerCase(Locale.ROOT) + "/"
               + UUID.randomUUID()))
           .capabilities()
           .objects((dir, options) -> BrokenStores.objects(f, dir), (objects, options) -> BrokenStores.build(f,
               objects, options))
-          .interruptionTrials(30)
+          .interruptionTrials(30))
           .build();
+    }
+  }
+
+  /** The local backend's objects over a directory of any file system (the power-loss disk's too). */
+  static final TckFixture.PathObjects LOCAL = (root, options) -> new LocalStoreProvider().objectStore(root
+      .toUri(), options).orElseThrow();
+
+  /** A flaw of the local backend's durability, under R7.2 on the simulated power-loss disk. */
+  abstract static class BrokenDurability extends BrokenCase {
+    /** The barriers the simulated disk drops (as if the store never called them); none by default. */
+    java.util.function.Predicate<String> dropped() {
+      return op -> false;
+    }
+
+    @Override
+    TckFixture.Builder more(TckFixture.Builder b) {
+      return b.capabilities(Capability.POWER_LOSS_DURABLE).pathObjects(LOCAL)
+          .powerLossDisks(() -> new PowerLossDisk(dropped())).powerCuts(60);
+    }
+  }
+
+  static final class PackNeverForced extends BrokenDurability {
+    @Override
+    Flaw flaw() {
+      return Flaw.PACK_NEVER_FORCED;
+    }
+
+    @Override
+    java.util.function.Predicate<String> dropped() {
+      return op -> op.startsWith("force ") && op.contains("/data/");
+    }
+  }
+
+  static final class RecordDirNotSynced extends BrokenDurability {
+    @Override
+    Flaw flaw() {
+      return Flaw.RECORD_DIR_NOT_SYNCED;
+    }
+
+    @Override
+    java.util.function.Predicate<String> dropped() {
+      return op -> op.startsWith("fsync-dir ") && op.endsWith("/log");
+    }
+  }
+
+  static final class SyncAfterRecord extends BrokenDurability {
+    @Override
+    Flaw flaw() {
+      return Flaw.SYNC_AFTER_RECORD;
+    }
+  }
+
+  /** The local backend on Jimfs whose purge of incomplete writes is never called at open (R3.2). */
+  static final class NoPurgeAtOpen extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_PURGE_AT_OPEN;
+    }
+
+    @Override
+    TckFixture.Builder more(TckFixture.Builder b) {
+      return b.pathObjects(LOCAL);
+    }
+  }
+
+  static final class NoPostCreateFence extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+  }
+
+  private static final java.nio.file.FileSystem JIMFS = com.google.common.jimfs.Jimfs.newFileSystem("selftest",
+      com.google.common.jimfs.Configuration.unix());
+
+  /** The flawed protocol over the local backend: on the disk ({@code file:}) or on Jimfs. */
+  abstract static class BrokenLocal extends CheckpointStoreTck {
+    abstract Flaw flaw();
+
+    abstract java.nio.file.Path parent() throws java.io.IOException;
+
+    @Override
+    protected TckFixture fixture() {
+      Flaw f = flaw();
+      return TckFixture.builder(() -> java.nio.file.Files.createTempDirectory(parent(), "d").resolve("backup")
+              .toUri())
+          .capabilities()
+          .objects((dir, options) -> new LocalStoreProvider().objectStore(dir, options).orElseThrow(),
+              (objects, options) -> BrokenStores.build(f, objects, options))
+          .build();
+    }
+  }
+
+  static final class NoPostCreateFenceOnDisk extends BrokenLocal {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+
+    @Override
+    java.nio.file.Path parent() throws java.io.IOException {
+      return java.nio.file.Files.createDirectories(java.nio.file.Path.of("target", "selftest-dirs")
+          .toAbsolutePath());
+    }
+  }
+
+  static final class NoPostCreateFenceOnJimfs extends BrokenLocal {
+    @Override
+    Flaw flaw() {
+      return Flaw.NO_POST_CREATE_FENCE;
+    }
+
+    @Override
+    java.nio.file.Path parent() throws java.io.IOException {
+      return java.nio.file.Files.createDirectories(JIMFS.getPath("/selftest"));
     }
   }
 
@@ -462,7 +584,21 @@ class BrokenStoreSelfTest {
         Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
             "armed faults never fired"),
         Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
-            "transport faults armed during the trials fired"));
+            "transport faults armed during the trials fired"),
+        Arguments.of(NoPostCreateFence.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(NoPostCreateFenceOnDisk.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(NoPostCreateFenceOnJimfs.class, "required_R6_4_pausedWriterIsFenced",
+            "instead of raising FencedWriterException"),
+        Arguments.of(NoPurgeAtOpen.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
+            "files that the backend's list() does not show remain"),
+        Arguments.of(PackNeverForced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+            "although it should be whole"),
+        Arguments.of(RecordDirNotSynced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+            "expected one of"),
+        Arguments.of(SyncAfterRecord.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+            "although it should be whole"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

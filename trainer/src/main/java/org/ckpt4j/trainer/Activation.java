@@ -6,9 +6,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** The activation of a dense layer. */
 public enum Activation {
+  /** The identity, {@code a = z} (Keras's {@code "linear"}): for regression outputs. */
   LINEAR,
+  /** {@code max(0, z)}, element-wise. */
   RELU,
+  /** The logistic function {@code 1 / (1 + exp(-z))}, element-wise. */
   SIGMOID,
+  /** The hyperbolic tangent, element-wise. */
   TANH,
   /** Softmax over each row; with a cross-entropy loss its gradient is computed from the logits directly. */
   SOFTMAX;

@@ -38,6 +38,10 @@ public final class BackupAndRestore extends org.ckpt4j.resume.BackupAndRestore i
     return new Builder(StoreOpener.of(backupDir), null);
   }
 
+  /**
+   * A backup dir given as a URI ({@code file:///...}, {@code s3://bucket/prefix}, {@code gs://bucket/prefix},
+   * {@code mem:name}, ...); the same as {@link #builder(String)} of its text.
+   */
   public static Builder builder(URI backupDir) {
     return new Builder(StoreOpener.of(backupDir), null);
   }
@@ -113,6 +117,7 @@ public final class BackupAndRestore extends org.ckpt4j.resume.BackupAndRestore i
       return this;
     }
 
+    /** The callback; its store is opened when a {@code fit} begins, not now. */
     @Override
     public BackupAndRestore build() {
       return new BackupAndRestore(this);

@@ -17,12 +17,25 @@ public interface Callback {
   /** Before training starts, after {@link BackupAndRestore} restored a backup (if any). */
   default void onTrainBegin(Sequential model) {}
 
+  /** Before the first batch of {@code epoch} (0-based); not called again for an epoch resumed mid-way. */
   default void onEpochBegin(int epoch) {}
 
+  /** Before batch {@code batch} (0-based within the epoch) of {@code epoch} computes its gradient. */
   default void onBatchBegin(int epoch, int batch) {}
 
+  /**
+   * After batch {@code batch} of {@code epoch} (both 0-based) updated the weights, and after a
+   * {@link BackupAndRestore} listed before this callback saved it (if due).
+   *
+   * @param logs the epoch's running mean {@code loss} (and {@code accuracy}) up to and including this batch
+   */
   default void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {}
 
+  /**
+   * After the last batch of {@code epoch} (0-based).
+   *
+   * @param logs the epoch's mean {@code loss} (and {@code accuracy}) over all its samples
+   */
   default void onEpochEnd(int epoch, Map<String, Double> logs) {}
 
   /** After the last epoch, when {@code fit} completes normally. */

@@ -59,10 +59,15 @@ public final class CallbackState {
     return new CallbackState(new LinkedHashMap<>(state.values()), t);
   }
 
+  /**
+   * The JSON values by key, unmodifiable: as given to {@link #of}, or as restored from a checkpoint (integral
+   * numbers then as {@code Long}, lists as {@code List}, objects as {@code Map}).
+   */
   public Map<String, Object> values() {
     return values;
   }
 
+  /** The tensors by name, unmodifiable: copies of those given to {@link #of}, or as read from a checkpoint. */
   public Map<String, INDArray> tensors() {
     return tensors;
   }

@@ -4,7 +4,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** A fully connected layer {@code a = activation(x W + b)} with W of shape [inputs, units]. */
+/**
+ * A fully connected layer {@code a = activation(x W + b)} with W of shape [inputs, units] and b of shape [units]
+ * (Keras's shapes: a bias exports as the {@code (units,)} a numpy user expects).
+ */
 final class Dense {
   final int inputs;
   final int units;
@@ -26,7 +29,7 @@ final class Dense {
   void initialize() {
     double limit = Math.sqrt(6.0 / (inputs + units));
     weights = Nd4j.rand(DataType.FLOAT, inputs, units).muli(2 * limit).subi(limit);
-    bias = Nd4j.zeros(DataType.FLOAT, 1, units);
+    bias = Nd4j.zeros(DataType.FLOAT, units);
   }
 
   INDArray forward(INDArray x) {
@@ -46,7 +49,7 @@ final class Dense {
   INDArray backward(INDArray d, boolean preActivation, INDArray[] grads) {
     INDArray dz = preActivation ? d : activation.backward(z, a, d);
     grads[0] = in.transpose().mmul(dz);
-    grads[1] = dz.sum(true, 0);
+    grads[1] = dz.sum(0);
     return dz.mmul(weights.transpose());
   }
 

@@ -17,6 +17,12 @@ final class Fingerprint {
 
   private Fingerprint() {}
 
+  /**
+   * The identity of a fit of {@code model} on {@code x} and {@code y}.
+   *
+   * @param y the targets as given: dense targets, or for {@link Loss#SPARSE_CATEGORICAL_CROSSENTROPY} the class
+   *     ids as int32 {@code [n]}, described with the number of classes (not as the one-hot matrix trained on)
+   */
   static RunFingerprint of(Sequential model, INDArray x, INDArray y, int batchSize, boolean shuffle) {
     Map<String, String> f = new LinkedHashMap<>();
     String architecture = model.toString();
@@ -28,7 +34,8 @@ final class Fingerprint {
     f.put("batchSize", Integer.toString(batchSize));
     f.put("shuffle", Boolean.toString(shuffle));
     f.put("x", describe(x));
-    f.put("y", describe(y));
+    f.put("y", model.loss() == Loss.SPARSE_CATEGORICAL_CROSSENTROPY
+        ? describe(y).replaceFirst(":", " class ids of " + model.outputSize() + " classes:") : describe(y));
     return RunFingerprint.of(PREFIX, f);
   }
 
@@ -37,7 +44,7 @@ final class Fingerprint {
     return RunFingerprint.parse(encoded, PREFIX);
   }
 
-  /** {@code float32[5,20]:sha256=<hex>} over the shape and the raw element bytes. */
+  /** {@code float[5,20]:sha256=<hex>} (ND4J type name, shape) over the shape and the raw element bytes. */
   static String describe(INDArray a) {
     byte[] shape = Arrays.toString(a.shape()).getBytes(StandardCharsets.US_ASCII);
     java.nio.ByteBuffer data = Npy.dataView(a);

@@ -52,6 +52,11 @@ final class FitInputs {
     return oneHot;
   }
 
+  /** The class ids of sparse targets (already checked by {@link #targets}), as int32 [n]; null for dense ones. */
+  static INDArray classIds(Sequential model, INDArray y, long n) {
+    return model.loss() == Loss.SPARSE_CATEGORICAL_CROSSENTROPY ? y.reshape(n).castTo(DataType.INT).dup('c') : null;
+  }
+
   private static INDArray dense(INDArray a) {
     if (a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView() && a.data().length() == a.length()) {
       return a;

@@ -28,22 +28,27 @@ public final class FitOptions {
     this.progress = b.verbose == 0 ? null : b.progressTo;
   }
 
+  /** A builder holding Keras's defaults (see the class comment). */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** The epoch to stop before: a fresh run trains epochs {@code 0 .. epochs-1}, a resumed one up to it. */
   public int epochs() {
     return epochs;
   }
 
+  /** Samples per gradient step (at least 1); the last batch of an epoch may be smaller. */
   public int batchSize() {
     return batchSize;
   }
 
+  /** Whether each epoch visits the samples in a fresh random order drawn from the model's seed. */
   public boolean shuffle() {
     return shuffle;
   }
 
+  /** The hooks, in the order {@code fit} calls them (immutable; at most one {@link BackupAndRestore}). */
   public List<Callback> callbacks() {
     return callbacks;
   }
@@ -95,6 +100,11 @@ public final class FitOptions {
       return this;
     }
 
+    /**
+     * Hooks called in argument order; at most one {@link BackupAndRestore}.
+     *
+     * @throws NullPointerException if any is null
+     */
     public Builder callbacks(Callback... callbacks) {
       return callbacks(List.of(callbacks));
     }
@@ -114,6 +124,7 @@ public final class FitOptions {
       return this;
     }
 
+    /** The options as set so far (each setter already checked its argument). */
     public FitOptions build() {
       return new FitOptions(this);
     }

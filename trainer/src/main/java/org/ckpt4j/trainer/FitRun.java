@@ -23,6 +23,8 @@ final class FitRun {
   final Sequential model;
   final INDArray x;
   final INDArray y;
+  /** Sparse targets as given (class ids), for the run's identity; null for dense targets. */
+  final INDArray classIds;
   final int epochs;
   final int batchSize;
   final boolean shuffle;
@@ -43,6 +45,7 @@ final class FitRun {
     this.model = model;
     this.x = FitInputs.features(model, x);
     this.y = FitInputs.targets(model, y, this.x.rows());
+    this.classIds = FitInputs.classIds(model, y, this.x.rows());
     if (epochs < 0) {
       throw new IllegalArgumentException("epochs (" + epochs + ") must not be negative");
     }

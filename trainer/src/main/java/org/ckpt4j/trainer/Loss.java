@@ -10,8 +10,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@code [n, 1]}).
  */
 public enum Loss {
+  /** The mean over samples and outputs of {@code (prediction - target)^2} (Keras's {@code "mse"}). */
   MEAN_SQUARED_ERROR,
+  /**
+   * {@code -sum(target * log(prediction))} per sample, averaged over the batch, for one-hot (or probability) targets
+   * of the output's width; predictions are clipped to {@code [1e-7, 1 - 1e-7]} first, as in Keras.
+   */
   CATEGORICAL_CROSSENTROPY,
+  /**
+   * {@link #CATEGORICAL_CROSSENTROPY} for targets given as class indices {@code 0 .. outputs-1} (shape {@code [n]}
+   * or {@code [n, 1]}, any numeric type holding whole numbers); a run's identity records them as given.
+   */
   SPARSE_CATEGORICAL_CROSSENTROPY;
 
   /** Predictions are clipped to [EPSILON, 1 - EPSILON] before the logarithm, as in Keras. */

@@ -1,6 +1,7 @@
 package org.ckpt4j.trainer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -71,7 +72,8 @@ final class Nd4jRun implements ResumableRun {
   @Override
   public RunFingerprint fingerprint() {
     if (fingerprint == null) {
-      fingerprint = Fingerprint.of(run.model, run.x, run.y, run.batchSize, run.shuffle);
+      fingerprint = Fingerprint.of(run.model, run.x, run.classIds != null ? run.classIds : run.y, run.batchSize,
+          run.shuffle);
     }
     return fingerprint;
   }
@@ -168,14 +170,22 @@ final class Nd4jRun implements ResumableRun {
     return Npy.tensor(name, a);
   }
 
+  /** Backups written when biases were stored as {@code [1, n]}: the same elements as today's {@code [n]}. */
+  @Override
+  public boolean acceptsStoredShape(String name, long[] stored, long[] expected) {
+    return expected.length == 1 && Arrays.equals(stored, new long[] {1, expected[0]});
+  }
+
   @Override
   public void restore(TrainingState state) {
     Sequential model = run.model;
     List<String> names = paramNames();
     OptimizerState opt = model.optimizerState;
     String[] slotNames = opt.slotNames();
+    List<INDArray> params = model.params();
     for (int k = 0; k < names.size(); k++) {
-      INDArray p = allocated.get(BlobLayout.model(names.get(k)));
+      long[] shape = params.get(k).shape();
+      INDArray p = shaped(allocated.get(BlobLayout.model(names.get(k))), shape);
       Dense layer = model.layers.get(k / 2);
       if (k % 2 == 0) {
         layer.weights = p;
@@ -184,7 +194,7 @@ final class Nd4jRun implements ResumableRun {
       }
       INDArray[] s = new INDArray[slotNames.length];
       for (int j = 0; j < slotNames.length; j++) {
-        s[j] = allocated.get(BlobLayout.optimizer(names.get(k), slotNames[j]));
+        s[j] = shaped(allocated.get(BlobLayout.optimizer(names.get(k), slotNames[j])), shape);
       }
       opt.slots.set(k, s);
     }
@@ -193,6 +203,10 @@ final class Nd4jRun implements ResumableRun {
     opt.learningRate = state.optimizer().learningRate();
     run.position.restore(state.position(), state.order());
     Nd4j.getRandom().setStates(state.rng().get("root"), state.rng().get("node"));
+  }
+
+  private static INDArray shaped(INDArray a, long[] shape) {
+    return Arrays.equals(a.shape(), shape) ? a : a.reshape('c', shape).dup('c');
   }
 
   @Override

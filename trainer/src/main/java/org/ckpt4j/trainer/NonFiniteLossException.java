@@ -17,14 +17,17 @@ public final class NonFiniteLossException extends RuntimeException {
     this.loss = loss;
   }
 
+  /** The epoch (0-based) of the batch whose loss was not finite. */
   public int epoch() {
     return epoch;
   }
 
+  /** The batch (0-based within its epoch) whose loss was not finite; its update was not applied. */
   public int batch() {
     return batch;
   }
 
+  /** The batch's loss: NaN or an infinity. */
   public double loss() {
     return loss;
   }

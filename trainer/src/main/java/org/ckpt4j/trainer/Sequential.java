@@ -120,7 +120,7 @@ public final class Sequential {
     return a;
   }
 
-  /** Copies of the parameters in layer order: W0, b0, W1, b1, ... (W of shape [inputs, units], b [1, units]). */
+  /** Copies of the parameters in layer order: W0, b0, W1, b1, ... (W of shape [inputs, units], b [units]). */
   public List<INDArray> weights() {
     List<INDArray> copies = new ArrayList<>();
     for (INDArray p : params()) {

@@ -5,12 +5,10 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,7 +17,6 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -30,9 +27,7 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.io.UncheckedIOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -55,32 +50,22 @@ import org.ckpt4j.spi.StoreAccessException.Reason;
  * names are hidden from {@link #list} and removed by {@link #purgeIncomplete} (and only for target keys its
  * predicate accepts); any other file, whatever its name, is listed like every file, so the protocol reports it as
  * foreign (R6.1) and never deletes it (R5.2).
+ *
+ * <p>Parts: {@link FileSink} (a streamed object), {@link FileRange} (a ranged read), {@link TempNames} (the
+ * temporary files' names), {@link DirSync} (the fsync of a directory, through the path's own provider: the store
+ * works on any NIO file system, and one that models durability sees every barrier), {@link LocalErrors}.
  */
 final class LocalObjectStore implements ObjectStore {
-  static final String TMP_PREFIX = ".ckpt4j-tmp-";
-  private static final java.util.regex.Pattern TEMP_NAME =
-      java.util.regex.Pattern.compile("\\.ckpt4j-tmp-[0-9a-f]{1,16}-([A-Za-z0-9._-]+)");
-  /** The keys a temporary file may stand beside: the protocol's marker, records, leases and data. */
-  private static final java.util.regex.Pattern TEMP_TARGET = java.util.regex.Pattern.compile(
-      "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/[A-Za-z0-9._/-]+");
+  static final String TMP_PREFIX = TempNames.TMP_PREFIX;
   private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("[A-Za-z0-9._/-]+");
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path root;
   private final URI uri;
   private final boolean defaultFs;
   private ExecutorService reaper;
-  private ExecutorService syncPool;
+  private final SyncPool syncs;
   private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-  /** Concurrent fsyncs let the file system commit many in one journal transaction. */
-  private static final int SYNC_THREADS = 8;
   private static final long BACKGROUND_DELETE_MIN = 1 << 20;
-  /**
-   * A streamed object starts writeback of what it has written so far each time this much more was written
-   * (an {@code fdatasync} on a background thread, while the caller goes on writing), so that the disk works
-   * during the write instead of only at the final fsync.
-   */
-  static final long EARLY_FLUSH_STEP = 8 << 20;
   /** Directories that {@link #create} made: fsynced (with their parents) by the next {@link #sync}. */
   private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
 
@@ -88,6 +73,7 @@ final class LocalObjectStore implements ObjectStore {
     this.root = root;
     this.uri = uri;
     this.defaultFs = root.getFileSystem() == FileSystems.getDefault();
+    this.syncs = new SyncPool(root.toString());
     if (Files.exists(root) && !Files.isDirectory(root)) {
       throw new StoreAccessException(uri, Reason.INVALID_LOCATION, "backup dir " + root + " is a file, not a "
           + "directory; choose a directory path", null);
@@ -119,10 +105,6 @@ final class LocalObjectStore implements ObjectStore {
     return p;
   }
 
-  private Path tempFor(Path target) {
-    return target.resolveSibling(TMP_PREFIX + Long.toHexString(RANDOM.nextLong()) + "-" + target.getFileName());
-  }
-
   /**
    * Streams straight into the object's file (no rename: the protocol never reads a blob before a commit record
    * names it). {@code finish} starts the fsync on a background thread and returns; {@link #sync} waits for it,
@@ -138,76 +120,12 @@ final class LocalObjectStore implements ObjectStore {
     } catch (IOException e) {
       throw translate(e, key);
     }
-    return new FileSink(ch, target, key);
+    return new FileSink(this, ch, target, key);
   }
 
-  private final class FileSink implements ObjectSink {
-    private final FileChannel ch;
-    private final Path target;
-    private final String key;
-    private boolean done;
-    /** Bytes written since the last early flush started. */
-    private long unflushed;
-    /** The early flush in flight (or the last one). */
-    private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
-
-    FileSink(FileChannel ch, Path target, String key) {
-      this.ch = ch;
-      this.target = target;
-      this.key = key;
-    }
-
-    @Override
-    public int write(ByteBuffer src) throws IOException {
-      int n;
-      try {
-        n = ch.write(src);
-      } catch (IOException e) {
-        throw translate(e, key);
-      }
-      unflushed += n;
-      if (unflushed >= EARLY_FLUSH_STEP && flushing.isDone()) {
-        unflushed = 0;
-        flushing = CompletableFuture.runAsync(() -> {
-          try {
-            ch.force(false);
-          } catch (IOException e) {
-            // Only a head start: the final fsync at finish reports any failure.
-          }
-        }, syncPool());
-      }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return ch.isOpen();
-    }
-
-    @Override
-    public void finish() throws IOException {
-      if (done) {
-        throw new java.nio.channels.ClosedChannelException();
-      }
-      done = true;
-      pending.put(key, flushing.thenRunAsync(() -> {
-        try (FileChannel c = ch) {
-          c.force(true);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, syncPool()));
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (!done) {
-        done = true;
-        flushing.exceptionally(e -> null).join();
-        ch.close();
-        Files.deleteIfExists(target);
-      }
-    }
+  /** The background fsync of a finished streamed object, which {@link #sync} waits for. */
+  void pending(String key, CompletableFuture<Void> fsync) {
+    pending.put(key, fsync);
   }
 
   /**
@@ -239,55 +157,16 @@ final class LocalObjectStore implements ObjectStore {
       }
     }
     for (Path d : dirs) {
-      waits.put(d.equals(root) ? "" : key(d), fsyncDirAsync(d, false));
+      waits.put(d.equals(root) ? "" : key(d), syncs.fsyncDir(d, false));
     }
     for (Path d : made) {
-      waits.put(d.equals(root) ? "" : key(d), fsyncDirAsync(d, true));
+      waits.put(d.equals(root) ? "" : key(d), syncs.fsyncDir(d, true));
     }
-    IOException failure = null;
-    for (Map.Entry<String, CompletableFuture<Void>> w : waits.entrySet()) {
-      try {
-        w.getValue().join();
-      } catch (CompletionException e) {
-        Throwable cause = e.getCause() instanceof UncheckedIOException ? e.getCause().getCause() : e.getCause();
-        IOException io = cause instanceof IOException ? translate((IOException) cause, w.getKey())
-            : new IOException("fsync of " + w.getKey() + " failed", cause);
-        if (failure == null) {
-          failure = io;
-        } else {
-          failure.addSuppressed(io);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    SyncPool.awaitAll(waits, this::translate);
   }
 
-  /** Fsyncs a directory on the sync pool; with {@code mayBeGone}, a directory removed meanwhile is no error. */
-  private CompletableFuture<Void> fsyncDirAsync(Path dir, boolean mayBeGone) {
-    return CompletableFuture.runAsync(() -> {
-      try {
-        fsyncDir(dir);
-      } catch (NoSuchFileException | NotDirectoryException gone) {
-        if (!mayBeGone) {
-          throw new UncheckedIOException(gone);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }, syncPool());
-  }
-
-  private synchronized ExecutorService syncPool() {
-    if (syncPool == null) {
-      syncPool = Executors.newFixedThreadPool(SYNC_THREADS, r -> {
-        Thread t = new Thread(r, "ckpt4j-local-fsync " + root);
-        t.setDaemon(true);
-        return t;
-      });
-    }
-    return syncPool;
+  ExecutorService syncPool() {
+    return syncs.executor();
   }
 
   @Override
@@ -339,7 +218,7 @@ final class LocalObjectStore implements ObjectStore {
   }
 
   private Path writeTemp(Path target, byte[] content) throws IOException {
-    Path tmp = tempFor(target);
+    Path tmp = TempNames.tempFor(target);
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(content);
       while (buf.hasRemaining()) {
@@ -402,46 +281,7 @@ final class LocalObjectStore implements ObjectStore {
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException("negative range " + offset + "+" + length + " of " + key);
     }
-    FileChannel ch = openRead(key);
-    long end = offset + length < 0 ? Long.MAX_VALUE : offset + length;
-    return new ReadableByteChannel() {
-      private long position = offset;
-
-      @Override
-      public int read(ByteBuffer dst) throws IOException {
-        if (position >= end) {
-          if (!ch.isOpen()) {
-            throw new java.nio.channels.ClosedChannelException();
-          }
-          return -1;
-        }
-        int limit = dst.limit();
-        if (dst.remaining() > end - position) {
-          dst.limit(dst.position() + (int) (end - position));
-        }
-        try {
-          int n = ch.read(dst, position);
-          if (n > 0) {
-            position += n;
-          }
-          return n;
-        } catch (IOException e) {
-          throw translate(e, key);
-        } finally {
-          dst.limit(limit);
-        }
-      }
-
-      @Override
-      public boolean isOpen() {
-        return ch.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        ch.close();
-      }
-    };
+    return new FileRange(this, openRead(key), key, offset, length);
   }
 
   @Override
@@ -469,18 +309,8 @@ final class LocalObjectStore implements ObjectStore {
     });
   }
 
-  /**
-   * The key a temporary file of this store stands for, or null if {@code key} is not one: a name this store
-   * gives its temporary files, beside an object of the protocol's layout.
-   */
   static String tempTarget(String key) {
-    int slash = key.lastIndexOf('/');
-    java.util.regex.Matcher m = TEMP_NAME.matcher(key.substring(slash + 1));
-    if (!m.matches()) {
-      return null;
-    }
-    String target = key.substring(0, slash + 1) + m.group(1);
-    return TEMP_TARGET.matcher(target).matches() ? target : null;
+    return TempNames.tempTarget(key);
   }
 
   /**
@@ -526,7 +356,7 @@ final class LocalObjectStore implements ObjectStore {
         return;
       }
       if (size >= BACKGROUND_DELETE_MIN) {
-        Path trash = tempFor(p);
+        Path trash = TempNames.tempFor(p);
         try {
           Files.move(p, trash, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {
@@ -563,20 +393,15 @@ final class LocalObjectStore implements ObjectStore {
   @Override
   public void close() {
     ExecutorService r;
-    ExecutorService s;
     synchronized (this) {
       r = reaper;
       reaper = null;
-      s = syncPool;
-      syncPool = null;
     }
     for (CompletableFuture<Void> f : pending.values()) {
       f.exceptionally(e -> null).join();
     }
     pending.clear();
-    if (s != null) {
-      s.shutdown();
-    }
+    syncs.shutdown();
     if (r != null) {
       r.shutdown();
       try {
@@ -647,42 +472,13 @@ final class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** Makes a directory's entries durable; a no-op where directories cannot be opened (Jimfs). */
-  private void fsyncDir(Path dir) throws IOException {
-    if (!defaultFs || dir == null) {
-      return;
-    }
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
+  /** Makes a directory's entries durable ({@link DirSync}). */
+  private static void fsyncDir(Path dir) throws IOException {
+    DirSync.fsyncDir(dir);
   }
 
-  private IOException translate(IOException e, String key) {
-    if (e instanceof StoreAccessException || e instanceof NoSuchFileException && key.equals(e.getMessage())) {
-      return e;
-    }
-    String where = root + (key.isEmpty() ? "" : "/" + key);
-    String msg = String.valueOf(e.getMessage());
-    if (e instanceof AccessDeniedException) {
-      return new StoreAccessException(uri, Reason.ACCESS_DENIED, "permission denied on " + e.getMessage()
-          + "; grant the training user read/write access to the backup dir", e);
-    }
-    if (msg.contains("No space left") || msg.contains("out of disk space") || msg.contains("Disk quota")) {
-      return new StoreAccessException(uri, Reason.NO_SPACE, "no space left writing " + where + "; free space "
-          + "or choose another backup dir (the last committed checkpoint is intact)", e);
-    }
-    if (e instanceof NotDirectoryException || e instanceof FileAlreadyExistsException) {
-      return new StoreAccessException(uri, Reason.INVALID_LOCATION, "a file stands where a directory is "
-          + "needed (" + e.getMessage() + "); remove it or choose another backup dir", e);
-    }
-    if (e instanceof FileSystemException && msg.contains("Read-only file system")) {
-      return new StoreAccessException(uri, Reason.ACCESS_DENIED, "the file system is read-only at " + where, e);
-    }
-    if (e instanceof java.nio.channels.ClosedByInterruptException
-        || e instanceof java.io.InterruptedIOException) {
-      return e;
-    }
-    return new StoreAccessException(uri, Reason.OTHER, "I/O error on " + where + ": " + e, e);
+  IOException translate(IOException e, String key) {
+    return LocalErrors.translate(e, root, uri, key);
   }
 
   @Override

@@ -16,12 +16,14 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * A real S3-compatible server for tests: S3Proxy in this JVM on a loopback port, storing objects with its
  * {@code filesystem-nio2} store under a directory (durable across the SIGKILL of a client process), with its own
- * credentials. One per test class; {@link #close()} stops it.
+ * credentials. One per test class; {@link #close()} stops it. Public, in this module's test-jar, for the command
+ * line's launcher tests.
  */
-final class S3TestServer implements AutoCloseable {
-  static final String ACCESS_KEY = "ckpt4j-test-access";
+public final class S3TestServer implements AutoCloseable {
+  /** The access key of {@link #start(Path)}. */
+  public static final String ACCESS_KEY = "ckpt4j-test-access";
   /** Distinctive, so that tests can scan messages and logs for it. */
-  static final String SECRET_KEY = "ckpt4jSecretKEY-do-not-log-7Qz9";
+  public static final String SECRET_KEY = "ckpt4jSecretKEY-do-not-log-7Qz9";
 
   final String accessKey;
   final String secretKey;
@@ -39,7 +41,8 @@ final class S3TestServer implements AutoCloseable {
     this.proxy = proxy;
   }
 
-  static S3TestServer start(Path dir) throws Exception {
+  /** Starts a server storing under {@code dir}, on a free loopback port, with the default credentials. */
+  public static S3TestServer start(Path dir) throws Exception {
     return start(dir, ACCESS_KEY, SECRET_KEY, 0);
   }
 
@@ -62,12 +65,13 @@ final class S3TestServer implements AutoCloseable {
     return proxy.getPort();
   }
 
-  URI endpoint() {
+  /** {@code http://127.0.0.1:PORT}. */
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + port());
   }
 
   /** A plain SDK client with this server's credentials, for setting up and inspecting. */
-  synchronized S3Client client() {
+  public synchronized S3Client client() {
     if (client == null) {
       client = S3Client.builder().endpointOverride(endpoint()).forcePathStyle(true).region(Region.US_EAST_1)
           .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
@@ -76,7 +80,8 @@ final class S3TestServer implements AutoCloseable {
     return client;
   }
 
-  S3TestServer createBucket(String bucket) {
+  /** Creates a bucket through the S3 API. */
+  public S3TestServer createBucket(String bucket) {
     client().createBucket(b -> b.bucket(bucket));
     return this;
   }

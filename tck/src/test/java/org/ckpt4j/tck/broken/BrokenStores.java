@@ -324,6 +324,15 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return CheckpointStores.overObjects(new TmpNamesAreOurs(objects), options);
       case LEASE_NEVER_RENEWS:
         return CheckpointStores.overObjects(new LeaseNeverRenews(objects), options);
+      case NO_POST_CREATE_FENCE:
+        return CheckpointStores.overObjects(new NoPostCreateFence(objects), options);
+      case NO_PURGE_AT_OPEN:
+        return CheckpointStores.overObjects(new NoPurge(objects), options);
+      case SYNC_AFTER_RECORD:
+        return CheckpointStores.overObjects(new SyncAfterRecord(objects), options);
+      case PACK_NEVER_FORCED: // the flaw is in the (simulated) disk
+      case RECORD_DIR_NOT_SYNCED:
+        return CheckpointStores.overObjects(objects, options);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -478,6 +487,98 @@ public final class BrokenStores implements CheckpointStoreProvider {
         return; // the flaw: the heartbeat "succeeds" without renewing anything
       }
       super.put(key, content);
+    }
+  }
+
+  /**
+   * NO_POST_CREATE_FENCE: the listing right after a log record was created shows no slot above it, so the
+   * protocol's check for a newer record of another store (the paused writer's fence) finds none.
+   */
+  static final class NoPostCreateFence extends ForwardingObjectStore {
+    private final ThreadLocal<String> created = new ThreadLocal<>();
+
+    NoPostCreateFence(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] content) throws IOException {
+      boolean won = super.putIfAbsent(key, content);
+      if (won && key.startsWith("log/")) {
+        created.set(key);
+      }
+      return won;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+      String mine = created.get();
+      created.remove();
+      List<String> all = super.list(prefix);
+      if (mine == null) {
+        return all;
+      }
+      List<String> out = new ArrayList<>();
+      for (String k : all) {
+        if (!k.startsWith("log/") || k.compareTo(mine) <= 0) {
+          out.add(k); // the flaw: what follows the record just created goes unseen
+        }
+      }
+      return out;
+    }
+  }
+
+  /** NO_PURGE_AT_OPEN: purgeIncomplete does nothing. */
+  static final class NoPurge extends ForwardingObjectStore {
+    NoPurge(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void purgeIncomplete(Predicate<String> ours) {
+      // the flaw: a killed writer's temporary files stay
+    }
+  }
+
+  /**
+   * SYNC_AFTER_RECORD: sync(keys) only notes the keys; they are made durable when the next checkpoint starts
+   * (its first create) or at close, long after the commit record that names them was published.
+   */
+  static final class SyncAfterRecord extends ForwardingObjectStore {
+    private final Set<String> owed = new java.util.LinkedHashSet<>();
+
+    SyncAfterRecord(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public synchronized void sync(java.util.Collection<String> keys) {
+      owed.addAll(keys); // the flaw: the commit record is published before its packs are durable
+    }
+
+    private synchronized void payDebt() throws IOException {
+      if (!owed.isEmpty()) {
+        List<String> keys = List.copyOf(owed);
+        owed.clear();
+        super.sync(keys);
+      }
+    }
+
+    @Override
+    public ObjectSink create(String key) throws IOException {
+      payDebt();
+      return super.create(key);
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        payDebt();
+      } catch (IOException e) {
+        // best effort: a delete() removed the packs meanwhile
+      } finally {
+        super.close();
+      }
     }
   }
 

@@ -79,5 +79,25 @@ public enum Flaw {
   /** list() returns only names of the ckpt4j layout: foreign objects go unseen (R6.1). */
   FOREIGN_BLIND,
   /** A read-only open writes an object of its own (R8). */
-  READ_ONLY_WRITES
+  READ_ONLY_WRITES,
+  /**
+   * The check after a commit record is created (does a newer record of another store follow?) is dropped: a
+   * paused writer whose slot was freed by a prune commits (R6.4; issue 18). The listing that check makes sees no
+   * slot above the one just created.
+   */
+  NO_POST_CREATE_FENCE,
+  /** purgeIncomplete is never called at open: a killed writer's temporary files stay (R3.2; issue 18). */
+  NO_PURGE_AT_OPEN,
+  /**
+   * The durability barrier of a commit's packs ({@code ObjectStore.sync}) runs only at the next commit (or
+   * close), after the commit record was published (R7.2; issue 18).
+   */
+  SYNC_AFTER_RECORD,
+  /** The local store never forces its pack files (R7.2; issue 18): simulated by the disk dropping the force. */
+  PACK_NEVER_FORCED,
+  /**
+   * The local store does not fsync the directory after the link that publishes a log record (R7.2; issue 18):
+   * simulated by the disk dropping every fsync of {@code log/}.
+   */
+  RECORD_DIR_NOT_SYNCED
 }
