@@ -83,6 +83,7 @@ public class BackupAndRestore {
   private boolean restoredFromPrevious;
   private TrainingManifest restoredManifest;
   private int savesWritten;
+  private Checkpoint lastSaved;
   private TrainingPosition restoredAt;
   private boolean keptUntrained;
 
@@ -159,6 +160,14 @@ public class BackupAndRestore {
     return savesWritten;
   }
 
+  /**
+   * The checkpoint the last (or current) fit's latest synchronous save committed; empty if none did (or saves
+   * are async). A rerun must resume from it or a newer one: a test's way to check a store's {@code latest()}.
+   */
+  public Optional<Checkpoint> lastSaved() {
+    return Optional.ofNullable(lastSaved);
+  }
+
   // ---- called by the trainer ----
 
   /**
@@ -173,6 +182,7 @@ public class BackupAndRestore {
     savedAtStep = -1;
     savedAtEpoch = -1;
     savesWritten = 0;
+    lastSaved = null;
     List<StatefulState> stateful = checkKeys(run.stateful());
     capture = new Capture(run, stateful);
     RunFingerprint fp = run.fingerprint();
@@ -371,6 +381,7 @@ public class BackupAndRestore {
         set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata()));
       } else {
         Checkpoint cp = snapshot.writeTo(store);
+        lastSaved = cp;
         LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", Redaction.redact(store.uri()), cp.sequence(),
             p.epoch(), p.batch());
       }

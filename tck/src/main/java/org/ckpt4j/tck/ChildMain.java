@@ -187,8 +187,9 @@ public final class ChildMain {
 
   /**
    * Trains the kit's reference loop with BackupAndRestore (resuming from the backup dir), printing RESUMED
-   * &lt;checkpoint id&gt; &lt;restored schedule count&gt;, then TRAINING lines, SAVED after a save, and DONE
-   * &lt;weights sha&gt;.
+   * &lt;checkpoint id or none&gt; &lt;restored schedule count&gt; &lt;its sequence or -1&gt;, then TRAINING
+   * lines, SAVED &lt;sequence&gt; after each save, and DONE &lt;weights sha&gt;; with {@code holdAt} it holds
+   * (HOLDING) before that global batch until killed.
    */
   private static void train(URI uri, Duration lease, Properties p, PrintStream out) throws Exception {
     java.util.Map<String, String> props = new java.util.TreeMap<>();
@@ -199,21 +200,26 @@ public final class ChildMain {
     }
     org.ckpt4j.resume.BackupAndRestore backup = ResumeRules.backup(uri, lease, props).build();
     ReferenceTraining.LrSchedule schedule = new ReferenceTraining.LrSchedule();
+    int holdAt = Integer.parseInt(p.getProperty("holdAt", "-1"));
     int[] saves = {0};
     boolean[] first = {true};
     ReferenceTraining.Hook progress = (epoch, batch, b) -> {
       if (first[0]) {
         first[0] = false;
         out.println("RESUMED " + b.restoredCheckpoint().map(Checkpoint::id).orElse("none") + " "
-            + schedule.restoredCount);
+            + schedule.restoredCount + " " + b.restoredCheckpoint().map(Checkpoint::sequence).orElse(-1L));
       }
       if (b.savesWritten() != saves[0]) {
         saves[0] = b.savesWritten();
-        out.println("SAVED " + saves[0]);
+        out.println("SAVED " + b.lastSaved().map(Checkpoint::sequence).orElse(-1L));
       }
       out.println("TRAINING " + epoch + "/" + batch);
       try {
         Thread.sleep(25); // stretch the run to ~1.2 s so that kills and the shared-run check land mid-training
+        if (epoch * ReferenceTraining.BATCHES_PER_EPOCH + batch == holdAt) {
+          out.println("HOLDING"); // a child the kit kills never completes, however fast the machine
+          Thread.sleep(Long.MAX_VALUE);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import org.ckpt4j.resume.BackupAndRestore;
 import org.ckpt4j.resume.StoreOpener;
 import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.tck.ReferenceTraining.LrSchedule;
 
@@ -62,19 +63,28 @@ final class ResumeRules {
   /** The id of the latest checkpoint in {@code dir}, or "none". */
   private String latestId(URI dir) throws IOException {
     try (CheckpointStore s = kit.openReadOnly(dir)) {
-      return s.latest().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
+      return s.latest().map(Checkpoint::id).orElse("none");
     }
   }
 
-  /** A resume happened from exactly the checkpoint that was latest, and the schedule's state came with it. */
-  private boolean checkResumedFrom(String expectedId, BackupAndRestore backup, LrSchedule schedule,
-      List<String> log) {
-    String got = backup.restoredCheckpoint().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
-    log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + "), schedule count "
-        + schedule.restoredCount);
-    if (!got.equals(expectedId)) {
+  /**
+   * A resume happened from exactly the checkpoint that was latest, no older than the newest one an interrupted
+   * run committed ({@code committed}: its sequence, or -1), and the schedule's state came with it.
+   */
+  private boolean checkResumedFrom(String expectedId, long committed, BackupAndRestore backup,
+      LrSchedule schedule, List<String> log) {
+    String got = backup.restoredCheckpoint().map(c -> c.id() + " (#" + c.sequence() + ")").orElse("none");
+    long gotSequence = backup.restoredCheckpoint().map(Checkpoint::sequence).orElse(-1L);
+    log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + ", newest committed by an "
+        + "interrupted run: #" + committed + "), schedule count " + schedule.restoredCount);
+    if (!got.equals("none") && !got.startsWith(expectedId + " ") || got.equals("none") && !expectedId.equals("none")) {
       throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the latest checkpoint "
           + "of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+    }
+    if (gotSequence < committed) {
+      throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + ", older than checkpoint #"
+          + committed + " that the interrupted run had committed: latest() did not return the newest "
+          + "checkpoint; steps: " + log + "; " + kit.reproduce());
     }
     if (!expectedId.equals("none") && schedule.restoredCount <= 0) {
       throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the stateful callback's "
@@ -100,9 +110,10 @@ final class ResumeRules {
     List<String> log = new ArrayList<>();
     int planned = 4;
     int resumes = 0;
+    long committed = -1; // the newest checkpoint an interrupted attempt committed, by sequence
     for (int attempt = 0; attempt <= planned; attempt++) {
       boolean last = attempt == planned;
-      // the first attempt is always interrupted after the first save (every 5 batches): a resume must follow
+      // the first attempt is always interrupted after two saves (every 5 batches): a resume must follow
       boolean storageFault = attempt > 0 && !last && kit.hasObjectFaults() && r.nextBoolean();
       String expectedId = latestId(dir);
       LrSchedule schedule = new LrSchedule();
@@ -126,13 +137,15 @@ final class ResumeRules {
           backup = backup(faulty, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
           sha = fit(backup, null, schedule);
         } else {
-          int at = attempt == 0 ? 6 + r.nextInt(BATCHES - 6) : r.nextInt(BATCHES);
+          // the first attempt fails after two saves (steps 5 and 10): the rerun must take the newer checkpoint
+          int at = attempt == 0 ? 11 + r.nextInt(BATCHES - 11) : r.nextInt(BATCHES);
           log.add("attempt " + attempt + ": exception at global batch " + at);
           backup = backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
           sha = fit(backup, failAt(at), schedule);
         }
         log.add("  completed");
-        resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
+        resumes += checkResumedFrom(expectedId, committed, backup, schedule, log) ? 1 : 0;
+        committed = -1; // deleted on completion
         assertSame(expected, sha, log);
         if (!last) {
           // a run that completes deletes its backup: the next attempts start over, which must match too
@@ -142,7 +155,10 @@ final class ResumeRules {
         kit.interruptionTrials.incrementAndGet();
         log.add("  interrupted: " + e);
         if (backup != null && (backup.restoredCheckpoint().isPresent() || schedule.restoredCount >= 0)) {
-          resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
+          resumes += checkResumedFrom(expectedId, committed, backup, schedule, log) ? 1 : 0;
+        }
+        if (backup != null) {
+          committed = Math.max(committed, backup.lastSaved().map(Checkpoint::sequence).orElse(-1L));
         }
       }
     }
@@ -164,22 +180,33 @@ final class ResumeRules {
     SplittableRandom r = kit.random();
     List<String> log = new ArrayList<>();
     int resumes = 0;
+    long committed = -1; // the newest checkpoint a killed child reported committed, by sequence
     for (int attempt = 0; attempt < 3; attempt++) {
       boolean kill = attempt < 2;
       String expectedId = latestId(dir);
-      try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString()))) {
+      // a child to be killed holds before its last batch instead of completing (a fast machine would finish)
+      try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString(), "holdAt",
+          Integer.toString(kill ? BATCHES - 1 : -1)))) {
         child.await("TRAINING", 180_000);
-        String resumed = child.await("RESUMED", 10_000).substring("RESUMED ".length());
-        log.add("attempt " + attempt + ": resumed from " + resumed + " (latest before: " + expectedId + ")");
-        if (!resumed.startsWith(expectedId + " ")) {
-          throw new AssertionError("RESUME: a training child resumed from " + resumed + " but the latest "
+        // RESUMED <checkpoint id or none> <restored schedule count> <sequence or -1>
+        String[] resumed = child.await("RESUMED", 10_000).split(" ");
+        String got = resumed[1] + " (#" + resumed[3] + ")";
+        log.add("attempt " + attempt + ": resumed from " + got + " with schedule count " + resumed[2]
+            + " (latest before: " + expectedId + ", newest committed by a killed child: #" + committed + ")");
+        if (!resumed[1].equals(expectedId)) {
+          throw new AssertionError("RESUME: a training child resumed from " + got + " but the latest "
               + "checkpoint of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+        }
+        if (Long.parseLong(resumed[3]) < committed) {
+          throw new AssertionError("RESUME: a training child resumed from checkpoint " + got + ", older than "
+              + "checkpoint #" + committed + " that the killed child had committed: latest() did not return the "
+              + "newest checkpoint; steps: " + log + "; " + kit.reproduce());
         }
         if (!expectedId.equals("none")) {
           resumes++;
-          if (resumed.endsWith(" -1") || resumed.endsWith(" 0")) {
-            throw new AssertionError("RESUME: a training child resumed from " + resumed + " without the stateful "
-                + "callback's state; steps: " + log + "; " + kit.reproduce());
+          if (Long.parseLong(resumed[2]) <= 0) {
+            throw new AssertionError("RESUME: a training child resumed from " + got + " without the stateful "
+                + "callback's state (count " + resumed[2] + "); steps: " + log + "; " + kit.reproduce());
           }
         }
         if (attempt == 0) {
@@ -187,12 +214,21 @@ final class ResumeRules {
         }
         if (kill) {
           if (attempt == 0) {
-            child.await("SAVED", 60_000); // the first kill comes after a save, so the next child must resume
+            // the first kill comes after two saves (steps 5 and 10; epoch 1 starts at step 12), so the next child
+            // must resume, and from the newer of two checkpoints
+            child.await("TRAINING 1/", 60_000);
           }
           Thread.sleep(r.nextInt(1500));
           child.kill();
           kit.crashTrials.incrementAndGet();
           log.add("attempt " + attempt + ": killed after " + child.lines());
+          for (String line : child.lines()) {
+            if (line.startsWith("SAVED ")) {
+              committed = Math.max(committed, Long.parseLong(line.substring(6).trim()));
+            } else if (line.startsWith("DONE ")) {
+              committed = -1; // it completed before the kill, and deleted its backup
+            }
+          }
           continue;
         }
         int exit = child.waitFor(300_000);
