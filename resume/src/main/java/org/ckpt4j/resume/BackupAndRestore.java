@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import org.ckpt4j.spi.AsyncCommitter;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CorruptCheckpointException;
@@ -46,10 +45,8 @@ import org.slf4j.LoggerFactory;
  *       {@code keepPrevious(true)} it falls back to the previous one and logs a warning; otherwise the fit
  *       fails. It never silently starts over on top of an existing backup.</li>
  *   <li><b>Async save</b> ({@code asyncSave(true)}): training blocks only while the state is copied once into
- *       memory (two sets of direct buffers the size of the state, reused by every save); the copy is written and
- *       committed on a background thread ({@link AsyncCommitter}), byte for byte what a synchronous save writes.
- *       At most one save is in flight; none is dropped. The latest backup moves only once a background commit
- *       has made the data durable. A background save that fails is reported by the next save or by the end.</li>
+ *       reused direct memory; the copy is committed on a background thread, the bytes a synchronous save writes
+ *       (at most one in flight, none dropped; a failure is reported by the next save or by the end).</li>
  *   <li><b>When the fit completes</b>, the backup is deleted ({@code deleteCheckpoint(true)}, default);
  *       otherwise the final state is saved (unless {@code SaveFreq.NEVER}). A fit that resumed and trained
  *       nothing keeps the backup either way, and logs a warning.</li>
@@ -72,9 +69,7 @@ public class BackupAndRestore {
 
   // per fit
   private CheckpointStore store;
-  private AsyncCommitter committer;
-  private SnapshotBuffers snapshots;
-  private Capture capture;
+  private Saves saves;
   /** Whether this fit writes backups: always, except in a replica other than the chief. */
   private boolean writer = true;
   private long savedAtStep = -1;
@@ -82,8 +77,6 @@ public class BackupAndRestore {
   private Checkpoint restoredFrom;
   private boolean restoredFromPrevious;
   private TrainingManifest restoredManifest;
-  private int savesWritten;
-  private Checkpoint lastSaved;
   private TrainingPosition restoredAt;
   private boolean keptUntrained;
 
@@ -157,7 +150,7 @@ public class BackupAndRestore {
 
   /** Backups the last (or current) fit committed. */
   public int savesWritten() {
-    return savesWritten;
+    return saves == null ? 0 : saves.written();
   }
 
   /**
@@ -165,7 +158,7 @@ public class BackupAndRestore {
    * are async). A rerun must resume from it or a newer one: a test's way to check a store's {@code latest()}.
    */
   public Optional<Checkpoint> lastSaved() {
-    return Optional.ofNullable(lastSaved);
+    return Optional.ofNullable(saves == null ? null : saves.lastSaved());
   }
 
   // ---- called by the trainer ----
@@ -181,10 +174,9 @@ public class BackupAndRestore {
     keptUntrained = false;
     savedAtStep = -1;
     savedAtEpoch = -1;
-    savesWritten = 0;
-    lastSaved = null;
+    saves = null;
     List<StatefulState> stateful = checkKeys(run.stateful());
-    capture = new Capture(run, stateful);
+    Capture capture = new Capture(run, stateful);
     RunFingerprint fp = run.fingerprint();
     ReplicaGroup replicas = run.replicas();
     writer = replicas == null || replicas.rank() == 0;
@@ -197,7 +189,7 @@ public class BackupAndRestore {
         store = dir.openReader(fp);
       }
     }
-    snapshots = null;
+    saves = new Saves(store, capture, asyncSave);
     Restorer restorer = new Restorer(run, stateful, capture);
     try {
       Optional<Checkpoint> latest = store.latest();
@@ -223,12 +215,8 @@ public class BackupAndRestore {
       preemption = new Preemption(this::abortNow);
       preemption.install();
     }
-    if (writer && asyncSave && saveFreq != SaveFreq.NEVER) {
-      // prepared now, not at the first saves, so that no save stalls training for more than the others
-      committer = new AsyncCommitter(store);
-      snapshots = new SnapshotBuffers();
-      snapshots.reserve(run.tensors());
-      capture.prepare();
+    if (writer && asyncSave && !saveFreq.equals(SaveFreq.NEVER)) {
+      saves.prepare(run);
     }
   }
 
@@ -273,7 +261,7 @@ public class BackupAndRestore {
 
   /** After every epoch (after the trainer's other callbacks): saves if {@link SaveFreq#EPOCH}. */
   public void afterEpoch(ResumableRun run) throws IOException {
-    if (saveFreq == SaveFreq.EPOCH) {
+    if (saveFreq.equals(SaveFreq.EPOCH)) {
       save(run);
     }
   }
@@ -286,9 +274,7 @@ public class BackupAndRestore {
     if (!writer) {
       return;
     }
-    if (committer != null) {
-      committer.await(); // a failed background save fails the fit here
-    }
+    saves.await(); // a failed background save fails the fit here
     TrainingPosition p = run.position();
     keptUntrained = restoredFrom != null && p.globalStep() == restoredAt.globalStep()
         && p.epoch() == restoredAt.epoch();
@@ -301,7 +287,7 @@ public class BackupAndRestore {
     } else if (deleteCheckpoint) {
       store.delete();
       LOG.info("{}: training complete; backup deleted", Redaction.redact(store.uri()));
-    } else if (saveFreq != SaveFreq.NEVER && (savedAtStep != p.globalStep() || savedAtEpoch != p.epoch())) {
+    } else if (!saveFreq.equals(SaveFreq.NEVER) && (savedAtStep != p.globalStep() || savedAtEpoch != p.epoch())) {
       save(run);
     }
   }
@@ -316,12 +302,10 @@ public class BackupAndRestore {
     if (signal == null || (p.epoch() >= run.shape().epochs() && p.batch() == 0)) {
       return; // nothing asked, or the fit is complete anyway: it ends as usual
     }
-    if (saveFreq != SaveFreq.NEVER && (savedAtStep != p.globalStep() || savedAtEpoch != p.epoch())) {
+    if (!saveFreq.equals(SaveFreq.NEVER) && (savedAtStep != p.globalStep() || savedAtEpoch != p.epoch())) {
       save(run);
     }
-    if (committer != null) {
-      committer.await();
-    }
+    saves.await();
     Checkpoint cp = store.latest().orElse(null);
     throw new PreemptedException(signal, cp, p.epoch(), p.batch(), p.globalStep());
   }
@@ -347,17 +331,9 @@ public class BackupAndRestore {
       preemption.uninstall();
       preemption = null;
     }
-    AsyncCommitter c = committer;
-    committer = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("{}: the last background save failed: {}", Redaction.redact(store == null ? dir.toString()
-            : store.uri().toString()), e.toString());
-      }
+    if (saves != null) {
+      saves.close();
     }
-    snapshots = null;
     CheckpointStore s = store;
     store = null;
     if (s != null && givenStore == null) {
@@ -367,26 +343,9 @@ public class BackupAndRestore {
 
   private void save(ResumableRun run) throws IOException {
     TrainingPosition p = run.position();
-    if (writer) {
-      Snapshot snapshot = capture.capture();
-      if (asyncSave) {
-        if (committer == null) {
-          committer = new AsyncCommitter(store);
-        }
-        if (snapshots == null) {
-          snapshots = new SnapshotBuffers();
-        }
-        // the copy of this save overlaps the write of the previous one, which submit then waits for
-        SnapshotBuffers.BufferSet set = snapshots.acquire();
-        set.handTo(committer.submit(set.fill(snapshot), snapshot.metadata()));
-      } else {
-        Checkpoint cp = snapshot.writeTo(store);
-        lastSaved = cp;
-        LOG.debug("{}: saved checkpoint #{} at epoch {}, batch {}", Redaction.redact(store.uri()), cp.sequence(),
-            p.epoch(), p.batch());
-      }
-      savesWritten++;
-    } // else a replica other than the chief: the same bookkeeping, nothing written
+    if (writer) { // else a replica other than the chief: the same bookkeeping, nothing written
+      saves.save(p);
+    }
     savedAtStep = p.globalStep();
     savedAtEpoch = p.epoch();
   }

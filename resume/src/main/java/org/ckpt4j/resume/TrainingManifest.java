@@ -20,7 +20,7 @@ import org.ckpt4j.spi.CorruptCheckpointException;
  * and range (and, by a resume, against the run) before anything is used. A manifest is data read from storage:
  * its checksum proves only that it is what was written. A violation is a {@link CorruptCheckpointException} on
  * {@code manifest.json} whose message starts with {@code field <path>:}, so that a kept previous checkpoint can
- * be used instead, as for any other unreadable checkpoint. {@link ManifestJson} writes it.
+ * be used instead, as for any other unreadable checkpoint. {@link BackupAndRestore} writes it.
  */
 public final class TrainingManifest {
   /** The manifest layout this module writes and reads. */

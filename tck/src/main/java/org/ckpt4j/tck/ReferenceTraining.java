@@ -252,7 +252,8 @@ final class ReferenceTraining implements ResumableRun {
       }
     }
     step++;
-    double lrT = learningRate * StrictMath.sqrt(1 - StrictMath.pow(BETA2, step)) / (1 - StrictMath.pow(BETA1, step));
+    double t = (double) step;
+    double lrT = learningRate * StrictMath.sqrt(1 - StrictMath.pow(BETA2, t)) / (1 - StrictMath.pow(BETA1, t));
     for (int p = 0; p < PARAMS.length; p++) {
       float[] m = slots[p][0];
       float[] v = slots[p][1];

@@ -77,7 +77,8 @@ final class ResumeRules {
     long gotSequence = backup.restoredCheckpoint().map(Checkpoint::sequence).orElse(-1L);
     log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + ", newest committed by an "
         + "interrupted run: #" + committed + "), schedule count " + schedule.restoredCount);
-    if (!got.equals("none") && !got.startsWith(expectedId + " ") || got.equals("none") && !expectedId.equals("none")) {
+    boolean none = got.equals("none");
+    if (none ? !expectedId.equals("none") : !got.startsWith(expectedId + " ")) {
       throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the latest checkpoint "
           + "of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
     }
@@ -189,7 +190,7 @@ final class ResumeRules {
           Integer.toString(kill ? BATCHES - 1 : -1)))) {
         child.await("TRAINING", 180_000);
         // RESUMED <checkpoint id or none> <restored schedule count> <sequence or -1>
-        String[] resumed = child.await("RESUMED", 10_000).split(" ");
+        String[] resumed = child.await("RESUMED", 10_000).split(" ", -1);
         String got = resumed[1] + " (#" + resumed[3] + ")";
         log.add("attempt " + attempt + ": resumed from " + got + " with schedule count " + resumed[2]
             + " (latest before: " + expectedId + ", newest committed by a killed child: #" + committed + ")");

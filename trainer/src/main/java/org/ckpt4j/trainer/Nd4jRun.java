@@ -33,7 +33,7 @@ final class Nd4jRun implements ResumableRun {
   private Map<String, String> environment;
   private final List<StatefulState> stateful = new ArrayList<>();
   /** The tensor of each live array, by identity: a save reuses its view of the array's memory. */
-  private final Map<INDArray, Tensor> views = new IdentityHashMap<>();
+  private final IdentityHashMap<INDArray, Tensor> views = new IdentityHashMap<>();
   /** Arrays allocated for a restore in progress, by blob name. */
   private final Map<String, INDArray> allocated = new HashMap<>();
 
@@ -144,7 +144,7 @@ final class Nd4jRun implements ResumableRun {
   @Override
   public List<Tensor> tensors() {
     List<Tensor> tensors = new ArrayList<>();
-    Map<INDArray, Tensor> live = new IdentityHashMap<>();
+    IdentityHashMap<INDArray, Tensor> live = new IdentityHashMap<>();
     for (Map.Entry<String, INDArray> e : arrays().entrySet()) {
       Tensor t = views.get(e.getValue());
       if (t == null || !t.name().equals(e.getKey()) || !Npy.isDense(e.getValue())) {
