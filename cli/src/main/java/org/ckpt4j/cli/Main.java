@@ -60,6 +60,9 @@ public final class Main {
       "  --store-property K=V      a backend setting (repeatable), e.g. s3.endpoint=http://127.0.0.1:9000,",
       "                            s3.region=eu-west-1, gs.host=http://127.0.0.1:4443 (see the backends' READMEs)",
       "  --quiet                   print only the last line (and errors)",
+      "  --workers N [--master URL] [--fail-worker R --fail-at-batch K]",
+      "                            data-parallel training on N workers (Spark; needs the multi-worker part,",
+      "                            lib/multiworker/): see fit --workers 2 --help",
       "  --help                    this text; --version: the version",
       "",
       "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
@@ -104,6 +107,9 @@ public final class Main {
     }
     if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("verify"))) {
       return Inspect.run(args, out, err);
+    }
+    if (MultiWorker.requested(args)) {
+      return MultiWorker.run(args, out, err);
     }
     Options o;
     try {
