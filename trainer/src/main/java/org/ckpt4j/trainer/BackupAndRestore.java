@@ -214,7 +214,7 @@ public final class BackupAndRestore implements Callback {
     if (replicas != null) {
       agree(replicas);
     } else if (saveBeforePreemption) {
-      preemption = new Preemption(this::abortNow);
+      preemption = new Preemption(this::abortNow, run::endProgressLine);
       preemption.install();
     }
     if (writer && asyncSave && saveFreq != SaveFreq.NEVER) {

@@ -197,6 +197,13 @@ final class FitRun {
     }
   }
 
+  /** Ends a progress bar drawn in place (a signal's message follows); any thread. */
+  void endProgressLine() {
+    if (progress != null) {
+      progress.interrupted();
+    }
+  }
+
   private Map<String, Double> runEpoch() throws IOException {
     if (!epochStarted) {
       order = shuffle ? permutation() : null;
