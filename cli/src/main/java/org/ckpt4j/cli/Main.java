@@ -189,7 +189,8 @@ public final class Main {
    * absolute backup dir; for a store that does not outlive this process ({@code mem:}) says that a rerun starts
    * over instead of printing a command that would silently do so.
    */
-  static void printResumeHint(PrintStream err, Options o, String dropped) {
+  static void printResumeHint(PrintStream err, Options o, String flags) {
+    String dropped = o.interruptAtEpoch < 0 && o.interruptAtBatch < 0 ? "" : " without " + flags;
     String where = o.backupDir;
     try (CheckpointStore s = CheckpointStores.open(o.backupDir, StoreOptions.readOnly().build())) {
       where = s.uri().toString();
@@ -205,11 +206,11 @@ public final class Main {
         Map<String, String> m = cp.get().metadata();
         err.println("The backup in " + where + " holds checkpoint #" + cp.get().sequence() + " ("
             + m.getOrDefault("epoch", "?") + " epochs and " + m.getOrDefault("batch", "?") + " batches done, step "
-            + m.getOrDefault("globalStep", "?") + "). Resume from it with the same command without " + dropped
+            + m.getOrDefault("globalStep", "?") + "). Resume from it with the same command" + dropped
             + ":");
       }
     } catch (IOException | RuntimeException e) {
-      err.println("Resume with the same command without " + dropped + ":");
+      err.println("Resume with the same command" + dropped + ":");
     }
     List<String> words = new ArrayList<>();
     for (String a : o.withoutInterrupt(true)) {
