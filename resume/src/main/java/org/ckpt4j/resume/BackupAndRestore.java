@@ -212,7 +212,7 @@ public class BackupAndRestore {
     if (replicas != null) {
       BackupDir.agree(replicas, restoredFrom, store);
     } else if (saveBeforePreemption) {
-      preemption = new Preemption(this::abortNow);
+      preemption = new Preemption(this::abortNow, run::beforeSignalMessage);
       preemption.install();
     }
     if (writer && asyncSave && !saveFreq.equals(SaveFreq.NEVER)) {

@@ -73,6 +73,13 @@ public interface ResumableRun {
    */
   void restore(TrainingState state);
 
+  /**
+   * Called on a signal-handling thread before a preemption signal (SIGTERM, SIGINT) is logged: ends whatever the
+   * run draws in place, such as a progress bar, so that the message starts on a line of its own. The default does
+   * nothing.
+   */
+  default void beforeSignalMessage() {}
+
   /** The data-parallel group this run is a replica of, or null for a single process. */
   default ReplicaGroup replicas() {
     return null;

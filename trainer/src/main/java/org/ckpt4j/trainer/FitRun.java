@@ -126,6 +126,13 @@ final class FitRun {
     }
   }
 
+  /** Ends a progress bar drawn in place (a signal's message follows); any thread. */
+  void endProgressLine() {
+    if (progress != null) {
+      progress.interrupted();
+    }
+  }
+
   private Map<String, Double> runEpoch() throws IOException {
     LoopPosition p = position;
     if (!p.epochStarted) {

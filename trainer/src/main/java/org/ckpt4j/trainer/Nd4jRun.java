@@ -64,6 +64,11 @@ final class Nd4jRun implements ResumableRun {
       });
     }
   }
+  @Override
+  public void beforeSignalMessage() {
+    run.endProgressLine();
+  }
+
 
   /**
    * The run's identity, computed once per fit: it hashes all of x and y, which would otherwise cost every save
