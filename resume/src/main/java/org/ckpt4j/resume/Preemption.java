@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
