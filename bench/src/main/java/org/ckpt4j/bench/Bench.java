@@ -21,7 +21,7 @@ public final class Bench {
   private Bench() {}
 
   /** Every section, in the order they run. */
-  static final List<String> SECTIONS = List.of("local", "python", "dl4j", "async", "s3", "gcs", "growth");
+  static final List<String> SECTIONS = List.of("local", "commit", "python", "dl4j", "async", "s3", "gcs", "growth");
 
   /** The command line, checked. */
   record Options(int repeats, double warmup, Path dir, Set<String> only, boolean quick, boolean help) {}
@@ -101,6 +101,10 @@ public final class Bench {
       for (LocalBench.Shape shape : shapes) {
         LocalBench.run(shape, repeats, warmup, dir, report);
       }
+    }
+    if (only.contains("commit")) {
+      CommitBench.run("4KiB", 4L << 10, repeats, dir, report);
+      CommitBench.run("16MiB", 16L << 20, repeats, dir, report);
     }
     if (only.contains("python")) {
       List<PythonBench.Shape> shapes = new ArrayList<>();
