@@ -1,8 +1,7 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.Layout.DATA_DIR;
 import static org.ckpt4j.spi.Layout.MAX_PACKS;
-import static org.ckpt4j.spi.Layout.packName;
+import static org.ckpt4j.spi.Layout.packKey;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writing one checkpoint (docs/contract.md, "Protocol"): blobs stream into pack objects under
- * {@code data/<id>/}, each checksummed as written; a pack past the backend's pack size takes no more blobs, and a
+ * Writing one checkpoint (docs/contract.md, "Protocol"): blobs stream into pack objects
+ * {@code data/<id>.pack-<n>}, each checksummed as written; a pack past the backend's pack size takes no more blobs, and a
  * blob written while every pack is busy opens a new one. {@link #commit} builds the commit record and hands it to
  * the store, which publishes it ({@code ObjectCheckpointStore#commit}); an abandoned writer deletes its finished
  * packs when aborted, and keeps them when a commit's outcome is unknown (the next commit or open removes them).
@@ -34,7 +33,7 @@ final class PackWriter implements CheckpointWriter {
   private final long packRoll;
   private final String owner;
   private final String nonce = Layout.newNonce();
-  /** The checkpoint's id, which names its data directory and ties it to the store (Layout.tag). */
+  /** The checkpoint's id, which names its packs and ties them to the store (Layout.tag). */
   final String id;
   private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
   private final List<Pack> packs = new ArrayList<>();
@@ -70,7 +69,7 @@ final class PackWriter implements CheckpointWriter {
         throw new IllegalStateException("more than " + MAX_PACKS + " blobs written concurrently");
       }
       int index = packs.size();
-      pack = new Pack(index, DATA_DIR + id + "/" + packName(index), packRoll);
+      pack = new Pack(index, packKey(id, true, index), packRoll);
       pack.sink = objects.create(pack.key);
       packs.add(pack);
     }

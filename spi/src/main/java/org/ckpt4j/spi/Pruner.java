@@ -1,10 +1,9 @@
 package org.ckpt4j.spi;
 
-import static org.ckpt4j.spi.Layout.DATA;
 import static org.ckpt4j.spi.Layout.DATA_DIR;
 import static org.ckpt4j.spi.Layout.LEASE_DIR;
 import static org.ckpt4j.spi.Layout.LOG_DIR;
-import static org.ckpt4j.spi.Layout.isOursByName;
+import static org.ckpt4j.spi.Layout.dataId;
 import static org.ckpt4j.spi.Layout.slotKey;
 import static org.ckpt4j.spi.Layout.slots;
 
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,12 +66,9 @@ final class Pruner {
       }
     }
     for (String key : unreadableFloor >= 0 ? List.<String>of() : objects.list(DATA_DIR)) {
-      Matcher m = DATA.matcher(key);
-      if (m.matches() && isOursByName(storeId, key)) {
-        String id = m.group(1) + "-" + m.group(2);
-        if (!keptIds.contains(id) && !id.equals(writingId)) {
-          objects.delete(key);
-        }
+      String id = dataId(storeId, key); // either layout: packs in data/ or in data/<id>/
+      if (id != null && !keptIds.contains(id) && !id.equals(writingId)) {
+        objects.delete(key);
       }
     }
     for (long seq : atOpen ? slots(objects, LEASE_DIR) : List.<Long>of()) {
