@@ -21,7 +21,7 @@ public final class Bench {
   private Bench() {}
 
   /** Every section, in the order they run. */
-  static final List<String> SECTIONS = List.of("local", "python", "dl4j", "async", "s3", "gcs", "growth");
+  static final List<String> SECTIONS = List.of("local", "commit", "odirect", "python", "dl4j", "async", "s3", "gcs", "growth");
 
   /** The command line, checked. */
   record Options(int repeats, double warmup, Path dir, Set<String> only, boolean quick, boolean help) {}
@@ -100,6 +100,16 @@ public final class Bench {
       shapes.add(new LocalBench.Shape("1000x64KiB", 1000, 64L << 10));
       for (LocalBench.Shape shape : shapes) {
         LocalBench.run(shape, repeats, warmup, dir, report);
+      }
+    }
+    if (only.contains("commit")) {
+      CommitBench.run("4KiB", 4L << 10, repeats, dir, report);
+      CommitBench.run("16MiB", 16L << 20, repeats, dir, report);
+    }
+    if (only.contains("odirect")) {
+      DirectReadBench.run(dir, 256L << 20, "256MiB", repeats, report);
+      if (!quick) {
+        DirectReadBench.run(dir, 1L << 30, "1GiB", repeats, report);
       }
     }
     if (only.contains("python")) {

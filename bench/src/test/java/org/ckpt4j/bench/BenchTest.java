@@ -19,7 +19,7 @@ class BenchTest {
     Bench.Options o = Bench.parse(new String[0]);
     assertThat(o.repeats()).isEqualTo(5);
     assertThat(o.warmup()).isEqualTo(5.0);
-    assertThat(o.only()).containsExactly("local", "python", "dl4j", "async", "s3", "gcs", "growth");
+    assertThat(o.only()).containsExactly("local", "commit", "odirect", "python", "dl4j", "async", "s3", "gcs", "growth");
     assertThat(o.dir()).isEqualTo(Path.of("target", "bench-data"));
     assertThat(o.quick()).isFalse();
     assertThat(o.help()).isFalse();
@@ -47,7 +47,7 @@ class BenchTest {
     assertRefused("--warmup (-1.0) must be a number of seconds, 0 or more", "--warmup", "-1");
     assertRefused("--warmup (NaN) must be", "--warmup", "NaN");
     assertRefused("--warmup (Infinity) must be", "--warmup", "Infinity");
-    assertRefused("--only: unknown section \"locl\"; the sections are local,python,dl4j,async,s3,gcs,growth", "--only",
+    assertRefused("--only: unknown section \"locl\"; the sections are local,commit,odirect,python,dl4j,async,s3,gcs,growth", "--only",
         "locl");
     assertRefused("--only: unknown section \"\"", "--only", "local,");
     assertRefused("--dir needs a value; see --help", "--dir");

@@ -59,7 +59,7 @@ final class Fixtures {
     InMemoryObjectStore objects = InMemoryStoreProvider.objects(URI.create(dir));
     for (Map.Entry<String, byte[]> e : objects.snapshot().entrySet()) {
       byte[] content = e.getValue();
-      if (!e.getKey().startsWith("data/" + cp.id() + "/")) {
+      if (!e.getKey().startsWith("data/" + cp.id())) { // data/<id>.pack-<n>
         continue;
       }
       for (int at = 0; at + bytes.length <= content.length; at++) {

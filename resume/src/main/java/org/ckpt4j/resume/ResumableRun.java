@@ -15,6 +15,7 @@ public interface ResumableRun {
   /** The run's identity: the backup dir's owner. Computed once per fit (it may hash the data set). */
   RunFingerprint fingerprint();
 
+  /** The run's shape: samples, batch size, shuffle and epochs asked for, for the position's checks. */
   RunShape shape();
 
   /**
@@ -34,6 +35,7 @@ public interface ResumableRun {
   /** The RNG's state by name (e.g. {@code root}, {@code node}): restoring it reproduces the next draws. */
   Map<String, Long> rng();
 
+  /** The optimizer's scalar state (its configuration, step count and learning rate) saved beside its slots. */
   OptimizerInfo optimizer();
 
   /**

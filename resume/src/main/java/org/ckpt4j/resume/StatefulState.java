@@ -10,6 +10,7 @@ public interface StatefulState {
   /** A stable name of this state, unique within a run: {@code [A-Za-z0-9._-]{1,100}}. */
   String stateKey();
 
+  /** This state as saved in the checkpoint: named values and tensors, read before training continues. */
   CallbackState saveState();
 
   /**

@@ -38,6 +38,12 @@ public interface StoreOpener {
     };
   }
 
+  /**
+   * Opens the backup dir at {@code location} by URI, as {@link #of(String)} does.
+   *
+   * @param location the backup dir's URI (any scheme a backend on the class path handles)
+   * @return an opener that opens a new store for each fit
+   */
   static StoreOpener of(URI location) {
     return of(Objects.requireNonNull(location, "backupDir").toString());
   }

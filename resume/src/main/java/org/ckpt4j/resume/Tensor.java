@@ -15,6 +15,12 @@ import java.util.Objects;
  * @param data exactly {@code elements * dtype.width()} bytes between position and limit
  */
 public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
+  /**
+   * Checks the parts.
+   *
+   * @throws NullPointerException if a part is null
+   * @throws IllegalArgumentException if the bytes do not match dtype and shape
+   */
   public Tensor {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dtype, "dtype");
@@ -65,10 +71,17 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
   }
 
   /** The same tensor under another name. */
+  /**
+   * The same dtype, shape and bytes under another blob name.
+   *
+   * @param newName the blob name of the copy
+   * @return a tensor sharing this one's buffer
+   */
   public Tensor named(String newName) {
     return new Tensor(newName, dtype, shape, data);
   }
 
+  /** The tensor's shape, outermost dimension first (a copy; empty for a scalar). */
   @Override
   public long[] shape() {
     return shape.clone();

@@ -109,7 +109,11 @@ public final class ChildMain {
     }
   }
 
-  /** Commits one checkpoint, writes another, waits for "GO" on stdin (the parent pauses it meanwhile), commits. */
+  /**
+   * Commits one checkpoint, begins another and says "WROTE", waits for "GO" on stdin (the parent pauses it and
+   * takes the dir over meanwhile), then writes the blobs and commits: blobs written after the takeover, so no
+   * prune can have removed them and only fencing can stop the commit.
+   */
   private static void paused(URI uri, StoreOptions options, Properties p, PrintStream out) throws Exception {
     SplittableRandom r = new SplittableRandom(Long.parseLong(p.getProperty("seed")));
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -119,13 +123,13 @@ public final class ChildMain {
       out.println("COMMITTED " + first.label + " " + first.metadata().get(Content.SPEC));
       Content second = Content.random("child-second", r, 2, 10_000);
       try (CheckpointWriter w = s.begin()) {
-        second.writeBlobs(w);
         out.println("WROTE");
         String go = in.readLine();
         if (!"GO".equals(go)) {
           throw new IllegalStateException("expected GO, got " + go);
         }
         try {
+          second.writeBlobs(w);
           w.commit(second.metadata());
           out.println("COMMITTED " + second.label);
         } catch (FencedWriterException e) {

@@ -140,8 +140,10 @@ final class CrossProcessRules {
   }
 
   /**
-   * R6.4 across processes: a child writes a checkpoint and is paused with SIGSTOP before committing; the parent
-   * takes over and commits; the child, continued, must be fenced and nothing it wrote may become visible.
+   * R6.4 across processes: a child begins a checkpoint and is paused with SIGSTOP; another store takes over,
+   * commits and closes, and a third opens (its prune frees the log slot the child will try next) and commits.
+   * The child, continued, writes its blobs only then (nothing pruned them) and commits: it must be fenced, no log
+   * record naming its checkpoint may stay (raw get), and the store that took over commits on.
    */
   void sigstopPausedWriterFenced() throws Exception {
     kit.assumeCapability(Capability.CROSS_PROCESS);
@@ -151,14 +153,24 @@ final class CrossProcessRules {
         Long.toString(kit.random().nextLong())))) {
       child.await("WROTE", START_TIMEOUT);
       child.signal("STOP");
+      try (CheckpointStore b = kit.open(dir)) {
+        kit.smallContent("taker0").commit(b);
+      }
       try (CheckpointStore s = kit.open(dir)) {
         mine.commit(s);
-        child.signal("CONT");
         child.send("GO");
+        child.signal("CONT");
         String outcome = waitOutcome(child);
+        List<String> left = hasRaw() ? recordsOf(dir, "child-second") : List.of();
         if (!outcome.startsWith("FENCED")) {
-          throw new AssertionError("R6.4: a writer paused (SIGSTOP) while another store took over its backup dir "
-              + "was not fenced when it continued: it printed " + outcome + "; " + kit.reproduce());
+          throw new AssertionError("R6.4: a writer paused (SIGSTOP) while other stores took over its backup dir "
+              + "and committed was not fenced when it continued and committed blobs written after the takeover: "
+              + "it printed " + outcome + "; log records naming its checkpoint (raw get): " + left + "; "
+              + kit.reproduce());
+        }
+        if (!left.isEmpty()) {
+          throw new AssertionError("R6.4: the fenced child's commit record stays in the log " + left + " (read by "
+              + "raw get): a record of a fenced writer must be removed, never become latest; " + kit.reproduce());
         }
         kit.assertLatestIsOneOf(s, "R6.4 after the paused child tried to commit", mine);
         Content next = kit.smallContent("taker2");
@@ -294,11 +306,20 @@ final class CrossProcessRules {
 
   /** The log records (observed by raw list and get) that name {@code c}'s checkpoint. */
   private List<String> recordsOf(URI dir, Content c) throws IOException {
+    return recordsOf(dir, c.label);
+  }
+
+  private boolean hasRaw() throws IOException {
+    return kit.hasRawAccess();
+  }
+
+  /** The log records (observed by raw list and get) whose bytes contain {@code label}. */
+  private List<String> recordsOf(URI dir, String label) throws IOException {
     List<String> found = new java.util.ArrayList<>();
     try (org.ckpt4j.spi.backend.ObjectStore raw = kit.raw(dir)) {
       for (String key : raw.list("log/")) {
         Optional<byte[]> b = raw.get(key);
-        if (b.isPresent() && new String(b.get(), java.nio.charset.StandardCharsets.UTF_8).contains(c.label)) {
+        if (b.isPresent() && new String(b.get(), java.nio.charset.StandardCharsets.UTF_8).contains(label)) {
           found.add(key);
         }
       }

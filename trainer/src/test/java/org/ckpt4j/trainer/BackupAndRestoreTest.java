@@ -150,7 +150,7 @@ class BackupAndRestoreTest {
     // The blob's bytes lie somewhere in one of the checkpoint's pack objects: flip its last byte there.
     for (Map.Entry<String, byte[]> e : objects.snapshot().entrySet()) {
       byte[] content = e.getValue();
-      if (!e.getKey().startsWith("data/" + cp.id() + "/")) {
+      if (!e.getKey().startsWith("data/" + cp.id())) { // data/<id>.pack-<n>
         continue;
       }
       for (int at = 0; at + bytes.length <= content.length; at++) {

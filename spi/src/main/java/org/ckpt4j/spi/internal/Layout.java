@@ -31,10 +31,13 @@ import java.util.regex.Pattern;
  *       record in its slot is fenced.</li>
  *   <li>{@code lease/<claim seq>.json}: the holder's heartbeat, rewritten every lease timeout / 4; written, read
  *       and waited for by {@link Leases}.</li>
- *   <li>{@code data/<nonce>-<tag>/pack-<n>}: the blobs, stored one after another in a few pack objects (a new
+ *   <li>{@code data/<nonce>-<tag>.pack-<n>}: the blobs, stored one after another in a few pack objects (a new
  *       pack when the current one holds {@link ObjectStore#packSize()} bytes, or when blobs are written
  *       concurrently),
- *       under a directory unique to one write; the commit record gives each blob's pack, offset, size and
+ *       named by an id unique to one write, directly in {@code data/} (layout 2: on a file system a directory
+ *       per checkpoint cost one more directory fsync per commit; records before it, without {@code layout}, name
+ *       packs {@code data/<nonce>-<tag>/pack-<n>}, still read and pruned); the commit record gives each blob's
+ *       pack, offset, size and
  *       CRC32, and a reader fetches exactly that range. Packing makes a checkpoint of many small tensors cost
  *       a few objects (one fsync, one upload) instead of one per tensor. The tag is derived from the store id,
  *       so foreign objects imitating the layout are told apart from the store's own. (Records written before
@@ -55,7 +58,12 @@ final class Layout {
   static final String DATA_DIR = "data/";
   static final int MAX_PACKS = 100_000;
   static final Pattern SLOT = Pattern.compile("(log|lease)/(\\d{20})\\.json");
+  /** Data under a checkpoint's own directory: packs of records before layout 2, or blobs from before packs. */
   static final Pattern DATA = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})/(.+)");
+  /** A pack directly in {@code data/} (layout 2): no directory per checkpoint, so one directory fsync fewer. */
+  static final Pattern FLAT_PACK = Pattern.compile("data/([0-9a-f]{16})-([0-9a-f]{16})\\.(pack-\\d{5})");
+  /** The commit record's {@code layout} of packs written directly in {@code data/}; absent: in {@code data/<id>/}. */
+  static final long FLAT_LAYOUT = 2;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   static String slotKey(String dir, long seq) {
@@ -85,6 +93,33 @@ final class Layout {
   }
 
   /**
+   * The key of a checkpoint's pack: {@code data/<id>.pack-<n>} when {@code flat} (layout 2, what this version
+   * writes), else {@code data/<id>/pack-<n>} (records written before it, still read and pruned).
+   */
+  static String packKey(String id, boolean flat, int index) {
+    return DATA_DIR + id + (flat ? "." : "/") + packName(index);
+  }
+
+  /** The prefix every data object of a checkpoint starts with, in either layout. */
+  static String dataPrefix(String id, boolean flat) {
+    return DATA_DIR + id + (flat ? "." : "/");
+  }
+
+  /** The checkpoint id a data key belongs to, in either layout, or null if it is none of the store's. */
+  static String dataId(String storeId, String key) {
+    Matcher m = DATA.matcher(key);
+    if (!m.matches()) {
+      m = FLAT_PACK.matcher(key);
+      if (!m.matches()) {
+        return null;
+      }
+    } else if (!BlobNames.isValid(m.group(3))) {
+      return null;
+    }
+    return m.group(2).equals(tag(storeId, m.group(1))) ? m.group(1) + "-" + m.group(2) : null;
+  }
+
+  /**
    * Whether an incomplete write of {@code key} (a backend's temporary file or upload, whose content cannot be
    * checked) is the store's: the marker, a log or lease slot, or data of this store.
    */
@@ -93,8 +128,7 @@ final class Layout {
   }
 
   static boolean isOursByName(String storeId, String key) {
-    Matcher m = DATA.matcher(key);
-    return m.matches() && m.group(2).equals(tag(storeId, m.group(1))) && BlobNames.isValid(m.group(3));
+    return dataId(storeId, key) != null;
   }
 
   static String newNonce() {

@@ -259,7 +259,7 @@ public final class ObjectCheckpointStore implements CheckpointStore {
   /** The checkpoint of a commit record (one read by {@link Records#readRecord}, or one this store just created). */
   private Checkpoint toCheckpoint(LogRecord.Commit rec) {
     Decoded d = rec.checkpoint();
-    return new StoredCheckpoint(objects, storeId, rec.seq(), d.id(), d.time(), d.metadata(), d.blobs());
+    return new StoredCheckpoint(objects, storeId, rec.seq(), d.id(), d.flat(), d.time(), d.metadata(), d.blobs());
   }
 
   @Override
@@ -320,7 +320,7 @@ public final class ObjectCheckpointStore implements CheckpointStore {
       Optional<Publication.Published> published = Publication.publish(objects, storeId, token, knownHead + 1,
           writer.id, at -> {
             LogRecord.Header header = header(at);
-            return new LogRecord.Commit(header, body.owner(), new Decoded(writer.id, parseTime(header.time()),
+            return new LogRecord.Commit(header, body.owner(), new Decoded(writer.id, true, parseTime(header.time()),
                 body.metadata(), body.blobs()));
           });
       if (published.isEmpty()) {

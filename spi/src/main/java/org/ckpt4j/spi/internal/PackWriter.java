@@ -5,9 +5,8 @@ import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.backend.ObjectStore;
 
-import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.MAX_PACKS;
-import static org.ckpt4j.spi.internal.Layout.packName;
+import static org.ckpt4j.spi.internal.Layout.packKey;
 
 import java.io.IOException;
 import java.net.URI;
@@ -23,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writing one checkpoint (docs/contract.md, "Protocol"): blobs stream into pack objects under
- * {@code data/<id>/}, each checksummed as written; a pack past the backend's pack size takes no more blobs, and a
+ * Writing one checkpoint (docs/contract.md, "Protocol"): blobs stream into pack objects
+ * {@code data/<id>.pack-<n>}, each checksummed as written; a pack past the backend's pack size takes no more blobs, and a
  * blob written while every pack is busy opens a new one. {@link #commit} builds the commit record and hands it to
  * the store, which publishes it ({@code ObjectCheckpointStore#commit}); an abandoned writer deletes its finished
  * packs when aborted, and keeps them when a commit's outcome is unknown (the next commit or open removes them).
@@ -39,7 +38,7 @@ final class PackWriter implements CheckpointWriter {
   private final long packRoll;
   private final String owner;
   private final String nonce = Layout.newNonce();
-  /** The checkpoint's id, which names its data directory and ties it to the store (Layout.tag). */
+  /** The checkpoint's id, which names its packs and ties them to the store (Layout.tag). */
   final String id;
   private final Map<String, BlobChannel> blobs = new LinkedHashMap<>();
   private final List<Pack> packs = new ArrayList<>();
@@ -75,7 +74,7 @@ final class PackWriter implements CheckpointWriter {
         throw new IllegalStateException("more than " + MAX_PACKS + " blobs written concurrently");
       }
       int index = packs.size();
-      pack = new Pack(index, DATA_DIR + id + "/" + packName(index), packRoll);
+      pack = new Pack(index, packKey(id, true, index), packRoll);
       pack.sink = objects.create(pack.key);
       packs.add(pack);
     }

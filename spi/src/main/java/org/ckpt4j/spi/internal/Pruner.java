@@ -2,11 +2,10 @@ package org.ckpt4j.spi.internal;
 
 import org.ckpt4j.spi.backend.ObjectStore;
 
-import static org.ckpt4j.spi.internal.Layout.DATA;
 import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.LEASE_DIR;
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
-import static org.ckpt4j.spi.internal.Layout.isOursByName;
+import static org.ckpt4j.spi.internal.Layout.dataId;
 import static org.ckpt4j.spi.internal.Layout.slotKey;
 import static org.ckpt4j.spi.internal.Layout.slots;
 
@@ -14,7 +13,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,12 +68,9 @@ final class Pruner {
       }
     }
     for (String key : unreadableFloor >= 0 ? List.<String>of() : objects.list(DATA_DIR)) {
-      Matcher m = DATA.matcher(key);
-      if (m.matches() && isOursByName(storeId, key)) {
-        String id = m.group(1) + "-" + m.group(2);
-        if (!keptIds.contains(id) && !id.equals(writingId)) {
-          objects.delete(key);
-        }
+      String id = dataId(storeId, key); // either layout: packs in data/ or in data/<id>/
+      if (id != null && !keptIds.contains(id) && !id.equals(writingId)) {
+        objects.delete(key);
       }
     }
     for (long seq : atOpen ? slots(objects, LEASE_DIR) : List.<Long>of()) {

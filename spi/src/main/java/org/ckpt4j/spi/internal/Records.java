@@ -223,6 +223,9 @@ final class Records {
     } else if (rec instanceof LogRecord.Commit c) {
       Decoded d = c.checkpoint();
       m.put("id", d.id());
+      if (d.flat()) {
+        m.put("layout", Layout.FLAT_LAYOUT);
+      }
       if (c.owner() != null) {
         m.put("owner", c.owner());
       }
@@ -247,9 +250,10 @@ final class Records {
   /**
    * A commit record's content, checked.
    *
+   * @param flat whether its packs are directly in {@code data/} (layout 2), else in {@code data/<id>/}
    * @param blobs by name; in the order written for a record this store builds (the order it is stored in)
    */
-  record Decoded(String id, Instant time, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
+  record Decoded(String id, boolean flat, Instant time, Map<String, String> metadata, Map<String, BlobEntry> blobs) {}
 
   /** @throws RuntimeException if a field is missing, of the wrong type or out of range */
   @SuppressWarnings("unchecked")
@@ -259,6 +263,11 @@ final class Records {
       throw new IllegalArgumentException("a commit record needs id, time, metadata and blobs of the right types");
     }
     String id = (String) rec.get("id");
+    Object layout = rec.get("layout");
+    if (layout != null && !Long.valueOf(Layout.FLAT_LAYOUT).equals(layout)) {
+      throw new IllegalArgumentException("unknown data layout " + abbreviate(String.valueOf(layout))
+          + " (written by a newer version?)");
+    }
     Map<String, String> metadata = new TreeMap<>();
     ((Map<String, Object>) rec.get("metadata")).forEach((k, v) -> {
       if (!(v instanceof String)) {
@@ -279,7 +288,7 @@ final class Records {
     if (!DATA.matcher(DATA_DIR + id + "/x").matches()) {
       throw new IllegalArgumentException("bad checkpoint id " + abbreviate(id));
     }
-    return new Decoded(id, parseTime((String) rec.get("time")), metadata, blobs);
+    return new Decoded(id, layout != null, parseTime((String) rec.get("time")), metadata, blobs);
   }
 
   /** A blob table the general parser read (see {@link BlobTable} for the usual way). */

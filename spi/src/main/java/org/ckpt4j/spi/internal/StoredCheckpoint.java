@@ -8,7 +8,8 @@ import org.ckpt4j.spi.backend.ObjectStore;
 
 import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
-import static org.ckpt4j.spi.internal.Layout.packName;
+import static org.ckpt4j.spi.internal.Layout.dataPrefix;
+import static org.ckpt4j.spi.internal.Layout.packKey;
 import static org.ckpt4j.spi.internal.Records.hex8;
 import static org.ckpt4j.spi.internal.Records.readSlot;
 import static org.ckpt4j.spi.internal.Layout.slots;
@@ -43,17 +44,20 @@ final class StoredCheckpoint implements Checkpoint {
   private final String storeId;
   private final long seq;
   private final String id;
+  /** Whether the packs are directly in data/ (layout 2), else in data/<id>/ (Layout.packKey). */
+  private final boolean flat;
   private final Instant time;
   private final Map<String, String> metadata;
   private final Map<String, BlobEntry> blobs;
 
-  StoredCheckpoint(ObjectStore objects, String storeId, long seq, String id, Instant time,
+  StoredCheckpoint(ObjectStore objects, String storeId, long seq, String id, boolean flat, Instant time,
       Map<String, String> metadata, Map<String, BlobEntry> blobs) {
     this.objects = objects;
     this.uri = objects.uri();
     this.storeId = storeId;
     this.seq = seq;
     this.id = id;
+    this.flat = flat;
     this.time = time;
     this.metadata = Collections.unmodifiableMap(metadata);
     this.blobs = blobs;
@@ -62,9 +66,9 @@ final class StoredCheckpoint implements Checkpoint {
   /** Whether every object holding a blob of the checkpoint is listed. */
   static boolean dataPresent(ObjectStore objects, Records.Decoded d) throws IOException {
     Set<String> needed = new java.util.HashSet<>();
-    d.blobs().forEach((name, b) -> needed.add(DATA_DIR + d.id() + "/" + (b.packed() ? packName((int) b.pack())
-        : name)));
-    return new java.util.HashSet<>(objects.list(DATA_DIR + d.id() + "/")).containsAll(needed);
+    d.blobs().forEach((name, b) -> needed.add(b.packed() ? packKey(d.id(), d.flat(), (int) b.pack())
+        : DATA_DIR + d.id() + "/" + name));
+    return new java.util.HashSet<>(objects.list(dataPrefix(d.id(), d.flat()))).containsAll(needed);
   }
 
   @Override
@@ -108,7 +112,7 @@ final class StoredCheckpoint implements Checkpoint {
           + new java.util.TreeSet<>(blobs.keySet()) + ")");
     }
     boolean packed = expected.packed();
-    String key = DATA_DIR + id + "/" + (packed ? packName((int) expected.pack()) : name);
+    String key = packed ? packKey(id, flat, (int) expected.pack()) : DATA_DIR + id + "/" + name;
     try {
       Optional<FileChannel> file = packed ? objects.openFile(key) : Optional.empty();
       if (file.isPresent()) {
@@ -140,7 +144,7 @@ final class StoredCheckpoint implements Checkpoint {
       for (Map.Entry<String, BlobEntry> b : inPack) {
         end = Math.max(end, b.getValue().end());
       }
-      String key = DATA_DIR + id + "/" + packName(group.getKey().intValue());
+      String key = packKey(id, flat, group.getKey().intValue());
       Optional<FileChannel> file = openPackFile(key);
       if (file.isPresent()) { // a local file: each blob read by position, by two threads
         try (FileChannel ch = file.get(); FileReads reads = new FileReads(ch, key)) {
@@ -195,7 +199,7 @@ final class StoredCheckpoint implements Checkpoint {
     });
     for (Map.Entry<Long, List<Map.Entry<String, BlobEntry>>> group : byPack(targets.keySet()).entrySet()) {
       List<Map.Entry<String, BlobEntry>> inPack = group.getValue();
-      String key = group.getKey() < 0 ? null : DATA_DIR + id + "/" + packName(group.getKey().intValue());
+      String key = group.getKey() < 0 ? null : packKey(id, flat, group.getKey().intValue());
       // (no key: a record from before packs, an object per blob)
       Optional<FileChannel> file = key == null ? Optional.empty() : openPackFile(key);
       if (file.isEmpty()) {

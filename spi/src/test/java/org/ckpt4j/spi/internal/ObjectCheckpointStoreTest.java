@@ -116,7 +116,7 @@ class ObjectCheckpointStoreTest {
     blobs.put("empty", "");
     try (CheckpointStore store = open("run-a", false)) {
       write(store, blobs);
-      assertThat(objects.list("data/")).hasSize(1).allMatch(k -> k.endsWith("/pack-00000"));
+      assertThat(objects.list("data/")).hasSize(1).allMatch(k -> k.matches("data/[0-9a-f]{16}-[0-9a-f]{16}\\.pack-00000"));
       Checkpoint cp = store.latest().orElseThrow();
       for (Map.Entry<String, String> e : blobs.entrySet()) {
         assertThat(read(cp, e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
@@ -377,13 +377,58 @@ class ObjectCheckpointStoreTest {
       Map<String, Object> blob = (Map<String, Object>) ((List<Object>) rec.get("blobs")).get(0);
       blob.remove("pack");
       blob.remove("offset");
+      rec.remove("layout");
       objects.put(seqKey, Records.sealed(rec));
       String pack = objects.list("data/").get(0);
-      objects.put(pack.substring(0, pack.lastIndexOf('/') + 1) + "w.npy", objects.get(pack).orElseThrow());
+      objects.put(pack.substring(0, pack.lastIndexOf('.')) + "/w.npy", objects.get(pack).orElseThrow());
       objects.delete(pack);
       try (CheckpointStore reader = reader()) {
         assertThat(read(reader.latest().orElseThrow(), "w.npy")).isEqualTo("weights");
       }
+    }
+  }
+
+  @Test
+  void recordOfPacksInTheirOwnDirectory_isRead_andPrunedByTheNextCommit() throws IOException {
+    // Layout 1 (before packs went directly into data/): data/<id>/pack-<n>, and records without "layout".
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("w.npy", "weights", "b.npy", "bias"));
+      String seqKey = objects.list("log/").get(objects.list("log/").size() - 1);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> rec = (Map<String, Object>) Json.parse(objects.get(seqKey).orElseThrow());
+      assertThat(rec.remove("layout")).isEqualTo(Layout.FLAT_LAYOUT);
+      objects.put(seqKey, Records.sealed(rec));
+      String pack = objects.list("data/").get(0);
+      String old = pack.substring(0, pack.lastIndexOf('.')) + "/pack-00000";
+      objects.put(old, objects.get(pack).orElseThrow());
+      objects.delete(pack);
+    }
+    try (CheckpointStore store = open("run-a", false)) {
+      Checkpoint cp = store.latest().orElseThrow();
+      assertThat(read(cp, "w.npy")).isEqualTo("weights");
+      assertThat(read(cp, "b.npy")).isEqualTo("bias");
+      write(store, Map.of("w.npy", "new"));
+      assertThat(objects.list("data/")).as("the old checkpoint's pack in its own directory is pruned")
+          .hasSize(1).allMatch(k -> k.endsWith(".pack-00000"));
+      assertThat(read(store.latest().orElseThrow(), "w.npy")).isEqualTo("new");
+    }
+  }
+
+  @Test
+  void recordOfAnUnknownLayout_isUnreadable_andItsDataKept() throws IOException {
+    try (CheckpointStore store = open("run-a", false)) {
+      write(store, Map.of("w.npy", "weights"));
+      String seqKey = objects.list("log/").get(objects.list("log/").size() - 1);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> rec = (Map<String, Object>) Json.parse(objects.get(seqKey).orElseThrow());
+      rec.put("layout", 3L);
+      objects.put(seqKey, Records.sealed(rec));
+      List<String> data = objects.list("data/");
+      try (CheckpointStore reader = reader()) {
+        assertThatThrownBy(reader::latest).isInstanceOf(CorruptCheckpointException.class)
+            .hasMessageContaining("unknown data layout 3");
+      }
+      assertThat(objects.list("data/")).isEqualTo(data);
     }
   }
 

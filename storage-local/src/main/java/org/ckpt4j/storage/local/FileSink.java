@@ -21,6 +21,12 @@ final class FileSink implements ObjectSink {
    * the write instead of only at the final fsync.
    */
   static final long EARLY_FLUSH_STEP = 8 << 20;
+  /**
+   * No head start before the object holds this much: in a smaller one it would overlap only the writing of a
+   * few more MiB (milliseconds) and cost a flush of its own that the final fsync then waits for (a 16 MiB
+   * checkpoint made two data flushes instead of one; docs/benchmarks.md, "Round 2").
+   */
+  static final long FIRST_EARLY_FLUSH = 32 << 20;
 
   private final LocalObjectStore store;
   private final FileChannel ch;
@@ -29,6 +35,8 @@ final class FileSink implements ObjectSink {
   private boolean done;
   /** Bytes written since the last early flush started. */
   private long unflushed;
+  /** Bytes written in all. */
+  private long written;
   /** The early flush in flight (or the last one). */
   private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
 
@@ -48,7 +56,8 @@ final class FileSink implements ObjectSink {
       throw store.translate(e, key);
     }
     unflushed += n;
-    if (unflushed >= EARLY_FLUSH_STEP && flushing.isDone()) {
+    written += n;
+    if (written >= FIRST_EARLY_FLUSH && unflushed >= EARLY_FLUSH_STEP && flushing.isDone()) {
       unflushed = 0;
       flushing = CompletableFuture.runAsync(() -> {
         try {

@@ -116,7 +116,13 @@ final class LocalObjectStore implements ObjectStore {
     FileChannel ch;
     try {
       mkdirs(target.getParent(), unsyncedDirs);
-      ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      try {
+        ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (NoSuchFileException e) {
+        // data/ emptied and removed meanwhile by a background delete (removeEmptyParents): make it again
+        mkdirs(target.getParent(), unsyncedDirs);
+        ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      }
     } catch (IOException e) {
       throw translate(e, key);
     }

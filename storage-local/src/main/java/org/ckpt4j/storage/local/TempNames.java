@@ -15,7 +15,7 @@ final class TempNames {
   private static final Pattern TEMP_NAME = Pattern.compile("\\.ckpt4j-tmp-[0-9a-f]{1,16}-([A-Za-z0-9._-]+)");
   /** The keys a temporary file may stand beside: the protocol's marker, records, leases and data. */
   private static final Pattern TEMP_TARGET = Pattern.compile(
-      "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/[A-Za-z0-9._/-]+");
+      "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}(/[A-Za-z0-9._/-]+|\\.pack-\\d{5})");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private TempNames() {}

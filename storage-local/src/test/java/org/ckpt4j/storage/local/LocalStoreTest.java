@@ -93,7 +93,7 @@ class LocalStoreTest {
     // close waited for the background delete: exactly one pack file (holding the blob), no hidden leftovers
     try (Stream<Path> s = Files.walk(dir)) {
       assertThat(s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
-          .filteredOn(n -> !n.endsWith(".json")).containsExactly("pack-00000");
+          .filteredOn(n -> !n.endsWith(".json")).singleElement().asString().matches("[0-9a-f]{16}-[0-9a-f]{16}\\.pack-00000");
     }
   }
 
@@ -179,11 +179,16 @@ class LocalStoreTest {
     try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
       write(store, "a", new byte[] {1});
     }
+    Path pack = dir.resolve(files(dir).stream().filter(f -> f.startsWith("data/")).findFirst().orElseThrow());
     List<Path> leftovers = List.of(
         Files.writeString(dir.resolve("log").resolve(LocalObjectStore.TMP_PREFIX + "1f-00000000000000000009.json"), "{"),
         Files.writeString(dir.resolve(LocalObjectStore.TMP_PREFIX + "3a0c-ckpt4j.json"), "{"),
-        Files.writeString(dir.resolve(files(dir).stream().filter(f -> f.startsWith("data/")).findFirst().orElseThrow())
-            .resolveSibling(LocalObjectStore.TMP_PREFIX + "77-pack-00000"), "trash"));
+        // a large pack being deleted in the background, renamed beside itself
+        Files.writeString(pack.resolveSibling(LocalObjectStore.TMP_PREFIX + "77-" + pack.getFileName()), "trash"),
+        // the same in a checkpoint's own directory (the layout before packs went directly into data/)
+        Files.writeString(Files.createDirectories(dir.resolve("data").resolve(
+            pack.getFileName().toString().replace(".pack-00000", ""))).resolve(LocalObjectStore.TMP_PREFIX + "78-pack-00000"),
+            "trash"));
     try (CheckpointStore store = CheckpointStores.open(dir.toString(), OPTIONS)) {
       assertThat(leftovers).noneMatch(Files::exists);
       assertThat(read(store.latest().orElseThrow(), "a")).containsExactly(1);
@@ -291,7 +296,7 @@ class LocalStoreTest {
 
       List<Path> packs;
       try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
-        packs = s.filter(p -> p.getFileName().toString().startsWith("pack-")).toList();
+        packs = s.filter(p -> p.getFileName().toString().endsWith(".pack-00000")).toList();
       }
       assertThat(packs).hasSize(1);
       Path pack = packs.get(0);
@@ -387,7 +392,7 @@ class LocalStoreTest {
 
       Path pack;
       try (Stream<Path> s = Files.walk(dir.resolve("data"))) {
-        pack = s.filter(p -> p.getFileName().toString().startsWith("pack-")).findFirst().orElseThrow();
+        pack = s.filter(p -> p.getFileName().toString().endsWith(".pack-00000")).findFirst().orElseThrow();
       }
       byte[] original = Files.readAllBytes(pack);
       Map<String, List<ByteBuffer>> fresh = new java.util.LinkedHashMap<>();

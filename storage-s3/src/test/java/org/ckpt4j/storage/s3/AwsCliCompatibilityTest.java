@@ -166,7 +166,7 @@ class AwsCliCompatibilityTest {
     }
     assertThat(keys).contains("runs/cli/ckpt4j.json");
     // The blobs are stored one after another in one pack object, in the order written.
-    String packKey = keys.stream().filter(k -> k.endsWith("/pack-00000")).findFirst().orElseThrow(
+    String packKey = keys.stream().filter(k -> k.endsWith(".pack-00000")).findFirst().orElseThrow(
         () -> new AssertionError("no pack object in the listing:\n" + listing));
     assertThat(listing).contains(" " + (weights.length + manifest.length) + " " + packKey);
 

@@ -119,7 +119,7 @@ class S3StoreTest {
         write(w, "weights.npy", small);
         w.commit(Map.of("epoch", "2"));
       }
-      assertThat(keys("e2e/data/")).hasSize(1).allMatch(k -> k.endsWith("/pack-00000"));
+      assertThat(keys("e2e/data/")).hasSize(1).allMatch(k -> k.endsWith(".pack-00000"));
       store.delete();
     }
     assertThat(keys("e2e/")).isEmpty();

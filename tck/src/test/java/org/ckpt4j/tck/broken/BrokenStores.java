@@ -219,7 +219,7 @@ public final class BrokenStores implements CheckpointStoreProvider {
   /** FOREIGN_BLIND: list() returns only names of the ckpt4j layout; other objects go unseen. */
   static final class ForeignBlind extends ForwardingObjectStore {
     private static final java.util.regex.Pattern LAYOUT = java.util.regex.Pattern.compile(
-        "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}/.+");
+        "ckpt4j\\.json|(log|lease)/\\d{20}\\.json|data/[0-9a-f]{16}-[0-9a-f]{16}(/.+|\\.pack-\\d{5})");
 
     ForeignBlind(ObjectStore delegate) {
       super(delegate);
@@ -380,7 +380,8 @@ public final class BrokenStores implements CheckpointStoreProvider {
     }
   }
 
-  private static final java.util.regex.Pattern DATA_DIR = java.util.regex.Pattern.compile("data/([^/]+)/.*");
+  private static final java.util.regex.Pattern DATA_DIR = java.util.regex.Pattern.compile(
+      "data/([0-9a-f]{16}-[0-9a-f]{16})[/.].*"); // data/<id>/... or data/<id>.pack-<n>
 
   /**
    * PRUNES_UNREADABLE (what an open did before issue 17): when a log record fails verification, every data
