@@ -100,7 +100,7 @@ public abstract class CheckpointStoreTck {
    * them to the store.
    */
   @Test
-  public void required_capabilitiesReportedAsDeclared() throws Exception {
+  public void optional_capabilitiesReportedAsDeclared() throws Exception {
     Set<Capability> declared = kit.fixture.declaredCapabilities().orElse(null);
     org.junit.jupiter.api.Assumptions.assumeTrue(declared != null, "not applicable: the fixture declares no "
         + "capabilities; the store's report is used");
@@ -116,7 +116,7 @@ public abstract class CheckpointStoreTck {
    * {@code failRequest(1, FAIL_BEFORE)} raises or is retried. Skipped without a hook.
    */
   @Test
-  public void required_transportFaultHookSeesRequests() throws Exception {
+  public void optional_transportFaultHookSeesRequests() throws Exception {
     TransportFaults hook = kit.fixture.transportFaults().orElse(null);
     org.junit.jupiter.api.Assumptions.assumeTrue(hook != null, "not applicable: the fixture has no transport "
         + "fault hook");
@@ -187,7 +187,7 @@ public abstract class CheckpointStoreTck {
    * {@code objectStore()} in the child JVMs.
    */
   @Test
-  public void required_R0_1_createIfAbsentExclusiveAcrossProcesses() throws Exception {
+  public void optional_R0_1_createIfAbsentExclusiveAcrossProcesses() throws Exception {
     new ObjectStoreRules(kit).createIfAbsentExclusiveAcrossProcesses();
   }
 
@@ -302,7 +302,7 @@ public abstract class CheckpointStoreTck {
    * every step. A failure is shrunk by QuickTheories and printed as the script of steps that fails.
    */
   @Test
-  public void required_R1_R2_R4_R5_modelBasedSequences() {
+  public void stochastic_R1_R2_R4_R5_modelBasedSequences() {
     new ModelRules(kit).run();
   }
 
@@ -401,7 +401,7 @@ public abstract class CheckpointStoreTck {
    * this fails, the message lists every step of the run.
    */
   @Test
-  public void required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole() throws Exception {
+  public void stochastic_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole() throws Exception {
     new InterruptionRules(kit).randomizedTrials();
   }
 
@@ -708,7 +708,7 @@ public abstract class CheckpointStoreTck {
    * its blobs, this process takes over and commits, the child is continued and commits: it must be fenced.
    */
   @Test
-  public void required_R6_4_sigstoppedWriterInAnotherProcessIsFenced() throws Exception {
+  public void optional_R6_4_sigstoppedWriterInAnotherProcessIsFenced() throws Exception {
     new CrossProcessRules(kit).sigstopPausedWriterFenced();
   }
 
@@ -721,7 +721,7 @@ public abstract class CheckpointStoreTck {
    * child committed or the one it was committing, byte-identical. Afterwards a clean commit leaves no leftovers.
    */
   @Test
-  public void required_R7_1_sigkilledWriterLeavesCommittedCheckpoint() throws Exception {
+  public void stochastic_R7_1_sigkilledWriterLeavesCommittedCheckpoint() throws Exception {
     new CrossProcessRules(kit).sigkillTrials();
   }
 
@@ -736,7 +736,7 @@ public abstract class CheckpointStoreTck {
    * before the operation returns. Object stores: untested (durability is the server's).
    */
   @Test
-  public void required_R7_2_powerLossKeepsWhatCommitReturned() throws Exception {
+  public void stochastic_R7_2_powerLossKeepsWhatCommitReturned() throws Exception {
     new PowerLossRules(kit).powerCuts();
   }
 
@@ -801,7 +801,7 @@ public abstract class CheckpointStoreTck {
    * {@link SupersededCheckpointException}.
    */
   @Test
-  public void required_R8_readersInOtherProcessesDuringCommits() throws Exception {
+  public void optional_R8_readersInOtherProcessesDuringCommits() throws Exception {
     new CrossProcessRules(kit).readersInOtherProcesses();
   }
 
@@ -855,7 +855,7 @@ public abstract class CheckpointStoreTck {
    * backup dir in this JVM is refused as shared (R6.3).
    */
   @Test
-  public void required_RESUME_afterSigkillBitIdentical() throws Exception {
+  public void stochastic_RESUME_afterSigkillBitIdentical() throws Exception {
     new ResumeRules(kit).sigkilledTraining();
   }
 

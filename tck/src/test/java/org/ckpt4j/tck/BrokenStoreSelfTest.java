@@ -344,8 +344,8 @@ class BrokenStoreSelfTest {
   /** The rules that must fail on a broken hook pass on a correct one (so they fail for the flaw). */
   @org.junit.jupiter.api.Test
   void correctHookPassesTheHookRules() {
-    TestExecutionSummary s = run2(CorrectWithHook.class, "required_transportFaultHookSeesRequests",
-        "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole");
+    TestExecutionSummary s = run2(CorrectWithHook.class, "optional_transportFaultHookSeesRequests",
+        "stochastic_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole");
     assertThat(s.getFailures()).as("failures").isEmpty();
     assertThat(s.getTestsSucceededCount()).isEqualTo(2);
   }
@@ -531,9 +531,9 @@ class BrokenStoreSelfTest {
             "returned a store instead of refusing with ForeignContentException"),
         Arguments.of(UnverifiedData.class, "required_R4_2_bitFlipsAndTruncationsDetected",
             "returned wrong data at offset"),
-        Arguments.of(PartialBlobsVisible.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
+        Arguments.of(PartialBlobsVisible.class, "stochastic_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
             "R3.1 after trial"),
-        Arguments.of(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences",
+        Arguments.of(PartialBlobsVisible.class, "stochastic_R1_R2_R4_R5_modelBasedSequences",
             "model-based sequence failed"),
         Arguments.of(RangedReadsInexact.class, "required_R4_4_rangedReadsExact",
             "open(key, 0, 10) returned"),
@@ -566,7 +566,7 @@ class BrokenStoreSelfTest {
             "of blob m-middle"),
         Arguments.of(ReadIntoSkipsLast.class, "required_R4_2_largeFirstMiddleLastBlobsVerified",
             "of blob z-last"),
-        Arguments.of(MisreportsCapabilities.class, "required_capabilitiesReportedAsDeclared", "capabilities()"),
+        Arguments.of(MisreportsCapabilities.class, "optional_capabilitiesReportedAsDeclared", "capabilities()"),
         Arguments.of(ManglesMetadata.class, "required_R1_1_blobsOfAnySizeAndMetadataRoundTrip", "other metadata"),
         Arguments.of(NoNameValidation.class, "required_R1_2_blobNamesAreValidated", "blob name"),
         Arguments.of(AllowsTwoWriters.class, "required_R1_3_oneWriterAtATimeBlobsFromManyThreads",
@@ -589,16 +589,16 @@ class BrokenStoreSelfTest {
             "superseded"),
         Arguments.of(LeaseNeverRenews.class, "required_R6_3_secondLiveStoreRefusedClosedStoreReleases",
             "a second read-write store opened on a backup dir held by a live store"),
-        Arguments.of(OverwritingCreateInProcesses.class, "required_R0_1_createIfAbsentExclusiveAcrossProcesses",
+        Arguments.of(OverwritingCreateInProcesses.class, "optional_R0_1_createIfAbsentExclusiveAcrossProcesses",
             "create-if-absent is not exclusive"),
-        Arguments.of(NoFencingInProcesses.class, "required_R6_4_sigstoppedWriterInAnotherProcessIsFenced",
+        Arguments.of(NoFencingInProcesses.class, "optional_R6_4_sigstoppedWriterInAnotherProcessIsFenced",
             "was not fenced"),
-        Arguments.of(NonAtomicCommitInProcesses.class, "required_R7_1_sigkilledWriterLeavesCommittedCheckpoint",
+        Arguments.of(NonAtomicCommitInProcesses.class, "stochastic_R7_1_sigkilledWriterLeavesCommittedCheckpoint",
             "R7.1"),
-        Arguments.of(NonAtomicCommitInProcesses.class, "required_R8_readersInOtherProcessesDuringCommits", "R8"),
-        Arguments.of(HookCountsAbsolute.class, "required_transportFaultHookSeesRequests",
+        Arguments.of(NonAtomicCommitInProcesses.class, "optional_R8_readersInOtherProcessesDuringCommits", "R8"),
+        Arguments.of(HookCountsAbsolute.class, "optional_transportFaultHookSeesRequests",
             "armed faults never fired"),
-        Arguments.of(HookCountsAbsolute.class, "required_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
+        Arguments.of(HookCountsAbsolute.class, "stochastic_R3_1_randomizedInterruptionsLeavePreviousOrNewWhole",
             "transport faults armed during the trials fired"),
         Arguments.of(NoPostCreateFence.class, "required_R6_4_pausedWriterIsFenced",
             "instead of raising FencedWriterException"),
@@ -608,15 +608,15 @@ class BrokenStoreSelfTest {
             "instead of raising FencedWriterException"),
         Arguments.of(NoPurgeAtOpen.class, "required_R3_2_leftoversRemovedByNextOpenAndCommit",
             "files that the backend's list() does not show remain"),
-        Arguments.of(PackNeverForced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+        Arguments.of(PackNeverForced.class, "stochastic_R7_2_powerLossKeepsWhatCommitReturned",
             "although it should be whole"),
-        Arguments.of(RecordDirNotSynced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+        Arguments.of(RecordDirNotSynced.class, "stochastic_R7_2_powerLossKeepsWhatCommitReturned",
             "expected one of"),
-        Arguments.of(SyncAfterRecord.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
+        Arguments.of(SyncAfterRecord.class, "stochastic_R7_2_powerLossKeepsWhatCommitReturned",
             "although it should be whole"),
         Arguments.of(LatestIsPrevious.class, "required_RESUME_afterExceptionsAndStorageFaultsBitIdentical",
             "RESUME: a rerun resumed from checkpoint"),
-        Arguments.of(LatestIsPreviousInProcesses.class, "required_RESUME_afterSigkillBitIdentical",
+        Arguments.of(LatestIsPreviousInProcesses.class, "stochastic_RESUME_afterSigkillBitIdentical",
             "RESUME: a training child resumed from"));
   }
 
@@ -643,8 +643,8 @@ class BrokenStoreSelfTest {
     String old = System.getProperty(key);
     try {
       System.setProperty(key, "424242");
-      String first = failureOf(run(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences"));
-      String second = failureOf(run(PartialBlobsVisible.class, "required_R1_R2_R4_R5_modelBasedSequences"));
+      String first = failureOf(run(PartialBlobsVisible.class, "stochastic_R1_R2_R4_R5_modelBasedSequences"));
+      String second = failureOf(run(PartialBlobsVisible.class, "stochastic_R1_R2_R4_R5_modelBasedSequences"));
       assertThat(first).contains("Smallest found falsifying value").contains("-Dckpt4j.tck.seed=424242");
       assertThat(shrunk(second)).isEqualTo(shrunk(first));
     } finally {
