@@ -131,7 +131,7 @@ final class SparkTraining {
       ctx.addTaskCompletionListener((TaskCompletionListener) c -> TcpRing.closeQuietly(open.get()));
       try {
         String host = bindHost(ctx, rank);
-        ServerSocket server = new ServerSocket(0, 16, InetAddress.getByName(host));
+        ServerSocket server = TcpRing.listen(new InetSocketAddress(InetAddress.getByName(host), 0));
         open.set(server);
         String[] all = ctx.allGather(host + ":" + server.getLocalPort());
         List<InetSocketAddress> addresses = new ArrayList<>();

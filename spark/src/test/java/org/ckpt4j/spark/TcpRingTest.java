@@ -160,12 +160,18 @@ class TcpRingTest {
     }
   }
 
-  @Test
-  void silentPeer_failsTheCallAtTheReadDeadline_andBreaksTheGroup() throws Exception {
+  /** Below and above the size from which a separate thread sends (RingLink.THREADED_BYTES). */
+  static List<Integer> smallAndLarge() {
+    return List.of(1000, 4 << 20);
+  }
+
+  @ParameterizedTest(name = "length={0}")
+  @MethodSource("smallAndLarge")
+  void silentPeer_failsTheCallAtTheReadDeadline_andBreaksTheGroup(int len) throws Exception {
     List<TcpRing> rings = Rings.open(2, Duration.ofMillis(300));
     try {
       long t0 = System.nanoTime();
-      assertThatThrownBy(() -> rings.get(0).allReduce(new float[1000]))
+      assertThatThrownBy(() -> rings.get(0).allReduce(new float[len]))
           .isInstanceOfSatisfying(CollectiveException.class, e -> {
             assertThat(e.rank()).isEqualTo(0);
             assertThat(e.peer()).isEqualTo(1);
@@ -179,12 +185,13 @@ class TcpRingTest {
     }
   }
 
-  @Test
-  void close_fromAnotherThread_unblocksACallInProgress() throws Exception {
+  @ParameterizedTest(name = "length={0}")
+  @MethodSource("smallAndLarge")
+  void close_fromAnotherThread_unblocksACallInProgress(int len) throws Exception {
     List<TcpRing> rings = Rings.open(2, Duration.ofSeconds(120));
     try {
       Future<?> blocked = POOL.submit(() -> {
-        rings.get(0).allReduce(new float[100_000]);
+        rings.get(0).allReduce(new float[len]);
         return null;
       });
       Thread.sleep(300);
