@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.ExceptionFailure;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext$;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskFailedReason;
 import org.apache.spark.TaskKilled;
 import org.apache.spark.api.java.JavaRDD;
@@ -40,8 +42,9 @@ import scala.runtime.AbstractFunction1;
  *       ShuffleMapStage: Spark retries a failed attempt of such a stage with every task (a barrier ResultStage
  *       would abort the job). Retries are capped by {@code spark.stage.maxConsecutiveAttempts}.</li>
  *   <li>Once per attempt, each task opens a server socket and the tasks exchange addresses through
- *       {@link BarrierTaskContext#allGather} (about 1 s: Spark polls); the per-step all-reduce then runs on a
- *       {@link TcpRing} between the tasks. The ring's frames carry the stage and attempt, so a task of an earlier
+ *       {@link BarrierTaskContext#allGather} (about 1 s: Spark polls), or, when they all run in this JVM (the
+ *       embedded {@code local[N]}), through a {@link LocalRendezvous} (no wait); the per-step all-reduce then
+ *       runs on a {@link TcpRing} between the tasks. The ring's frames carry the stage and attempt, so a task of an earlier
  *       attempt can never join.</li>
  *   <li>Killed tasks are flagged, not unblocked: the task's interrupt, failure and completion listeners close the
  *       ring, which unblocks any socket read.</li>
@@ -73,7 +76,7 @@ final class SparkTraining {
     }
     ClassTag<TrainingJob.Result> tag = ClassTag$.MODULE$.apply(TrainingJob.Result.class);
     RDD<TrainingJob.Result> trained = sc.parallelize(ranks, workers).rdd().barrier()
-        .mapPartitions(new Worker(job), false, tag);
+        .mapPartitions(new Worker(job, java.util.UUID.randomUUID().toString()), false, tag);
     int barrierRdd = trained.id();
     AtomicInteger attempts = new AtomicInteger();
     SparkListener counter = new SparkListener() {
@@ -115,9 +118,12 @@ final class SparkTraining {
       scala.collection.Iterator<TrainingJob.Result>> implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     private final TrainingJob job;
+    /** Names this job's rendezvous in the embedded Spark's JVM. */
+    private final String token;
 
-    Worker(TrainingJob job) {
+    Worker(TrainingJob job, String token) {
       this.job = job;
+      this.token = token;
     }
 
     @Override
@@ -133,7 +139,24 @@ final class SparkTraining {
         String host = bindHost(ctx, rank);
         ServerSocket server = TcpRing.listen(new InetSocketAddress(InetAddress.getByName(host), 0));
         open.set(server);
-        String[] all = ctx.allGather(host + ":" + server.getLocalPort());
+        long t0 = System.nanoTime();
+        String mine = host + ":" + server.getLocalPort();
+        String[] all;
+        if (SparkContext$.MODULE$.DRIVER_IDENTIFIER().equals(SparkEnv.get().executorId())) {
+          // every task runs in this JVM (local[N]): no need for allGather's one-second polls
+          LocalRendezvous r = LocalRendezvous.join(token + ":" + ctx.stageId() + ":" + attempt,
+              ctx.getTaskInfos().length);
+          open.set(() -> {
+            r.close();
+            server.close();
+          });
+          all = r.exchange(rank, mine, job.connectTimeoutMs);
+          open.set(server);
+        } else {
+          all = ctx.allGather(mine);
+        }
+        LOG.debug("stage attempt {}: worker {}: rendezvous in {} ms", attempt, rank,
+            (System.nanoTime() - t0) / 1_000_000);
         List<InetSocketAddress> addresses = new ArrayList<>();
         for (String a : all) {
           int colon = a.lastIndexOf(':');
