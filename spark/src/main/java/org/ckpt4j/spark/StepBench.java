@@ -1,5 +1,6 @@
 package org.ckpt4j.spark;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -21,6 +22,7 @@ import org.ckpt4j.trainer.Callback;
 import org.ckpt4j.trainer.Loss;
 import org.ckpt4j.trainer.Optimizer;
 import org.ckpt4j.trainer.ReplicatedFit;
+import org.ckpt4j.trainer.Replicas;
 import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -65,20 +67,30 @@ final class StepBench {
 
   static void steps() throws Exception {
     for (Task t : new Task[] {demo(), big(1)}) {
-      System.out.println("step time, " + t.name() + ", median ms/step (after 2 warm-up steps):");
-      double single = median(run(t, 0, null).steps(2));
-      double one = median(run(t, 1, null).steps(2));
-      double two = median(run(t, 2, null).steps(2));
-      System.out.printf("  Sequential.fit: %.2f   1 worker: %.2f   2 workers: %.2f (%.2fx of 1 worker)%n", single,
-          one, two, two / one);
+      System.out.println("step time, " + t.name() + ", median ms/step (after 2 steps; the demo model's second "
+          + "round):");
+      int rounds = t.steps() > 100 ? 2 : 1; // the small model's first round warms the JIT up
+      double single = 0;
+      double one = 0;
+      double two = 0;
+      double reduce = 0;
+      for (int k = 0; k < rounds; k++) {
+        single = median(run(t, 0, null).steps(2));
+        one = median(run(t, 1, null).steps(2));
+        Clock c = run(t, 2, null);
+        two = median(c.steps(2));
+        reduce = median(c.reduceMs(2));
+      }
+      System.out.printf("  Sequential.fit: %.2f   1 worker: %.2f   2 workers: %.2f (%.2fx of 1 worker; of which the "
+          + "gradient's all-reduce %.2f)%n", single, one, two, two / one, reduce);
     }
   }
 
   static void saveStall(int reps) throws Exception {
     for (Task t : new Task[] {demo(), big(2)}) {
       System.out.println("stall per save, " + t.name() + ", a save every " + t.saveEvery() + " steps, ms:");
-      System.out.println("  mode  | who               | saves | in the save callback (median) | step without a save "
-          + "(median) | excess time per save (mean)");
+      System.out.println("  mode  | who               | saves | stall on the training thread (median) | step without a "
+          + "save (median) | excess time per save (mean)");
       for (boolean async : new boolean[] {false, true}) {
         for (int workers : new int[] {0, 2}) {
           Path dir = Files.createTempDirectory("ckpt4j-stall");
@@ -86,7 +98,7 @@ final class StepBench {
             Clock c = run(t, workers, BackupAndRestore.builder(dir.resolve("b").toString())
                 .saveFreq(BackupAndRestore.SaveFreq.parse(Integer.toString(t.saveEvery()))).asyncSave(async)
                 .deleteCheckpoint(false));
-            System.out.printf("  %-5s | %-17s | %5d | %29.2f | %25.2f | %.2f%n", async ? "async" : "sync",
+            System.out.printf("  %-5s | %-17s | %5d | %37.2f | %27.2f | %.2f%n", async ? "async" : "sync",
                 workers == 0 ? "single process" : "chief of 2", c.saves(t.saveEvery()).length,
                 median(c.saves(t.saveEvery())), median(c.plainSteps(t.saveEvery())), c.excessPerSave(t.saveEvery()));
           } finally {
@@ -126,7 +138,7 @@ final class StepBench {
           try (TcpRing ring = TcpRing.connect(rank, addrs, servers.get(rank), 0, Duration.ofSeconds(30),
               Duration.ofSeconds(300))) {
             ReplicatedFit.fit(t.model().get(), t.x(), t.y(), t.epochs(), t.batch(), true, c.around(backup), null,
-                ring);
+                c.timing(ring));
           }
           return c;
         }));
@@ -141,44 +153,85 @@ final class StepBench {
   }
 
   /**
-   * Times every step (from one batch's begin to the next's) and, around the backup's callbacks, the time its
-   * {@code onBatchEnd} takes (the save's stall on the training thread).
+   * Times every step (from one batch's begin to the next's) and the gap after the last callback's
+   * {@code onBatchEnd}, where the fit runs the backup's save: the save's stall on the training thread.
    */
-  private static final class Clock {
+  private static final class Clock implements Callback {
     private final long[] begin;
-    private final long[] inSave;
+    private final long[] end;
+    private final long[] reduce;
     private int step;
-    private long endBefore;
 
     Clock(int steps) {
       begin = new long[steps + 1];
-      inSave = new long[steps];
+      end = new long[steps];
+      reduce = new long[steps];
     }
 
+    /** {@code r}, timing its float all-reduces (the gradient's) by step. */
+    Replicas timing(Replicas r) {
+      return new Replicas() {
+        @Override
+        public int rank() {
+          return r.rank();
+        }
+
+        @Override
+        public int size() {
+          return r.size();
+        }
+
+        @Override
+        public void allReduce(float[] buffer) throws IOException {
+          long t0 = System.nanoTime();
+          r.allReduce(buffer);
+          reduce[step] += System.nanoTime() - t0;
+        }
+
+        @Override
+        public void allReduce(double[] buffer) throws IOException {
+          r.allReduce(buffer);
+        }
+
+        @Override
+        public void barrier() throws IOException {
+          r.barrier();
+        }
+
+        @Override
+        public List<byte[]> allGather(byte[] mine) throws IOException {
+          return r.allGather(mine);
+        }
+      };
+    }
+
+    /** The gradient's all-reduce time of each step from {@code from} on, ms. */
+    double[] reduceMs(int from) {
+      double[] ms = new double[step - from];
+      for (int k = from; k < step; k++) {
+        ms[k - from] = reduce[k] / 1e6;
+      }
+      return ms;
+    }
+
+    /** The callbacks of a fit: the backup (if any), then this clock. */
     List<Callback> around(BackupAndRestore.Builder backup) {
-      Callback before = new Callback() {
-        @Override
-        public void onBatchBegin(int epoch, int batch) {
-          begin[step] = System.nanoTime();
-        }
+      return backup == null ? List.of(this) : List.of(backup.build(), this);
+    }
 
-        @Override
-        public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
-          endBefore = System.nanoTime();
-        }
-      };
-      Callback after = new Callback() {
-        @Override
-        public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
-          inSave[step++] = System.nanoTime() - endBefore;
-        }
+    @Override
+    public void onBatchBegin(int epoch, int batch) {
+      begin[step] = System.nanoTime();
+    }
 
-        @Override
-        public void onTrainEnd(Map<String, Double> logs) {
-          begin[step] = System.nanoTime();
-        }
-      };
-      return backup == null ? List.of(before, after) : List.of(before, backup.build(), after);
+    @Override
+    public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
+      end[step++] = System.nanoTime();
+    }
+
+    @Override
+    public void onTrainEnd(Map<String, Double> logs) {
+      begin[step] = System.nanoTime();
     }
 
     /** Step times in ms from step {@code from} on. */
@@ -190,11 +243,12 @@ final class StepBench {
       return ms;
     }
 
-    /** The time of the backup's onBatchEnd at each save (every {@code every}-th step), ms. */
+    /** The gap after each save (every {@code every}-th step), ms. */
     double[] saves(int every) {
       double[] ms = new double[step / every];
       for (int k = 0; k < ms.length; k++) {
-        ms[k] = inSave[(k + 1) * every - 1] / 1e6;
+        int s = (k + 1) * every - 1;
+        ms[k] = (begin[s + 1] - end[s]) / 1e6;
       }
       return ms;
     }
