@@ -95,6 +95,7 @@ final class RingLink implements AutoCloseable {
     int w = rx == null ? 1 : rx.width();
     long last = System.nanoTime();
     int spins = 0;
+    boolean ended = false;
     // in may hold the start of this frame already (read with the previous one): it is kept between steps
     while (true) {
       boolean moved = false;
@@ -112,9 +113,9 @@ final class RingLink implements AutoCloseable {
           int n = fromPrev.read(in);
           reads++;
           emptyReads += n == 0 ? 1 : 0;
-          if (n < 0) {
-            throw new CollectiveException(rank, prev(), "the previous worker closed the connection", null);
-          }
+          // the end of the stream fails the step only if what was read before it does not complete the frame:
+          // a peer that finished may have closed after sending it, and it may have been read with the last one
+          ended = n < 0;
           moved |= n > 0;
         }
         in.flip();
@@ -144,6 +145,9 @@ final class RingLink implements AutoCloseable {
         }
         in.compact();
         recvDone = headerDone && received == rLen;
+        if (ended && !recvDone) {
+          throw new CollectiveException(rank, prev(), "the previous worker closed the connection", null);
+        }
       }
       if (recvDone && (sendDone || threaded)) {
         if (threaded) {
