@@ -96,7 +96,10 @@ final class SparkTraining {
           // one line per failed task (Spark's own lines, with stack traces, are off in the CLI's logging)
           LOG.warn("stage attempt {}: task {} failed: {}: {}", e.stageAttemptId(), e.taskInfo().index(),
               f.className(), f.description());
-        } else if (e.reason() instanceof TaskFailedReason f && !(e.reason() instanceof TaskKilled)) {
+        } else if (e.reason() instanceof TaskKilled k) {
+          // the other tasks of a failed attempt; a kill of a running attempt's task would show here too
+          LOG.info("stage attempt {}: task {} killed: {}", e.stageAttemptId(), e.taskInfo().index(), k.reason());
+        } else if (e.reason() instanceof TaskFailedReason f) {
           LOG.warn("stage attempt {}: task {} failed: {}", e.stageAttemptId(), e.taskInfo().index(),
               f.toErrorString().lines().findFirst().orElse(""));
         }
