@@ -6,8 +6,9 @@
 #  4. a run interrupted mid-epoch (before global batch 100, backups every 10 batches) and its resume, which
 #     continues at the next batch instead of replaying the epoch,
 # then checks that every resumed run's final weights are bit-identical (same SHA-256) to the uninterrupted run's;
-#  5. multi-worker (spark/demo-multiworker.sh): two workers on an embedded Spark, one fails mid-epoch, the group
-#     restarts from the chief's backup and ends bit-identical to an uninterrupted 2-worker run.
+#  5. multi-worker (spark/demo-multiworker.sh): bin/ckpt4j fit --workers 2 with the multi-worker part unpacked
+#     into the distribution; two workers on an embedded Spark, one fails mid-epoch, the group restarts from the
+#     chief's backup and ends bit-identical to an uninterrupted 2-worker run.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,8 +17,8 @@ cd "$(dirname "$0")"
 export CKPT4J_JAVACPP_CACHEDIR="$PWD/target/javacpp-cache"
 
 CKPT4J=cli/target/ckpt4j/bin/ckpt4j
-echo "demo: building $CKPT4J (mvn -B -q -pl cli -am package -DskipTests)"
-mvn -B -q -pl cli -am package -DskipTests
+echo "demo: building $CKPT4J and its multi-worker part (mvn -B -q -pl cli,spark -am package -DskipTests)"
+mvn -B -q -pl cli,spark -am package -DskipTests
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ckpt4j-demo.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -70,4 +71,4 @@ fi
 echo "demo: OK - resumed and uninterrupted weights are bit-identical (equal SHA-256)"
 
 step "5. multi-worker: 2 workers on an embedded Spark, worker 1 fails mid-epoch, the group restarts and resumes"
-spark/demo-multiworker.sh
+spark/demo-multiworker.sh --no-build

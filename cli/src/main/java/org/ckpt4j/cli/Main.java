@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.ckpt4j.resume.PreemptedException;
+import org.ckpt4j.resume.RunMismatchException;
 import org.ckpt4j.spi.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
@@ -17,8 +19,6 @@ import org.ckpt4j.trainer.BackupAndRestore;
 import org.ckpt4j.trainer.Callback;
 import org.ckpt4j.trainer.History;
 import org.ckpt4j.trainer.NonFiniteLossException;
-import org.ckpt4j.trainer.PreemptedException;
-import org.ckpt4j.trainer.RunMismatchException;
 import org.ckpt4j.trainer.ExampleTask;
 import org.ckpt4j.trainer.Sequential;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,6 +60,9 @@ public final class Main {
       "  --store-property K=V      a backend setting (repeatable), e.g. s3.endpoint=http://127.0.0.1:9000,",
       "                            s3.region=eu-west-1, gs.host=http://127.0.0.1:4443 (see the backends' READMEs)",
       "  --quiet                   print only the last line (and errors)",
+      "  --workers N [--master URL] [--fail-worker R --fail-at-batch K]",
+      "                            data-parallel training on N workers (Spark; needs the multi-worker part,",
+      "                            lib/multiworker/): see fit --workers 2 --help",
       "  --help                    this text; --version: the version",
       "",
       "Bit-exact results need fixed numerics: run with OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell.",
@@ -104,6 +107,9 @@ public final class Main {
     }
     if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("verify"))) {
       return Inspect.run(args, out, err);
+    }
+    if (MultiWorker.requested(args)) {
+      return MultiWorker.run(args, out, err);
     }
     Options o;
     try {
@@ -183,7 +189,8 @@ public final class Main {
    * absolute backup dir; for a store that does not outlive this process ({@code mem:}) says that a rerun starts
    * over instead of printing a command that would silently do so.
    */
-  static void printResumeHint(PrintStream err, Options o, String dropped) {
+  static void printResumeHint(PrintStream err, Options o, String flags) {
+    String dropped = o.interruptAtEpoch < 0 && o.interruptAtBatch < 0 ? "" : " without " + flags;
     String where = o.backupDir;
     try (CheckpointStore s = CheckpointStores.open(o.backupDir, StoreOptions.readOnly().build())) {
       where = s.uri().toString();
@@ -199,11 +206,11 @@ public final class Main {
         Map<String, String> m = cp.get().metadata();
         err.println("The backup in " + where + " holds checkpoint #" + cp.get().sequence() + " ("
             + m.getOrDefault("epoch", "?") + " epochs and " + m.getOrDefault("batch", "?") + " batches done, step "
-            + m.getOrDefault("globalStep", "?") + "). Resume from it with the same command without " + dropped
+            + m.getOrDefault("globalStep", "?") + "). Resume from it with the same command" + dropped
             + ":");
       }
     } catch (IOException | RuntimeException e) {
-      err.println("Resume with the same command without " + dropped + ":");
+      err.println("Resume with the same command" + dropped + ":");
     }
     List<String> words = new ArrayList<>();
     for (String a : o.withoutInterrupt(true)) {

@@ -134,6 +134,26 @@ class LauncherTest {
     assertThat(verify.err).contains("latest: FAILED");
   }
 
+  @Test
+  void fitWorkers_withoutTheMultiWorkerPart_exits2NamingTheArchiveToUnpack(@TempDir Path tmp) throws Exception {
+    // the base distribution alone (a copy of symlinks: the demo may have unpacked the part into target/ckpt4j)
+    Path home = tmp.resolve("base");
+    Files.createDirectories(home.resolve("bin"));
+    Files.createDirectories(home.resolve("lib"));
+    Files.copy(DIST.resolve("bin/ckpt4j"), home.resolve("bin/ckpt4j"));
+    try (Stream<Path> jars = Files.list(DIST.resolve("lib"))) {
+      for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).toList()) {
+        Files.createSymbolicLink(home.resolve("lib").resolve(jar.getFileName()), jar);
+      }
+    }
+    Result r = sh(tmp, Main.shellQuote(home.resolve("bin/ckpt4j").toString()) + " fit --workers 2 --backup-dir "
+        + Main.shellQuote(tmp.resolve("mw").toString()));
+    assertThat(r.code).as(r.out).isEqualTo(Main.EXIT_USAGE);
+    assertThat(r.err).contains("fit --workers needs the multi-worker part", "tar -xzf ckpt4j-multiworker-",
+        ".tar.gz -C " + home.toRealPath(), "lib/multiworker/");
+    assertThat(tmp.resolve("mw")).doesNotExist();
+  }
+
   static String[] concat(String[] a, String[] b) {
     String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);

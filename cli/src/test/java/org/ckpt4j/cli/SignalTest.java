@@ -68,7 +68,7 @@ class SignalTest {
       Matcher stopped = STOPPED.matcher(err);
       assertThat(stopped.find()).as(err).isTrue();
       assertThat(stopped.group(1)).isEqualTo(signal);
-      assertThat(err).contains("Resume from it with").contains(" fit --backup-dir ");
+      assertThat(err).contains("Resume from it with the same command:").contains(" fit --backup-dir ");
       try (CheckpointStore s = CheckpointStores.open(dir.toString(), StoreOptions.readOnly().build())) {
         Checkpoint latest = s.latest().orElseThrow();
         assertThat(latest.metadata()).containsEntry("globalStep", stopped.group(2));

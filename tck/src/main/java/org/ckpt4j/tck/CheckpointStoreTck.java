@@ -837,7 +837,8 @@ public abstract class CheckpointStoreTck {
   // =========================================================================================== Resume (E2E)
 
   /**
-   * End-to-end: the trainer ({@code ckpt4j-trainer}) fits a small MLP with {@code BackupAndRestore} on this
+   * End-to-end: the kit's pure-Java reference loop fits a small MLP with {@code ckpt4j-resume}'s
+   * {@code BackupAndRestore} (the code the ND4J trainer goes through) on this
    * backend, saving every 5 batches; callbacks throw at random batches and (with fault injection) storage calls
    * fail during saves; each interruption is followed by a rerun on the same backup dir; a final run without
    * interruption ends with weights bit-identical to an uninterrupted run.

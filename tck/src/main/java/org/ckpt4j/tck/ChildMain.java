@@ -185,7 +185,12 @@ public final class ChildMain {
     out.println("READS ok=" + ok + " superseded=" + superseded + " empty=" + empty);
   }
 
-  /** Trains with BackupAndRestore (resuming from the backup dir), printing TRAINING, then DONE <weights sha>. */
+  /**
+   * Trains the kit's reference loop with BackupAndRestore (resuming from the backup dir), printing RESUMED
+   * &lt;checkpoint id or none&gt; &lt;restored schedule count&gt; &lt;its sequence or -1&gt;, then TRAINING
+   * lines, SAVED &lt;sequence&gt; after each save, and DONE &lt;weights sha&gt;; with {@code holdAt} it holds
+   * (HOLDING) before that global batch until killed.
+   */
   private static void train(URI uri, Duration lease, Properties p, PrintStream out) throws Exception {
     java.util.Map<String, String> props = new java.util.TreeMap<>();
     for (String k : p.stringPropertyNames()) {
@@ -193,24 +198,30 @@ public final class ChildMain {
         props.put(k.substring(5), p.getProperty(k));
       }
     }
-    org.ckpt4j.trainer.BackupAndRestore backup = ResumeRules.backup(uri, lease, props).build();
-    ResumeRules.LrSchedule schedule = new ResumeRules.LrSchedule();
-    org.ckpt4j.trainer.Callback progress = new org.ckpt4j.trainer.Callback() {
-      private boolean first = true;
-
-      @Override
-      public void onBatchBegin(int epoch, int batch) {
-        if (first) {
-          first = false;
-          out.println("RESUMED " + backup.restoredCheckpoint().map(Checkpoint::id).orElse("none") + " "
-              + schedule.restoredCount);
+    org.ckpt4j.resume.BackupAndRestore backup = ResumeRules.backup(uri, lease, props).build();
+    ReferenceTraining.LrSchedule schedule = new ReferenceTraining.LrSchedule();
+    int holdAt = Integer.parseInt(p.getProperty("holdAt", "-1"));
+    int[] saves = {0};
+    boolean[] first = {true};
+    ReferenceTraining.Hook progress = (epoch, batch, b) -> {
+      if (first[0]) {
+        first[0] = false;
+        out.println("RESUMED " + b.restoredCheckpoint().map(Checkpoint::id).orElse("none") + " "
+            + schedule.restoredCount + " " + b.restoredCheckpoint().map(Checkpoint::sequence).orElse(-1L));
+      }
+      if (b.savesWritten() != saves[0]) {
+        saves[0] = b.savesWritten();
+        out.println("SAVED " + b.lastSaved().map(Checkpoint::sequence).orElse(-1L));
+      }
+      out.println("TRAINING " + epoch + "/" + batch);
+      try {
+        Thread.sleep(25); // stretch the run to ~1.2 s so that kills and the shared-run check land mid-training
+        if (epoch * ReferenceTraining.BATCHES_PER_EPOCH + batch == holdAt) {
+          out.println("HOLDING"); // a child the kit kills never completes, however fast the machine
+          Thread.sleep(Long.MAX_VALUE);
         }
-        out.println("TRAINING " + epoch + "/" + batch);
-        try {
-          Thread.sleep(25); // stretch the run to ~1.2 s so that kills and the shared-run check land mid-training
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     };
     String sha = ResumeRules.fit(backup, progress, schedule);

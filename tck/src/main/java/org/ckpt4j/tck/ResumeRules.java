@@ -7,158 +7,85 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.ckpt4j.resume.BackupAndRestore;
+import org.ckpt4j.resume.StoreOpener;
 import org.ckpt4j.spi.Capability;
+import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.trainer.Activation;
-import org.ckpt4j.trainer.BackupAndRestore;
-import org.ckpt4j.trainer.Callback;
-import org.ckpt4j.trainer.CallbackState;
-import org.ckpt4j.trainer.Loss;
-import org.ckpt4j.trainer.Optimizer;
-import org.ckpt4j.trainer.Sequential;
-import org.ckpt4j.trainer.StatefulCallback;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.ckpt4j.tck.ReferenceTraining.LrSchedule;
 
 /**
- * End-to-end resume: the trainer with {@link BackupAndRestore} on the backend under test, interrupted at random
- * batches (exceptions, storage faults mid-save, SIGKILL of a training child JVM) and rerun until complete, ends
- * with weights bit-identical to an uninterrupted run.
+ * End-to-end resume: the kit's pure-Java {@link ReferenceTraining} loop with {@code ckpt4j-resume}'s
+ * {@link BackupAndRestore} (the code the ND4J trainer goes through) on the backend under test, interrupted at
+ * random batches (exceptions, storage faults mid-save through a fault-injecting store handed over by a
+ * {@link StoreOpener}, SIGKILL of a training child JVM) and rerun until complete, ends with weights
+ * bit-identical to an uninterrupted run; every rerun must resume from the checkpoint that was latest, with the
+ * stateful learning-rate schedule's state.
  */
 final class ResumeRules {
-  static final int EPOCHS = 4;
-  static final int BATCH = 8;
-  static final int SAMPLES = 96;
-  static final int BATCHES = EPOCHS * SAMPLES / BATCH;
-  static final long SEED = 7;
+  static final int BATCHES = ReferenceTraining.BATCHES;
   private final Kit kit;
 
   ResumeRules(Kit kit) {
     this.kit = kit;
   }
 
-  /** A fixed classification dataset from java.util randomness: identical in every JVM. */
-  static INDArray[] dataset() {
-    SplittableRandom r = new SplittableRandom(SEED);
-    float[][] x = new float[SAMPLES][6];
-    float[] y = new float[SAMPLES];
-    for (int s = 0; s < SAMPLES; s++) {
-      double score = 0;
-      for (int f = 0; f < 6; f++) {
-        x[s][f] = (float) r.nextDouble(-1, 1);
-        score += x[s][f] * (f - 2.5);
-      }
-      y[s] = score > 1 ? 2 : score > -1 ? 1 : 0;
-    }
-    return new INDArray[] {Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.createFromArray(y)};
-  }
-
-  static Sequential model() {
-    return Sequential.builder(6).dense(16, Activation.RELU).dense(3, Activation.SOFTMAX).seed(SEED)
-        .loss(Loss.SPARSE_CATEGORICAL_CROSSENTROPY).optimizer(Optimizer.adam(0.01)).build();
-  }
-
   /** Throws at the start of one global batch. */
-  static final class FailAt implements Callback {
-    private final int globalBatch;
-
-    FailAt(int globalBatch) {
-      this.globalBatch = globalBatch;
-    }
-
-    @Override
-    public void onBatchBegin(int epoch, int batch) {
-      if (epoch * (SAMPLES / BATCH) + batch == globalBatch) {
+  static ReferenceTraining.Hook failAt(int globalBatch) {
+    return (epoch, batch, backup) -> {
+      if (epoch * ReferenceTraining.BATCHES_PER_EPOCH + batch == globalBatch) {
         throw new IllegalStateException("tck: simulated failure at global batch " + globalBatch);
       }
-    }
+    };
   }
 
-  /**
-   * A learning-rate schedule with state: a per-batch counter sets the learning rate of every step. Its state is
-   * part of the trajectory, so a resume that reads it and does not restore it (or restores another checkpoint's)
-   * ends with other weights. Records what it was restored to.
-   */
-  static final class LrSchedule implements StatefulCallback {
-    private Sequential model;
-    private long count;
-    long restoredCount = -1;
-
-    @Override
-    public String stateKey() {
-      return "tck-lr-schedule";
-    }
-
-    @Override
-    public CallbackState saveState() {
-      return CallbackState.of(Map.of("count", count));
-    }
-
-    @Override
-    public void restoreState(CallbackState state) {
-      count = state.getLong("count");
-      restoredCount = count;
-    }
-
-    @Override
-    public void onTrainBegin(Sequential m) {
-      this.model = m;
-    }
-
-    @Override
-    public void onBatchBegin(int epoch, int batch) {
-      model.setLearningRate(0.01 / (1 + 0.05 * count));
-    }
-
-    @Override
-    public void onBatchEnd(int epoch, int batch, Map<String, Double> logs) {
-      count++;
-    }
-  }
-
-  static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
-    BackupAndRestore.Builder b = BackupAndRestore.builder(dir).saveFreq(BackupAndRestore.SaveFreq.everyBatches(5))
-        .leaseTimeout(lease);
+  static BackupAndRestore.Builder backup(StoreOpener dir, Duration lease, Map<String, String> properties) {
+    BackupAndRestore.Builder b = BackupAndRestore.builder(dir)
+        .saveFreq(BackupAndRestore.SaveFreq.everyBatches(5)).leaseTimeout(lease);
     properties.forEach(b::storeProperty);
     return b;
   }
 
-  /** Fits the model with the {@link LrSchedule}; returns the weights' SHA-256. */
-  static String fit(BackupAndRestore backup, Callback extra) throws IOException {
+  static BackupAndRestore.Builder backup(URI dir, Duration lease, Map<String, String> properties) {
+    return backup(StoreOpener.of(dir), lease, properties);
+  }
+
+  /** Fits the reference model with the {@link LrSchedule}; returns the weights' SHA-256. */
+  static String fit(BackupAndRestore backup, ReferenceTraining.Hook extra) throws IOException {
     return fit(backup, extra, new LrSchedule());
   }
 
-  static String fit(BackupAndRestore backup, Callback extra, LrSchedule schedule) throws IOException {
-    INDArray[] data = dataset();
-    Sequential m = model();
-    List<Callback> callbacks = new ArrayList<>();
-    callbacks.add(backup);
-    callbacks.add(schedule);
-    if (extra != null) {
-      callbacks.add(extra);
-    }
-    m.fit(data[0], data[1], EPOCHS, BATCH, true, callbacks, false);
-    return m.weightsSha256();
+  static String fit(BackupAndRestore backup, ReferenceTraining.Hook extra, LrSchedule schedule)
+      throws IOException {
+    return ReferenceTraining.fit(backup, extra, schedule);
   }
 
   /** The id of the latest checkpoint in {@code dir}, or "none". */
   private String latestId(URI dir) throws IOException {
     try (CheckpointStore s = kit.openReadOnly(dir)) {
-      return s.latest().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
+      return s.latest().map(Checkpoint::id).orElse("none");
     }
   }
 
-  /** A resume happened from exactly the checkpoint that was latest, and the schedule's state came with it. */
-  private boolean checkResumedFrom(String expectedId, BackupAndRestore backup, LrSchedule schedule,
-      List<String> log) {
-    String got = backup.restoredCheckpoint().map(org.ckpt4j.spi.Checkpoint::id).orElse("none");
-    log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + "), schedule count "
-        + schedule.restoredCount);
-    if (!got.equals(expectedId)) {
+  /**
+   * A resume happened from exactly the checkpoint that was latest, no older than the newest one an interrupted
+   * run committed ({@code committed}: its sequence, or -1), and the schedule's state came with it.
+   */
+  private boolean checkResumedFrom(String expectedId, long committed, BackupAndRestore backup,
+      LrSchedule schedule, List<String> log) {
+    String got = backup.restoredCheckpoint().map(c -> c.id() + " (#" + c.sequence() + ")").orElse("none");
+    long gotSequence = backup.restoredCheckpoint().map(Checkpoint::sequence).orElse(-1L);
+    log.add("  resumed from " + got + " (latest before the attempt: " + expectedId + ", newest committed by an "
+        + "interrupted run: #" + committed + "), schedule count " + schedule.restoredCount);
+    boolean none = got.equals("none");
+    if (none ? !expectedId.equals("none") : !got.startsWith(expectedId + " ")) {
       throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the latest checkpoint "
           + "of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+    }
+    if (gotSequence < committed) {
+      throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + ", older than checkpoint #"
+          + committed + " that the interrupted run had committed: latest() did not return the newest "
+          + "checkpoint; steps: " + log + "; " + kit.reproduce());
     }
     if (!expectedId.equals("none") && schedule.restoredCount <= 0) {
       throw new AssertionError("RESUME: a rerun resumed from checkpoint " + got + " but the stateful callback's "
@@ -184,9 +111,10 @@ final class ResumeRules {
     List<String> log = new ArrayList<>();
     int planned = 4;
     int resumes = 0;
+    long committed = -1; // the newest checkpoint an interrupted attempt committed, by sequence
     for (int attempt = 0; attempt <= planned; attempt++) {
       boolean last = attempt == planned;
-      // the first attempt is always interrupted after the first save (every 5 batches): a resume must follow
+      // the first attempt is always interrupted after two saves (every 5 batches): a resume must follow
       boolean storageFault = attempt > 0 && !last && kit.hasObjectFaults() && r.nextBoolean();
       String expectedId = latestId(dir);
       LrSchedule schedule = new LrSchedule();
@@ -205,17 +133,20 @@ final class ResumeRules {
           f.failCall(n, how);
           kit.faultTrials.incrementAndGet();
           log.add("attempt " + attempt + ": storage call #" + n + " fails (" + how + ")");
-          URI faulty = FaultInjectingProvider.register(kit, f);
-          backup = backup(faulty, kit.fixture.leaseTimeout(), Map.of()).build();
+          // the fault-injecting store goes to BackupAndRestore directly, as any caller's own store opener would
+          StoreOpener faulty = options -> kit.openOver(f, options);
+          backup = backup(faulty, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
           sha = fit(backup, null, schedule);
         } else {
-          int at = attempt == 0 ? 6 + r.nextInt(BATCHES - 6) : r.nextInt(BATCHES);
+          // the first attempt fails after two saves (steps 5 and 10): the rerun must take the newer checkpoint
+          int at = attempt == 0 ? 11 + r.nextInt(BATCHES - 11) : r.nextInt(BATCHES);
           log.add("attempt " + attempt + ": exception at global batch " + at);
           backup = backup(dir, kit.fixture.leaseTimeout(), kit.fixture.properties()).build();
-          sha = fit(backup, new FailAt(at), schedule);
+          sha = fit(backup, failAt(at), schedule);
         }
         log.add("  completed");
-        resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
+        resumes += checkResumedFrom(expectedId, committed, backup, schedule, log) ? 1 : 0;
+        committed = -1; // deleted on completion
         assertSame(expected, sha, log);
         if (!last) {
           // a run that completes deletes its backup: the next attempts start over, which must match too
@@ -225,7 +156,10 @@ final class ResumeRules {
         kit.interruptionTrials.incrementAndGet();
         log.add("  interrupted: " + e);
         if (backup != null && (backup.restoredCheckpoint().isPresent() || schedule.restoredCount >= 0)) {
-          resumes += checkResumedFrom(expectedId, backup, schedule, log) ? 1 : 0;
+          resumes += checkResumedFrom(expectedId, committed, backup, schedule, log) ? 1 : 0;
+        }
+        if (backup != null) {
+          committed = Math.max(committed, backup.lastSaved().map(Checkpoint::sequence).orElse(-1L));
         }
       }
     }
@@ -247,32 +181,55 @@ final class ResumeRules {
     SplittableRandom r = kit.random();
     List<String> log = new ArrayList<>();
     int resumes = 0;
+    long committed = -1; // the newest checkpoint a killed child reported committed, by sequence
     for (int attempt = 0; attempt < 3; attempt++) {
       boolean kill = attempt < 2;
       String expectedId = latestId(dir);
-      try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString()))) {
+      // a child to be killed holds before its last batch instead of completing (a fast machine would finish)
+      try (Child child = Child.start(kit, "train", Map.of("uri", dir.toString(), "holdAt",
+          Integer.toString(kill ? BATCHES - 1 : -1)))) {
         child.await("TRAINING", 180_000);
-        String resumed = child.await("RESUMED", 10_000).substring("RESUMED ".length());
-        log.add("attempt " + attempt + ": resumed from " + resumed + " (latest before: " + expectedId + ")");
-        if (!resumed.startsWith(expectedId + " ")) {
-          throw new AssertionError("RESUME: a training child resumed from " + resumed + " but the latest "
+        // RESUMED <checkpoint id or none> <restored schedule count> <sequence or -1>
+        String[] resumed = child.await("RESUMED", 10_000).split(" ", -1);
+        String got = resumed[1] + " (#" + resumed[3] + ")";
+        log.add("attempt " + attempt + ": resumed from " + got + " with schedule count " + resumed[2]
+            + " (latest before: " + expectedId + ", newest committed by a killed child: #" + committed + ")");
+        if (!resumed[1].equals(expectedId)) {
+          throw new AssertionError("RESUME: a training child resumed from " + got + " but the latest "
               + "checkpoint of the backup dir was " + expectedId + "; steps: " + log + "; " + kit.reproduce());
+        }
+        if (Long.parseLong(resumed[3]) < committed) {
+          throw new AssertionError("RESUME: a training child resumed from checkpoint " + got + ", older than "
+              + "checkpoint #" + committed + " that the killed child had committed: latest() did not return the "
+              + "newest checkpoint; steps: " + log + "; " + kit.reproduce());
         }
         if (!expectedId.equals("none")) {
           resumes++;
-          if (resumed.endsWith(" -1") || resumed.endsWith(" 0")) {
-            throw new AssertionError("RESUME: a training child resumed from " + resumed + " without the stateful "
-                + "callback's state; steps: " + log + "; " + kit.reproduce());
+          if (Long.parseLong(resumed[2]) <= 0) {
+            throw new AssertionError("RESUME: a training child resumed from " + got + " without the stateful "
+                + "callback's state (count " + resumed[2] + "); steps: " + log + "; " + kit.reproduce());
           }
         }
         if (attempt == 0) {
           expectSecondRunRefused(dir);
         }
         if (kill) {
+          if (attempt == 0) {
+            // the first kill comes after two saves (steps 5 and 10; epoch 1 starts at step 12), so the next child
+            // must resume, and from the newer of two checkpoints
+            child.await("TRAINING 1/", 60_000);
+          }
           Thread.sleep(r.nextInt(1500));
           child.kill();
           kit.crashTrials.incrementAndGet();
           log.add("attempt " + attempt + ": killed after " + child.lines());
+          for (String line : child.lines()) {
+            if (line.startsWith("SAVED ")) {
+              committed = Math.max(committed, Long.parseLong(line.substring(6).trim()));
+            } else if (line.startsWith("DONE ")) {
+              committed = -1; // it completed before the kill, and deleted its backup
+            }
+          }
           continue;
         }
         int exit = child.waitFor(300_000);
@@ -286,6 +243,10 @@ final class ResumeRules {
       }
     }
     log.add("resumes: " + resumes);
+    if (resumes == 0) {
+      throw new AssertionError("RESUME: no training child resumed from a checkpoint, although the first was "
+          + "killed after a save; steps: " + log + "; " + kit.reproduce());
+    }
   }
 
   /**

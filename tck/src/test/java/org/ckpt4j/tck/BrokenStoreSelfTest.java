@@ -504,6 +504,21 @@ class BrokenStoreSelfTest {
     }
   }
 
+  /** RESUME: a store whose latest() returns the kept previous checkpoint (resumes are older, yet bit-identical). */
+  static final class LatestIsPrevious extends BrokenCase {
+    @Override
+    Flaw flaw() {
+      return Flaw.LATEST_IS_PREVIOUS;
+    }
+  }
+
+  static final class LatestIsPreviousInProcesses extends BrokenInProcesses {
+    @Override
+    Flaw flaw() {
+      return Flaw.LATEST_IS_PREVIOUS;
+    }
+  }
+
   static List<Arguments> expectations() {
     return List.of(
         Arguments.of(NonAtomicCommit.class, "required_R3_1_everyCallOfACommitFailsInTurn",
@@ -598,7 +613,11 @@ class BrokenStoreSelfTest {
         Arguments.of(RecordDirNotSynced.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
             "expected one of"),
         Arguments.of(SyncAfterRecord.class, "required_R7_2_powerLossKeepsWhatCommitReturned",
-            "although it should be whole"));
+            "although it should be whole"),
+        Arguments.of(LatestIsPrevious.class, "required_RESUME_afterExceptionsAndStorageFaultsBitIdentical",
+            "RESUME: a rerun resumed from checkpoint"),
+        Arguments.of(LatestIsPreviousInProcesses.class, "required_RESUME_afterSigkillBitIdentical",
+            "RESUME: a training child resumed from"));
   }
 
   @ParameterizedTest(name = "{0} is caught by {1}")

@@ -4,8 +4,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The state of a {@link StatefulCallback}: JSON values (strings, {@code long}s, finite {@code double}s, booleans,
@@ -13,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * are restored bit for bit; integral numbers come back as {@code Long}. Immutable once built.
  */
 public final class CallbackState {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private final Map<String, Object> values;
   private final Map<String, INDArray> tensors;
 
@@ -30,11 +29,11 @@ public final class CallbackState {
   /** State of JSON values and tensors (copied: later changes to the arrays do not affect it). */
   public static CallbackState of(Map<String, ?> values, Map<String, INDArray> tensors) {
     Map<String, Object> v = new LinkedHashMap<>(Objects.requireNonNull(values, "values"));
-    JsonCodec.write(v); // rejects what JSON cannot hold, naming it
+    org.ckpt4j.resume.JsonCodec.write(v); // rejects what JSON cannot hold, naming it
     Map<String, INDArray> t = new LinkedHashMap<>();
     for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-      if (!NAME.matcher(e.getKey()).matches()) {
-        throw new IllegalArgumentException("tensor name \"" + e.getKey() + "\" must match " + NAME);
+      if (!validName(e.getKey())) {
+        throw new IllegalArgumentException("tensor name \"" + e.getKey() + "\" must match [A-Za-z0-9._-]{1,100}");
       }
       Npy.descr(e.getValue().dataType());
       t.put(e.getKey(), e.getValue().dup('c'));
@@ -42,8 +41,22 @@ public final class CallbackState {
     return new CallbackState(v, t);
   }
 
-  static CallbackState restored(Map<String, Object> values, Map<String, INDArray> tensors) {
-    return new CallbackState(new LinkedHashMap<>(values), new LinkedHashMap<>(tensors));
+  /** The neutral state {@code ckpt4j-resume} saves: the same values, the tensors as views of the arrays. */
+  org.ckpt4j.resume.CallbackState toNeutral() {
+    Map<String, org.ckpt4j.resume.Tensor> t = new LinkedHashMap<>();
+    tensors.forEach((name, a) -> t.put(name, Npy.tensor(name, a)));
+    return org.ckpt4j.resume.CallbackState.of(values, t);
+  }
+
+  /** State restored by {@code ckpt4j-resume}, its tensors as new arrays. */
+  static CallbackState fromNeutral(org.ckpt4j.resume.CallbackState state) {
+    Map<String, INDArray> t = new LinkedHashMap<>();
+    state.tensors().forEach((name, tensor) -> {
+      INDArray a = Nd4j.create(Npy.dataType(tensor.dtype()), tensor.shape(), 'c');
+      Npy.dataView(a).put(tensor.data().duplicate());
+      t.put(name, a);
+    });
+    return new CallbackState(new LinkedHashMap<>(state.values()), t);
   }
 
   /**
@@ -78,7 +91,7 @@ public final class CallbackState {
   }
 
   static boolean validName(String name) {
-    return NAME.matcher(name).matches();
+    return org.ckpt4j.resume.CallbackState.validName(name);
   }
 
   @Override

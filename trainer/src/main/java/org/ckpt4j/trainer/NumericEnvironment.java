@@ -1,8 +1,6 @@
 package org.ckpt4j.trainer;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -16,8 +14,8 @@ final class NumericEnvironment {
 
   private NumericEnvironment() {}
 
-  static Map<String, Object> current() {
-    Map<String, Object> env = new LinkedHashMap<>();
+  static Map<String, String> current() {
+    Map<String, String> env = new LinkedHashMap<>();
     for (String v : VARIABLES) {
       String value = System.getenv(v);
       env.put(v, value == null ? "(unset)" : value);
@@ -27,18 +25,6 @@ final class NumericEnvironment {
     env.put("nd4j.blas", String.valueOf(Nd4j.factory().blas().getBlasVendor()));
     env.put("dtype", "float32");
     return env;
-  }
-
-  /** "NAME: stored A, now B" for each difference. */
-  static List<String> differences(Map<String, Object> stored, Map<String, Object> now) {
-    List<String> d = new ArrayList<>();
-    for (Map.Entry<String, Object> e : now.entrySet()) {
-      Object s = stored.get(e.getKey());
-      if (!e.getValue().equals(s)) {
-        d.add(e.getKey() + ": stored " + s + ", now " + e.getValue());
-      }
-    }
-    return d;
   }
 
   /** Whether this process runs with the settings bit-exact resume across processes needs. */

@@ -16,14 +16,21 @@ final class ProgressBar {
   private final PrintStream out;
   private final int epochs;
   private final int steps;
-  private final boolean interactive = System.console() != null;
+  private final boolean interactive;
   private final int every;
   private long epochStart;
   private int firstBatch;
   private int saves;
-  private boolean open; // a bar is drawn without its line ended
+  private volatile boolean open; // a bar is drawn without its line ended (read by a signal's thread too)
+  private int drawn; // the length of the bar drawn in place: a shorter redraw blanks the rest of it
 
   ProgressBar(PrintStream out, int epochs, int steps) {
+    this(out, epochs, steps, System.console() != null);
+  }
+
+  /** @param interactive whether to redraw the bar in place (a terminal) */
+  ProgressBar(PrintStream out, int epochs, int steps, boolean interactive) {
+    this.interactive = interactive;
     this.out = out;
     this.epochs = epochs;
     this.steps = steps;
@@ -38,9 +45,9 @@ final class ProgressBar {
     saves = 0;
   }
 
-  void batchEnd(int done, Map<String, Double> logs) {
+  synchronized void batchEnd(int done, Map<String, Double> logs) {
     if (interactive && (done % every == 0 || done == steps)) {
-      out.print("\r" + bar(done) + eta(done) + metrics(logs));
+      out.print("\r" + padded(bar(done) + eta(done) + metrics(logs)));
       out.flush();
       open = true;
     }
@@ -51,22 +58,35 @@ final class ProgressBar {
     saves++;
   }
 
-  void epochEnd(Map<String, Double> logs) {
+  synchronized void epochEnd(Map<String, Double> logs) {
     long nanos = System.nanoTime() - epochStart;
     int ran = Math.max(1, steps - firstBatch);
     String timing = String.format(Locale.ROOT, " - %s %s/step", duration(nanos), perStep(nanos / ran));
     String mark = saves == 0 ? "" : saves == 1 ? " - backup saved" : " - " + saves + " backups saved";
-    out.println((interactive ? "\r" : "") + bar(steps) + timing + metrics(logs) + mark);
+    String line = bar(steps) + timing + metrics(logs) + mark;
+    out.println(interactive ? "\r" + padded(line) : line);
     out.flush();
     open = false;
+    drawn = 0;
   }
 
-  /** Ends a bar drawn in place, so that what is printed next (an interruption) starts on a line of its own. */
-  void interrupted() {
+  /**
+   * Ends a bar drawn in place, so that what is printed next (an interruption, a signal's message) starts on a line
+   * of its own. Any thread: a signal's handler calls it while the training thread may redraw the bar.
+   */
+  synchronized void interrupted() {
     if (open) {
       out.println();
       open = false;
+      drawn = 0;
     }
+  }
+
+  /** {@code line} followed by the blanks that overwrite the rest of a longer bar drawn before it on this line. */
+  private String padded(String line) {
+    String p = line.length() < drawn ? line + " ".repeat(drawn - line.length()) : line;
+    drawn = line.length();
+    return p;
   }
 
   private String eta(int done) {

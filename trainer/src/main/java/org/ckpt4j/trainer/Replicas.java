@@ -1,7 +1,6 @@
 package org.ckpt4j.trainer;
 
 import java.io.IOException;
-import java.util.List;
 
 /**
  * The group of replicas a data-parallel {@link ReplicatedFit} runs in: every replica trains the same model on its
@@ -10,10 +9,7 @@ import java.util.List;
  * that depends only on {@link #size()}, so that a run is reproducible. Every replica calls the same operations in
  * the same order. Any failure is thrown, never retried: the group restarts together and restores from the backup.
  */
-public interface Replicas {
-  /** This replica's index, {@code 0 .. size()-1}; replica 0 is the chief, which writes the backups. */
-  int rank();
-
+public interface Replicas extends org.ckpt4j.resume.ReplicaGroup {
   /** The number of replicas. */
   int size();
 
@@ -23,9 +19,4 @@ public interface Replicas {
   /** Replaces {@code buffer} in place by the element-wise sum of every replica's buffer (all the same length). */
   void allReduce(double[] buffer) throws IOException;
 
-  /** Returns once every replica has called it. */
-  void barrier() throws IOException;
-
-  /** Every replica's {@code mine}, indexed by rank. */
-  List<byte[]> allGather(byte[] mine) throws IOException;
 }

@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       {@link Sequential#fit} with the same arguments.</li>
  *   <li>{@link BackupAndRestore}: replica 0 (the chief) opens the backup dir read-write with the run's
  *       fingerprint; the others open it read-only after the chief's open. All restore; they compare what they
- *       restored through {@link Replicas#allGather} and fail with {@link ReplicaMismatchException} if it
+ *       restored through {@link Replicas#allGather} and fail with {@link org.ckpt4j.resume.ReplicaMismatchException} if it
  *       differs. Only the chief saves and deletes; the others run the same callbacks with saving off.</li>
  * </ul>
  */

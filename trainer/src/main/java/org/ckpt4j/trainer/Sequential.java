@@ -90,7 +90,7 @@ public final class Sequential {
    * @return the loss (and accuracy, for categorical losses) of each epoch this call ran
    * @throws BackupStorageException if {@link BackupAndRestore}'s store fails (the typed cause says how)
    * @throws NonFiniteLossException if a batch's loss is NaN or infinite
-   * @throws PreemptedException if a {@code saveBeforePreemption} backup stopped the fit on a signal
+   * @throws org.ckpt4j.resume.PreemptedException if a {@code saveBeforePreemption} backup stopped the fit on a signal
    * @throws IllegalArgumentException naming the bad argument
    */
   public History fit(INDArray x, INDArray y, FitOptions options) {

@@ -158,7 +158,7 @@ class AsyncSaveTest {
   private static Map<String, String> npyBlobs(Sequential model) {
     Map<String, String> blobs = new LinkedHashMap<>();
     FitRun view = new FitRun(model, Fixtures.seedX(), Fixtures.seedY(), 1, 1, false, List.of(), null);
-    for (Map.Entry<String, INDArray> e : view.modelTensors().entrySet()) {
+    for (Map.Entry<String, INDArray> e : view.state().arrays().entrySet()) {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       try (WritableByteChannel ch = Channels.newChannel(bytes)) {
         Npy.write(ch, e.getValue());

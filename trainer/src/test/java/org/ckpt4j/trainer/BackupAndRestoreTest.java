@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.ckpt4j.resume.JsonCodec;
+import org.ckpt4j.resume.RunMismatchException;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
@@ -118,8 +120,8 @@ class BackupAndRestoreTest {
 
     Sequential resumed = Fixtures.seedModel();
     History h = fit(resumed, Fixtures.seedX(), 10, 1, backup);
-    assertThat(backup.restoredFromPrevious).isTrue();
-    assertThat(backup.restoredFrom.metadata()).containsEntry("epoch", "3");
+    assertThat(backup.restoredFromPrevious()).isTrue();
+    assertThat(backup.restoredCheckpoint().orElseThrow().metadata()).containsEntry("epoch", "3");
     assertThat(h.epochs()).containsExactly(3, 4, 5, 6, 7, 8, 9);
     Sequential straight = Fixtures.seedModel();
     fit(straight, Fixtures.seedX(), 10, 1);

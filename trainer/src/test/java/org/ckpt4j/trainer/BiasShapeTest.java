@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.ckpt4j.resume.BlobLayout;
+import org.ckpt4j.resume.JsonCodec;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,7 +43,7 @@ class BiasShapeTest {
     }
     assertThat(headerDict(c.blobs().get("model/1/b.npy"))).contains("'shape': (3,)");
     assertThat(headerDict(c.blobs().get("model/0/W.npy"))).contains("'shape': (20, 4)");
-    Map<String, Object> manifest = (Map<String, Object>) JsonCodec.parse(c.blobs().get(TrainingSnapshot.MANIFEST));
+    Map<String, Object> manifest = (Map<String, Object>) JsonCodec.parse(c.blobs().get(BlobLayout.MANIFEST));
     Map<String, Object> tensors = (Map<String, Object>) manifest.get("tensors");
     assertThat(((Map<String, Object>) tensors.get("model/0/b.npy")).get("shape")).isEqualTo(List.of(4L));
     assertThat(Crafted.model().weights().get(1).shape()).containsExactly(4L);
@@ -53,7 +55,7 @@ class BiasShapeTest {
     String dir = interrupted();
     Crafted.Content c = Crafted.latest(dir);
     Map<String, byte[]> blobs = new LinkedHashMap<>(c.blobs());
-    Map<String, Object> manifest = (Map<String, Object>) JsonCodec.parse(blobs.get(TrainingSnapshot.MANIFEST));
+    Map<String, Object> manifest = (Map<String, Object>) JsonCodec.parse(blobs.get(BlobLayout.MANIFEST));
     Map<String, Object> tensors = (Map<String, Object>) manifest.get("tensors");
     int changed = 0;
     for (String name : new ArrayList<>(blobs.keySet())) {
@@ -68,7 +70,7 @@ class BiasShapeTest {
       }
     }
     assertThat(changed).isEqualTo(6); // 2 layers x (bias, Adam's m and v)
-    blobs.put(TrainingSnapshot.MANIFEST, JsonCodec.bytes(manifest));
+    blobs.put(BlobLayout.MANIFEST, JsonCodec.bytes(manifest));
     Crafted.commit(dir, new Crafted.Content(blobs, c.metadata()), c.fingerprint(), false);
 
     BackupAndRestore backup = new BackupAndRestore(dir);

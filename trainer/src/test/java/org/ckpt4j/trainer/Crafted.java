@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.ckpt4j.resume.BlobLayout;
+import org.ckpt4j.resume.JsonCodec;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
@@ -27,7 +29,7 @@ final class Crafted {
   record Content(Map<String, byte[]> blobs, Map<String, String> metadata) {
     String fingerprint() {
       @SuppressWarnings("unchecked")
-      Map<String, Object> m = (Map<String, Object>) JsonCodec.parse(blobs.get(TrainingSnapshot.MANIFEST));
+      Map<String, Object> m = (Map<String, Object>) JsonCodec.parse(blobs.get(BlobLayout.MANIFEST));
       return (String) m.get("fingerprint");
     }
 

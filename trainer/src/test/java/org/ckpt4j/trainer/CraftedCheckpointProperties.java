@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.ckpt4j.resume.BlobLayout;
+import org.ckpt4j.resume.JsonCodec;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +47,7 @@ class CraftedCheckpointProperties {
         List.of(backup, new LrSchedule(1e-3, 0.9), new Fixtures.RaiseAtEpoch(2)), false))
         .isInstanceOf(Fixtures.Boom.class);
     template = Crafted.latest(dir);
-    assertThat(template.blobs()).containsKeys(TrainingSnapshot.MANIFEST, FitRun.ORDER,
+    assertThat(template.blobs()).containsKeys(BlobLayout.MANIFEST, BlobLayout.ORDER,
         "callbacks/lr-schedule/lossTrail.npy", "optimizer/0/W.m.npy");
   }
 
@@ -74,8 +76,8 @@ class CraftedCheckpointProperties {
     switch (kind) {
       case 0: return fieldDamage(r);
       case 1: {
-        byte[] m = template.blobs().get(TrainingSnapshot.MANIFEST);
-        return bytesDamage(r, TrainingSnapshot.MANIFEST, 0, m.length);
+        byte[] m = template.blobs().get(BlobLayout.MANIFEST);
+        return bytesDamage(r, BlobLayout.MANIFEST, 0, m.length);
       }
       case 2: return headerDamage(r);
       default: {
@@ -90,13 +92,13 @@ class CraftedCheckpointProperties {
 
   private static List<String> npys() {
     List<String> names = new ArrayList<>(template.blobs().keySet());
-    names.remove(TrainingSnapshot.MANIFEST);
+    names.remove(BlobLayout.MANIFEST);
     return names;
   }
 
   @SuppressWarnings("unchecked")
   private static Damage fieldDamage(SplittableRandom r) {
-    Map<String, Object> m = (Map<String, Object>) JsonCodec.parse(template.blobs().get(TrainingSnapshot.MANIFEST));
+    Map<String, Object> m = (Map<String, Object>) JsonCodec.parse(template.blobs().get(BlobLayout.MANIFEST));
     List<String> path = new ArrayList<>();
     Object at = m;
     do {
@@ -127,7 +129,7 @@ class CraftedCheckpointProperties {
         .replace("\"@HUGE@\"", "9".repeat(400))
         .replace("\"@HUGEDOUBLE@\"", "1e99999");
     String what = "manifest field " + String.join(".", path) + (remove ? " removed" : " = " + value);
-    return new Damage(what, template.with(TrainingSnapshot.MANIFEST,
+    return new Damage(what, template.with(BlobLayout.MANIFEST,
         b -> text.getBytes(StandardCharsets.UTF_8)));
   }
 

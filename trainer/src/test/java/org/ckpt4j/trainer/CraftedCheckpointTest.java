@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.ckpt4j.resume.BlobLayout;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.junit.jupiter.api.Test;
 
@@ -37,11 +38,11 @@ class CraftedCheckpointTest {
   @Test
   void batchBeyondTheEpoch_isRefusedNamingTheField_insteadOfSkippingTheEpoch() throws Exception {
     String dir = interrupted(false);
-    craft(dir, TrainingSnapshot.MANIFEST, m -> Crafted.setField(m, List.of("position", "batch"), 99999L), false);
+    craft(dir, BlobLayout.MANIFEST, m -> Crafted.setField(m, List.of("position", "batch"), 99999L), false);
     assertThatThrownBy(() -> resume(dir, new BackupAndRestore(dir)))
         .isInstanceOfSatisfying(CorruptCheckpointException.class, e -> {
           assertThat(e.getCause()).isInstanceOfSatisfying(CorruptCheckpointException.class, c -> {
-            assertThat(c.objectName()).contains(TrainingSnapshot.MANIFEST);
+            assertThat(c.objectName()).contains(BlobLayout.MANIFEST);
             assertThat(c.getMessage()).contains("field position.batch");
           });
         });
@@ -50,7 +51,7 @@ class CraftedCheckpointTest {
   @Test
   void craftedLatest_fallsBackToTheKeptPrevious_andEndsBitIdentical() throws Exception {
     String dir = interrupted(true);
-    craft(dir, TrainingSnapshot.MANIFEST, m -> Crafted.setField(m, List.of("position", "batch"), 99999L), true);
+    craft(dir, BlobLayout.MANIFEST, m -> Crafted.setField(m, List.of("position", "batch"), 99999L), true);
     BackupAndRestore backup = BackupAndRestore.builder(dir).keepPrevious(true).build();
     Sequential resumed = Crafted.model();
     History h = resumed.fit(Fixtures.seedX(), Crafted.y(), 4, 2, true, List.of(backup), false);
@@ -65,10 +66,10 @@ class CraftedCheckpointTest {
   void deeplyNestedManifest_isCorrupt_notAStackOverflowError() throws Exception {
     String dir = interrupted(false);
     String deep = "{\"format\":" + "[".repeat(50_000) + "]".repeat(50_000) + "}";
-    craft(dir, TrainingSnapshot.MANIFEST, m -> deep.getBytes(StandardCharsets.UTF_8), false);
+    craft(dir, BlobLayout.MANIFEST, m -> deep.getBytes(StandardCharsets.UTF_8), false);
     assertThatThrownBy(() -> resume(dir, new BackupAndRestore(dir)))
         .isInstanceOfSatisfying(CorruptCheckpointException.class,
-            e -> assertThat(e.objectName()).contains(TrainingSnapshot.MANIFEST));
+            e -> assertThat(e.objectName()).contains(BlobLayout.MANIFEST));
   }
 
   @Test
@@ -90,14 +91,14 @@ class CraftedCheckpointTest {
             new Fixtures.RaiseAtEpoch(1)), false)).isInstanceOf(Fixtures.Boom.class);
     Crafted.Content c = Crafted.latest(dir);
     // epoch 0 ended at batch 3 of 3; the last save within it holds the order: make one index point past the data
-    craft(dir, FitRun.ORDER, b -> {
+    craft(dir, BlobLayout.ORDER, b -> {
       b[b.length - 4] = 100;
       return b;
     }, false);
-    assertThat(c.blobs()).containsKey(FitRun.ORDER);
+    assertThat(c.blobs()).containsKey(BlobLayout.ORDER);
     assertThatThrownBy(() -> resume(dir, new BackupAndRestore(dir)))
         .isInstanceOfSatisfying(CorruptCheckpointException.class,
             e -> assertThat(e.getCause()).isInstanceOfSatisfying(CorruptCheckpointException.class,
-                x -> assertThat(x.objectName()).contains(FitRun.ORDER)));
+                x -> assertThat(x.objectName()).contains(BlobLayout.ORDER)));
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.ckpt4j.resume.BlobLayout;
 import org.ckpt4j.spi.UnsupportedSchemeException;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class FitOptionsTest {
     assertThatThrownBy(() -> Fixtures.seedModel().fit(Fixtures.seedX(), Fixtures.seedY(), FitOptions.builder()
         .epochs(6).batchSize(2).verbose(0).callbacks(new BackupAndRestore(dir), new Fixtures.RaiseAtEpoch(4))
         .build())).isInstanceOf(Fixtures.Boom.class);
-    byte[] manifest = Crafted.latest(dir).blobs().get(TrainingSnapshot.MANIFEST);
+    byte[] manifest = Crafted.latest(dir).blobs().get(BlobLayout.MANIFEST);
     String text = new String(manifest, StandardCharsets.UTF_8);
     assertThat(text).startsWith("{\n  \"format\": ").contains("\n  \"position\": {\n    \"epoch\": 4,");
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.ckpt4j.resume.StoreOpener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -150,8 +151,15 @@ final class Scenario {
   }
 
   BackupAndRestore backup(String dir) {
-    return BackupAndRestore.builder(dir).saveFreq(saveFreq).keepPrevious(keepPrevious)
-        .leaseTimeout(Duration.ofMillis(200)).build();
+    return backup(StoreOpener.of(dir), java.util.Map.of());
+  }
+
+  /** A backup over the store {@code dir} opens, with the backend's properties. */
+  BackupAndRestore backup(StoreOpener dir, java.util.Map<String, String> properties) {
+    BackupAndRestore.Builder b = BackupAndRestore.builder(dir).saveFreq(saveFreq).keepPrevious(keepPrevious)
+        .leaseTimeout(Duration.ofMillis(200));
+    properties.forEach(b::storeProperty);
+    return b.build();
   }
 
   /** Fits with the interruption armed; returns the history if the fit completed, else null. */
@@ -185,19 +193,19 @@ final class Scenario {
         }
       }
     };
-    FaultyStoreProvider.failAfter(i.kind == Kind.STORE_FAULT ? (int) i.at : 0);
+    FaultyObjects.failAfter(i.kind == Kind.STORE_FAULT ? (int) i.at : 0);
     try {
       return model.fit(x(), y(), epochs, batchSize, shuffle, callbacks(backup, interrupter), false);
     } catch (Fixtures.Boom e) {
       return null;
     } catch (IOException e) {
-      if (FaultyStoreProvider.fired() && String.valueOf(e.getMessage()).contains("injected")
-          || FaultyStoreProvider.fired() && e.getCause() != null) {
+      if (FaultyObjects.fired() && String.valueOf(e.getMessage()).contains("injected")
+          || FaultyObjects.fired() && e.getCause() != null) {
         return null;
       }
       throw e;
     } finally {
-      FaultyStoreProvider.failAfter(0);
+      FaultyObjects.failAfter(0);
     }
   }
 

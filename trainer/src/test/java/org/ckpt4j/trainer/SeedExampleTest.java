@@ -26,8 +26,8 @@ class SeedExampleTest {
     History history = model.fit(Fixtures.seedX(), Fixtures.seedY(), 10, 1, true, List.of(backup), false);
     assertThat(history.epochs()).containsExactly(4, 5, 6, 7, 8, 9);
     assertThat(history.loss()).hasSize(6);
-    assertThat(backup.restoredFrom).isNotNull();
-    assertThat(backup.restoredFrom.metadata()).containsEntry("epoch", "4").containsEntry("batch", "0");
+    assertThat(backup.restoredCheckpoint()).isPresent();
+    assertThat(backup.restoredCheckpoint().orElseThrow().metadata()).containsEntry("epoch", "4").containsEntry("batch", "0");
 
     Sequential uninterrupted = Fixtures.seedModel();
     History full = uninterrupted.fit(Fixtures.seedX(), Fixtures.seedY(), 10, 1, true, List.of(), false);
@@ -51,7 +51,7 @@ class SeedExampleTest {
     Sequential rerun = Fixtures.seedModel(0.01);
     assertThatThrownBy(() -> rerun.fit(Fixtures.seedX(), Fixtures.seedY(), 10, 1, true, List.of(backup), false))
         .isInstanceOf(NonFiniteLossException.class);
-    assertThat(backup.restoredFrom.metadata()).containsEntry("epoch", "2").containsEntry("batch", "0");
+    assertThat(backup.restoredCheckpoint().orElseThrow().metadata()).containsEntry("epoch", "2").containsEntry("batch", "0");
   }
 
   @Test

@@ -333,6 +333,9 @@ public final class BrokenStores implements CheckpointStoreProvider {
       case PACK_NEVER_FORCED: // the flaw is in the (simulated) disk
       case RECORD_DIR_NOT_SYNCED:
         return CheckpointStores.overObjects(objects, options);
+      case LATEST_IS_PREVIOUS: // keeps the previous checkpoint, whatever was asked, to return it
+        return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options.isReadOnly() ? options
+            : options.toBuilder().keepPrevious(true).build()), objects);
       default:
         return new FlawedStore(flaw, CheckpointStores.overObjects(objects, options), objects);
     }
@@ -700,6 +703,10 @@ public final class BrokenStores implements CheckpointStoreProvider {
 
     @Override
     public Optional<Checkpoint> latest() throws IOException {
+      if (flaw == Flaw.LATEST_IS_PREVIOUS) {
+        Optional<Checkpoint> previous = real.previous(); // the flaw: the one below the latest, when kept
+        return previous.isPresent() ? previous : real.latest();
+      }
       if (flaw == Flaw.STALE_LATEST) {
         if (stale == null) {
           stale = real.latest(); // the flaw: what was latest at the first call, forever

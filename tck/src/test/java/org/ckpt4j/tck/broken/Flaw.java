@@ -99,5 +99,10 @@ public enum Flaw {
    * The local store does not fsync the directory after the link that publishes a log record (R7.2; issue 18):
    * simulated by the disk dropping every fsync of {@code log/}.
    */
-  RECORD_DIR_NOT_SYNCED
+  RECORD_DIR_NOT_SYNCED,
+  /**
+   * latest() returns the kept previous checkpoint when there is one (the store silently keeps it): a resume
+   * starts from an older checkpoint, whole and verified, and still ends bit-identical (RESUME; issue 18).
+   */
+  LATEST_IS_PREVIOUS
 }

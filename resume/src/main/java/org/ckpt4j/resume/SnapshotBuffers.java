@@ -1,22 +1,22 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The memory async saves copy their snapshots into: two sets of direct buffers, reused from save to save, so
  * that a save stalls training for one pass over the state (the copy) and the small manifest, not for an
- * allocation, a zero-fill (which {@link ByteBuffer#allocateDirect} does, a second pass) or page faults. A tensor is copied straight from its ND4J buffer into the snapshot, {@code .npy} header first; the bytes
- * are those {@link TrainingSnapshot#writeTo} streams.
+ * allocation, a zero-fill (which {@link ByteBuffer#allocateDirect} does, a second pass) or page faults. A
+ * tensor is copied straight from the memory it views into the snapshot, {@code .npy} header first; the bytes
+ * are those {@link Snapshot#writeTo} streams.
  *
  * <p><b>Lifetime of a set.</b> A set handed to a background save ({@link BufferSet#handTo}) is filled again only
  * once that save is done (committed or failed): {@link #acquire} waits for it. Two sets suffice because an
@@ -37,10 +37,10 @@ final class SnapshotBuffers {
    * Allocates both sets for these tensors up front (the bulk of the state), so that the first saves copy into
    * memory that is already mapped instead of allocating it while training waits.
    */
-  void reserve(Map<String, INDArray> tensors) {
+  void reserve(List<Tensor> tensors) {
     for (BufferSet s : sets) {
-      for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-        s.slotFor(e.getKey(), e.getValue());
+      for (Tensor t : tensors) {
+        s.slot(t.name(), t.dtype(), t.shape());
       }
     }
   }
@@ -70,29 +70,22 @@ final class SnapshotBuffers {
 
     /**
      * Copies the snapshot into this set: each tensor's {@code .npy} header and data in one buffer, the manifest
-     * last, in the order {@link TrainingSnapshot#writeTo} writes them.
+     * last, in the order {@link Snapshot#writeTo} writes them.
      */
-    Map<String, ByteBuffer> fill(TrainingSnapshot snapshot) {
+    Map<String, ByteBuffer> fill(Snapshot snapshot) {
       if (reader != null) {
         throw new IllegalStateException("snapshot buffers still handed to a save");
       }
       Map<String, ByteBuffer> blobs = new LinkedHashMap<>();
-      for (Map.Entry<String, INDArray> e : snapshot.tensors.entrySet()) {
-        INDArray a = e.getValue();
-        Slot slot = slotFor(e.getKey(), a);
-        // A dense C-order array (every model and optimizer tensor) is copied once, from its own buffer; any
-        // other layout goes through a dense copy first, as in Npy.write.
-        ByteBuffer data = slot.sourceView != null ? slot.sourceView : Npy.dataView(a.dup('c'));
+      for (Tensor t : snapshot.tensors()) {
+        Slot slot = slot(t.name(), t.dtype(), t.shape());
+        ByteBuffer data = t.data();
         ByteBuffer b = slot.buffer.clear();
-        if (data.remaining() != b.capacity() - slot.dataOffset) {
-          throw new IllegalStateException("tensor " + e.getKey() + " has " + data.remaining() + " bytes of data, "
-              + "its .npy header says " + (b.capacity() - slot.dataOffset));
-        }
         b.put(slot.dataOffset, data, data.position(), data.remaining());
-        blobs.put(e.getKey(), b);
+        blobs.put(t.name(), b);
       }
       slots.keySet().retainAll(blobs.keySet());
-      blobs.put(TrainingSnapshot.MANIFEST, ByteBuffer.wrap(JsonCodec.prettyBytes(snapshot.manifest)));
+      blobs.put(BlobLayout.MANIFEST, ByteBuffer.wrap(JsonCodec.prettyBytes(snapshot.manifest())));
       return blobs;
     }
 
@@ -102,31 +95,19 @@ final class SnapshotBuffers {
       next = 1 - index;
     }
 
-    /** The slot of blob {@code name} for array {@code a}, with {@code a} as its source if it is dense. */
-    private Slot slotFor(String name, INDArray a) {
-      Slot slot = slots.get(name);
-      if (slot == null || slot.source != a) { // a new array (the first save, a restore, a callback's copy)
-        slot = slot(name, a.dataType(), a.shape());
-        boolean dense = Npy.isDense(a);
-        slot.source = dense ? a : null;
-        slot.sourceView = dense ? Npy.dataView(a) : null;
-      }
-      return slot;
-    }
-
     /**
      * The slot of blob {@code name} for a tensor of this type and shape, its {@code .npy} header in place: kept
      * from the previous fill when the type and shape are the same (no header to format again), otherwise
      * rewritten, in a new buffer if the old one is too small.
      */
-    private Slot slot(String name, DataType type, long[] shape) {
+    private Slot slot(String name, DType type, long[] shape) {
       Slot slot = slots.get(name);
       if (slot != null && slot.type == type && Arrays.equals(slot.shape, shape)) {
         return slot;
       }
       ByteBuffer header = Npy.header(type, shape);
       int headerLength = header.remaining();
-      long size = headerLength + Arrays.stream(shape).reduce(1, Math::multiplyExact) * type.width();
+      long size = Npy.blobSize(type, shape);
       if (size > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("blob " + name + " (" + size + " bytes) exceeds 2 GiB, the limit of "
             + "an async save's snapshot buffer");
@@ -160,25 +141,6 @@ final class SnapshotBuffers {
     }
   }
 
-  /**
-   * A blob's buffer, exactly its size, holding the {@code .npy} header for {@code type} and {@code shape}; and
-   * the dense array last copied into it with a view of that array's native memory, reused while the same array
-   * comes again (ND4J arrays keep their buffer, type and shape; training updates them in place). The slot holds
-   * the array itself, so the memory the view reads stays allocated.
-   */
-  private static final class Slot {
-    final ByteBuffer buffer;
-    final DataType type;
-    final long[] shape;
-    final int dataOffset;
-    INDArray source;
-    ByteBuffer sourceView;
-
-    Slot(ByteBuffer buffer, DataType type, long[] shape, int dataOffset) {
-      this.buffer = buffer;
-      this.type = type;
-      this.shape = shape;
-      this.dataOffset = dataOffset;
-    }
-  }
+  /** A blob's buffer, exactly its size, holding the {@code .npy} header for {@code type} and {@code shape}. */
+  private record Slot(ByteBuffer buffer, DType type, long[] shape, int dataOffset) {}
 }

@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -22,11 +22,18 @@ final class Preemption {
   private static final Logger LOG = LoggerFactory.getLogger(Preemption.class);
   private static final Map<String, Integer> NUMBERS = Map.of("TERM", 15, "INT", 2);
   private final Runnable abort;
+  private final Runnable beforeMessage;
   private final Map<Object, Object> previous = new LinkedHashMap<>(); // Signal -> its previous SignalHandler
   private volatile String requested;
 
-  Preemption(Runnable abort) {
+  /**
+   * @param abort what a second signal does before the JVM halts (release the backup dir)
+   * @param beforeMessage run before this class logs a signal: ends a progress bar drawn in place, so that the
+   *     message starts on a line of its own
+   */
+  Preemption(Runnable abort, Runnable beforeMessage) {
     this.abort = abort;
+    this.beforeMessage = beforeMessage;
   }
 
   void install() {
@@ -91,6 +98,7 @@ final class Preemption {
   }
 
   private void handle(String name) {
+    beforeMessage.run();
     if (requested == null) {
       requested = name;
       LOG.warn("SIG{} received: finishing the current batch, saving and stopping (send it again to abort at once)",

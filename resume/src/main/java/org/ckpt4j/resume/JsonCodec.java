@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON of checkpoint manifests and callback state: objects (insertion order kept), arrays, strings, whole
+ * The JSON of checkpoint manifests and callback state (public for tools and tests that read or craft a
+ * manifest): objects (insertion order kept), arrays, strings, whole
  * numbers ({@code Long}), finite decimals ({@code Double}, written with {@link Double#toString(double)} so they
  * read back bit for bit), booleans and null. Parsing builds plain maps and lists; it never evaluates anything.
  */
-final class JsonCodec {
+public final class JsonCodec {
   /**
    * The deepest nesting of objects and arrays {@link #parse} accepts: it recurses once per level, so a crafted
    * document must not be able to exhaust the stack (StackOverflowError). Manifests nest 3 deep; callback state
@@ -40,11 +41,11 @@ final class JsonCodec {
     }
   }
 
-  static byte[] bytes(Object value) {
+  public static byte[] bytes(Object value) {
     return write(value).getBytes(StandardCharsets.UTF_8);
   }
 
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value, 0, false);
     return sb.toString();
@@ -54,7 +55,7 @@ final class JsonCodec {
    * The JSON of a manifest as a person reads it: every object's members on lines of their own, indented two
    * spaces per level; lists (shapes) and {@link Raw} values on one line. Parses back to what {@link #write} does.
    */
-  static byte[] prettyBytes(Object value) {
+  public static byte[] prettyBytes(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value, 0, true);
     return sb.append('\n').toString().getBytes(StandardCharsets.UTF_8);
@@ -142,11 +143,11 @@ final class JsonCodec {
     sb.append('"');
   }
 
-  static Object parse(byte[] utf8) {
+  public static Object parse(byte[] utf8) {
     return parse(new String(utf8, StandardCharsets.UTF_8));
   }
 
-  static Object parse(String text) {
+  public static Object parse(String text) {
     JsonCodec p = new JsonCodec(text);
     p.ws();
     Object v = p.value();

@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

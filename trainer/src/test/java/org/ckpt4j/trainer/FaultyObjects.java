@@ -1,36 +1,27 @@
 package org.ckpt4j.trainer;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.ckpt4j.spi.Capability;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreProvider;
-import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.ForwardingObjectStore;
-import org.ckpt4j.spi.InMemoryStoreProvider;
 import org.ckpt4j.spi.ObjectStore;
-import org.ckpt4j.spi.StoreOptions;
 
 /**
- * Test backend {@code faulty:name}: the in-memory objects of {@code mem:name} behind a decorator that fails the
- * N-th mutating call (create, write, finish, put, putIfAbsent, delete) after {@link #failAfter(int)}, simulating a
- * storage failure in the middle of a save.
+ * A backend's objects behind a decorator that fails the N-th mutating call (create, write, finish, put,
+ * putIfAbsent, delete) after {@link #failAfter(int)}, simulating a storage failure in the middle of a save. The
+ * exact-resume property opens every backend's store over it ({@link ExactResume}).
  */
-public final class FaultyStoreProvider implements CheckpointStoreProvider {
+public final class FaultyObjects {
   private static final AtomicInteger COUNTDOWN = new AtomicInteger(-1);
 
-  /** Only for ServiceLoader. */
-  public FaultyStoreProvider() {}
+  private FaultyObjects() {}
 
   /** The {@code n}-th mutating call from now on fails (n >= 1); {@code n <= 0} disarms. */
-  static void failAfter(int n) {
+  public static void failAfter(int n) {
     COUNTDOWN.set(n <= 0 ? -1 : n);
   }
 
-  static boolean fired() {
+  public static boolean fired() {
     return COUNTDOWN.get() == 0;
   }
 
@@ -40,25 +31,9 @@ public final class FaultyStoreProvider implements CheckpointStoreProvider {
     }
   }
 
-  @Override
-  public Set<String> schemes() {
-    return Set.of("faulty");
-  }
-
-  @Override
-  public String artifact() {
-    return "ckpt4j-trainer tests";
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return Set.of();
-  }
-
-  @Override
-  public CheckpointStore open(URI uri, StoreOptions options) throws IOException {
-    ObjectStore objects = InMemoryStoreProvider.objects(URI.create("mem:" + uri.getSchemeSpecificPart()));
-    return CheckpointStores.overObjects(new ForwardingObjectStore(objects) {
+  /** {@code objects} failing as armed; closing the decorator closes them if {@code closeObjects}. */
+  static ObjectStore wrap(ObjectStore objects, boolean closeObjects) {
+    return new ForwardingObjectStore(objects) {
       @Override
       public ObjectSink create(String key) throws IOException {
         tick("create " + key);
@@ -107,7 +82,11 @@ public final class FaultyStoreProvider implements CheckpointStoreProvider {
       }
 
       @Override
-      public void close() {}
-    }, options);
+      public void close() throws IOException {
+        if (closeObjects) {
+          super.close();
+        }
+      }
+    };
   }
 }

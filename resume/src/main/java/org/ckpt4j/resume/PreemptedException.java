@@ -1,4 +1,4 @@
-package org.ckpt4j.trainer;
+package org.ckpt4j.resume;
 
 import java.util.Optional;
 import org.ckpt4j.spi.Checkpoint;
