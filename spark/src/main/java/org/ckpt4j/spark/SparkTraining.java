@@ -120,6 +120,8 @@ final class SparkTraining {
   static final class Worker extends AbstractFunction1<scala.collection.Iterator<Integer>,
       scala.collection.Iterator<TrainingJob.Result>> implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
+    /** How long a task whose ring failed waits to be killed for another task's failure. */
+    static final long ECHO_WAIT_MS = 1000;
     private final TrainingJob job;
     /** Names this job's rendezvous in the embedded Spark's JVM. */
     private final String token;
@@ -173,8 +175,28 @@ final class SparkTraining {
           TrainingJob.Result r = job.run(ring, attempt, null);
           return CollectionConverters.asScala(List.of(r).iterator());
         }
+      } catch (CollectiveException e) {
+        awaitKill(ctx);
+        throw new java.io.UncheckedIOException(e);
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    /**
+     * A ring failure is mostly the echo of another task's failure (its listeners closed its sockets before Spark
+     * heard of it): wait up to {@link #ECHO_WAIT_MS} for Spark to kill this task, so that the stage fails with
+     * the other task's cause (e.g. the user's exception), not with "the previous worker closed the connection".
+     * When this task is killed, Spark reports it as killed, whatever it throws.
+     */
+    private static void awaitKill(BarrierTaskContext ctx) {
+      long until = System.nanoTime() + ECHO_WAIT_MS * 1_000_000L;
+      try {
+        while (!ctx.isInterrupted() && System.nanoTime() < until) {
+          Thread.sleep(5);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 
