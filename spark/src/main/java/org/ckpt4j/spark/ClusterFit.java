@@ -58,7 +58,7 @@ public final class ClusterFit {
     }
     InetSocketAddress own = cluster.addresses().get(cluster.rank());
     try {
-      ServerSocket server = new ServerSocket(own.getPort(), 16, own.getAddress());
+      ServerSocket server = TcpRing.listen(own);
       try (TcpRing ring = TcpRing.connect(cluster.rank(), cluster.addresses(), server, 0,
           Duration.ofMillis(o.job.connectTimeoutMs), Duration.ofMillis(o.job.readTimeoutMs))) {
         TrainingJob.Result r = o.job.run(ring, 0, null);

@@ -2,6 +2,7 @@ package org.ckpt4j.spark;
 
 import org.ckpt4j.trainer.Callback;
 import org.ckpt4j.trainer.Sequential;
+import org.slf4j.LoggerFactory;
 
 /** The failure {@code --fail-worker R --fail-at-batch K} throws in worker R before global batch K. */
 final class InjectedFailure extends RuntimeException {
@@ -37,6 +38,9 @@ final class InjectedFailure extends RuntimeException {
     @Override
     public void onBatchBegin(int epoch, int b) {
       if (model.optimizerSteps() == batch) {
+        // the time of this line starts the recovery's breakdown in RingBench
+        LoggerFactory.getLogger(InjectedFailure.class).warn("worker {}: injecting a failure before global batch {}",
+            rank, batch);
         throw new InjectedFailure(rank, batch, attempt);
       }
     }

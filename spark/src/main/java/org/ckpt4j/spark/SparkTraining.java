@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.ExceptionFailure;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext$;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskFailedReason;
 import org.apache.spark.TaskKilled;
 import org.apache.spark.api.java.JavaRDD;
@@ -40,8 +42,9 @@ import scala.runtime.AbstractFunction1;
  *       ShuffleMapStage: Spark retries a failed attempt of such a stage with every task (a barrier ResultStage
  *       would abort the job). Retries are capped by {@code spark.stage.maxConsecutiveAttempts}.</li>
  *   <li>Once per attempt, each task opens a server socket and the tasks exchange addresses through
- *       {@link BarrierTaskContext#allGather} (about 1 s: Spark polls); the per-step all-reduce then runs on a
- *       {@link TcpRing} between the tasks. The ring's frames carry the stage and attempt, so a task of an earlier
+ *       {@link BarrierTaskContext#allGather} (about 1 s: Spark polls), or, when they all run in this JVM (the
+ *       embedded {@code local[N]}), through a {@link LocalRendezvous} (no wait); the per-step all-reduce then
+ *       runs on a {@link TcpRing} between the tasks. The ring's frames carry the stage and attempt, so a task of an earlier
  *       attempt can never join.</li>
  *   <li>Killed tasks are flagged, not unblocked: the task's interrupt, failure and completion listeners close the
  *       ring, which unblocks any socket read.</li>
@@ -73,7 +76,7 @@ final class SparkTraining {
     }
     ClassTag<TrainingJob.Result> tag = ClassTag$.MODULE$.apply(TrainingJob.Result.class);
     RDD<TrainingJob.Result> trained = sc.parallelize(ranks, workers).rdd().barrier()
-        .mapPartitions(new Worker(job), false, tag);
+        .mapPartitions(new Worker(job, java.util.UUID.randomUUID().toString()), false, tag);
     int barrierRdd = trained.id();
     AtomicInteger attempts = new AtomicInteger();
     SparkListener counter = new SparkListener() {
@@ -93,7 +96,10 @@ final class SparkTraining {
           // one line per failed task (Spark's own lines, with stack traces, are off in the CLI's logging)
           LOG.warn("stage attempt {}: task {} failed: {}: {}", e.stageAttemptId(), e.taskInfo().index(),
               f.className(), f.description());
-        } else if (e.reason() instanceof TaskFailedReason f && !(e.reason() instanceof TaskKilled)) {
+        } else if (e.reason() instanceof TaskKilled k) {
+          // the other tasks of a failed attempt; a kill of a running attempt's task would show here too
+          LOG.info("stage attempt {}: task {} killed: {}", e.stageAttemptId(), e.taskInfo().index(), k.reason());
+        } else if (e.reason() instanceof TaskFailedReason f) {
           LOG.warn("stage attempt {}: task {} failed: {}", e.stageAttemptId(), e.taskInfo().index(),
               f.toErrorString().lines().findFirst().orElse(""));
         }
@@ -114,10 +120,15 @@ final class SparkTraining {
   static final class Worker extends AbstractFunction1<scala.collection.Iterator<Integer>,
       scala.collection.Iterator<TrainingJob.Result>> implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
+    /** How long a task whose ring failed waits to be killed for another task's failure. */
+    static final long ECHO_WAIT_MS = 1000;
     private final TrainingJob job;
+    /** Names this job's rendezvous in the embedded Spark's JVM. */
+    private final String token;
 
-    Worker(TrainingJob job) {
+    Worker(TrainingJob job, String token) {
       this.job = job;
+      this.token = token;
     }
 
     @Override
@@ -131,9 +142,26 @@ final class SparkTraining {
       ctx.addTaskCompletionListener((TaskCompletionListener) c -> TcpRing.closeQuietly(open.get()));
       try {
         String host = bindHost(ctx, rank);
-        ServerSocket server = new ServerSocket(0, 16, InetAddress.getByName(host));
+        ServerSocket server = TcpRing.listen(new InetSocketAddress(InetAddress.getByName(host), 0));
         open.set(server);
-        String[] all = ctx.allGather(host + ":" + server.getLocalPort());
+        long t0 = System.nanoTime();
+        String mine = host + ":" + server.getLocalPort();
+        String[] all;
+        if (SparkContext$.MODULE$.DRIVER_IDENTIFIER().equals(SparkEnv.get().executorId())) {
+          // every task runs in this JVM (local[N]): no need for allGather's one-second polls
+          LocalRendezvous r = LocalRendezvous.join(token + ":" + ctx.stageId() + ":" + attempt,
+              ctx.getTaskInfos().length);
+          open.set(() -> {
+            r.close();
+            server.close();
+          });
+          all = r.exchange(rank, mine, job.connectTimeoutMs);
+          open.set(server);
+        } else {
+          all = ctx.allGather(mine);
+        }
+        LOG.debug("stage attempt {}: worker {}: rendezvous in {} ms", attempt, rank,
+            (System.nanoTime() - t0) / 1_000_000);
         List<InetSocketAddress> addresses = new ArrayList<>();
         for (String a : all) {
           int colon = a.lastIndexOf(':');
@@ -147,8 +175,28 @@ final class SparkTraining {
           TrainingJob.Result r = job.run(ring, attempt, null);
           return CollectionConverters.asScala(List.of(r).iterator());
         }
+      } catch (CollectiveException e) {
+        awaitKill(ctx);
+        throw new java.io.UncheckedIOException(e);
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    /**
+     * A ring failure is mostly the echo of another task's failure (its listeners closed its sockets before Spark
+     * heard of it): wait up to {@link #ECHO_WAIT_MS} for Spark to kill this task, so that the stage fails with
+     * the other task's cause (e.g. the user's exception), not with "the previous worker closed the connection".
+     * When this task is killed, Spark reports it as killed, whatever it throws.
+     */
+    private static void awaitKill(BarrierTaskContext ctx) {
+      long until = System.nanoTime() + ECHO_WAIT_MS * 1_000_000L;
+      try {
+        while (!ctx.isInterrupted() && System.nanoTime() < until) {
+          Thread.sleep(5);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 

@@ -2,26 +2,16 @@ package org.ckpt4j.spark;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A ring of TCP connections: worker {@code r} sends to {@code r+1} and receives from {@code r-1} (mod n).
@@ -32,57 +22,57 @@ import java.util.concurrent.locks.LockSupport;
  * arithmetic; the worker that completes a chunk sends it around the ring unchanged. Every worker ends with the
  * same bits, and the order depends only on {@code n} and {@code L}. With two workers the ring's two steps are one:
  * each sends its whole buffer and adds the other's ({@code x0 + x1} everywhere: float addition is commutative, so
- * these are the ring's bits). Payloads are streamed in segments, so that encoding, transfer and adding overlap.
+ * these are the ring's bits).
  *
- * <p>Every frame has a header {@code (attempt, op, seq, length)}: the attempt the ring was built for, the number
+ * <p>This class holds the algorithm and the rendezvous; {@link RingLink} runs each ring step (one frame out, one
+ * in, on the caller's thread, with the read deadline) and {@link RingElements} converts arrays to and from the
+ * wire. Every frame has a header {@code (attempt, op, seq, length)}: the attempt the ring was built for, the number
  * of the collective operation, the ring step within it, and the payload's length; a frame that does not match
- * what this worker expects fails the operation. Reads have a deadline. Sends run on one background thread while
- * the caller receives, so that two neighbours sending large chunks to each other never deadlock.
+ * what this worker expects fails the operation.
  */
 final class TcpRing implements Collective {
   static final int MAGIC = 0x636b7074; // "ckpt"
-  private static final int HEADER = 24;
-  private static final int MAX_GATHER = 256 << 20;
-  /** Elements per segment of a streamed exchange (256 KiB of doubles, 128 KiB of floats). */
-  private static final int SEGMENT = 32 << 10;
 
   private final int rank;
   private final int size;
   private final long attempt;
   private final ServerSocket server;
-  private final Socket toNext;
-  private final Socket fromPrev;
-  private final OutputStream out;
-  private final DataInputStream in;
-  private final ExecutorService sender;
+  private final RingLink link;
+  private final float[] floatScratch;
+  private final double[] doubleScratch;
   private long op;
-  /** The sender thread's buffer (gathers and empty frames reuse it on the caller's thread between sends). */
-  private byte[] sendBuf = new byte[HEADER + SEGMENT * 8];
-  private byte[] recvBuf = new byte[SEGMENT * 8];
   private volatile boolean closed;
   private volatile Throwable broken;
 
-  private TcpRing(int rank, int size, long attempt, ServerSocket server, Socket toNext, Socket fromPrev)
-      throws IOException {
+  private TcpRing(int rank, int size, long attempt, ServerSocket server, RingLink link) {
     this.rank = rank;
     this.size = size;
     this.attempt = attempt;
     this.server = server;
-    this.toNext = toNext;
-    this.fromPrev = fromPrev;
-    this.out = toNext == null ? null : toNext.getOutputStream();
-    this.in = fromPrev == null ? null : new DataInputStream(fromPrev.getInputStream());
-    this.sender = size == 1 ? null : Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "ckpt4j-ring-send-" + rank);
-      t.setDaemon(true);
-      return t;
-    });
+    this.link = link;
+    this.floatScratch = size == 1 ? null : new float[RingLink.IN_BYTES / 4];
+    this.doubleScratch = size == 1 ? null : new double[RingLink.IN_BYTES / 8];
+  }
+
+  /**
+   * A server socket for {@link #connect}, bound to {@code address} (port 0: any free port). The ring needs
+   * channel-backed sockets, so a plain {@code new ServerSocket(...)} will not do.
+   */
+  static ServerSocket listen(InetSocketAddress address) throws IOException {
+    ServerSocketChannel ch = ServerSocketChannel.open();
+    try {
+      ch.bind(address, 16);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+    return ch.socket();
   }
 
   /**
    * Builds the ring: connects to the next worker (retrying until {@code connectTimeout}, as it may not listen
-   * yet), then accepts the previous one on {@code server}, ignoring connections of another attempt or rank.
-   * Closes {@code server} on failure.
+   * yet), then accepts the previous one on {@code server} (from {@link #listen}), ignoring connections of another
+   * attempt or rank. Closes {@code server} on failure.
    */
   static TcpRing connect(int rank, List<InetSocketAddress> addresses, ServerSocket server, long attempt,
       Duration connectTimeout, Duration readTimeout) throws IOException {
@@ -91,25 +81,28 @@ final class TcpRing implements Collective {
       throw new IllegalArgumentException("rank (" + rank + ") must be in [0, " + n + ")");
     }
     if (n == 1) {
-      return new TcpRing(rank, 1, attempt, server, null, null);
+      return new TcpRing(rank, 1, attempt, server, null);
+    }
+    if (server.getChannel() == null) {
+      closeQuietly(server);
+      throw new IllegalArgumentException("server: " + server + " has no channel; open it with TcpRing.listen");
     }
     long deadline = System.nanoTime() + connectTimeout.toNanos();
-    int timeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
-    Socket next = null;
+    long timeout = Math.max(1, readTimeout.toMillis());
+    SocketChannel next = null;
     Socket prev = null;
     try {
       next = connectNext(rank, (rank + 1) % n, addresses.get((rank + 1) % n), deadline);
-      next.setTcpNoDelay(true);
-      DataOutputStream hello = new DataOutputStream(next.getOutputStream());
+      next.socket().setTcpNoDelay(true);
+      DataOutputStream hello = new DataOutputStream(next.socket().getOutputStream());
       hello.writeInt(MAGIC);
       hello.writeLong(attempt);
       hello.writeInt(rank);
       hello.writeInt(n);
       hello.flush();
       prev = acceptPrev(rank, (rank + n - 1) % n, n, attempt, server, deadline);
-      prev.setSoTimeout(timeout);
       prev.setTcpNoDelay(true);
-      return new TcpRing(rank, n, attempt, server, next, prev);
+      return new TcpRing(rank, n, attempt, server, new RingLink(rank, n, attempt, next, prev.getChannel(), timeout));
     } catch (IOException | RuntimeException e) {
       closeQuietly(next);
       closeQuietly(prev);
@@ -118,14 +111,14 @@ final class TcpRing implements Collective {
     }
   }
 
-  private static Socket connectNext(int rank, int peer, InetSocketAddress address, long deadline)
+  private static SocketChannel connectNext(int rank, int peer, InetSocketAddress address, long deadline)
       throws IOException {
     IOException last = null;
     while (System.nanoTime() < deadline) {
-      Socket s = new Socket();
+      SocketChannel s = SocketChannel.open();
       try {
         int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-        s.connect(address, left);
+        s.socket().connect(address, left);
         return s;
       } catch (IOException e) {
         closeQuietly(s);
@@ -166,6 +159,11 @@ final class TcpRing implements Collective {
     }
   }
 
+  /** The link to the neighbours (null for one worker): for the bench's profile. */
+  RingLink link() {
+    return link;
+  }
+
   @Override
   public int rank() {
     return rank;
@@ -178,12 +176,12 @@ final class TcpRing implements Collective {
 
   @Override
   public void allReduce(float[] buffer) throws IOException {
-    allReduce(new Elements.Floats(buffer));
+    allReduce(new RingElements.Floats(buffer, floatScratch));
   }
 
   @Override
   public void allReduce(double[] buffer) throws IOException {
-    allReduce(new Elements.Doubles(buffer));
+    allReduce(new RingElements.Doubles(buffer, doubleScratch));
   }
 
   @Override
@@ -193,21 +191,18 @@ final class TcpRing implements Collective {
 
   @Override
   public List<byte[]> allGather(byte[] mine) throws IOException {
-    if (mine.length > MAX_GATHER) {
-      throw new IllegalArgumentException("allGather: " + mine.length + " bytes exceed the limit of " + MAX_GATHER);
+    if (mine.length > RingLink.MAX_GATHER) {
+      throw new IllegalArgumentException("allGather: " + mine.length + " bytes exceed the limit of "
+          + RingLink.MAX_GATHER);
     }
     long thisOp = begin();
     byte[][] all = new byte[size][];
     all[rank] = mine.clone();
     try {
       for (int s = 0; s < size - 1; s++) {
-        byte[] send = all[Math.floorMod(rank - s, size)];
-        Future<?> sent = send(thisOp, s, ByteBuffer.wrap(send), send.length);
-        int len = receiveHeader(thisOp, s, -1);
-        byte[] got = new byte[len];
-        readFully(got, len);
-        all[Math.floorMod(rank - s - 1, size)] = got;
-        awaitSend(sent);
+        RingElements.Bytes send = new RingElements.Bytes(all[Math.floorMod(rank - s, size)]);
+        RingElements got = link.exchange(thisOp, s, send, 0, send.length(), null, 0, -1, false);
+        all[Math.floorMod(rank - s - 1, size)] = ((RingElements.Bytes) got).array();
       }
     } catch (IOException | RuntimeException e) {
       throw fail(e);
@@ -215,182 +210,46 @@ final class TcpRing implements Collective {
     return Arrays.asList(all);
   }
 
-  private void allReduce(Elements x) throws IOException {
+  private void allReduce(RingElements x) throws IOException {
     long thisOp = begin();
-    if (size == 1 || x.length() == 0) {
-      if (size > 1) {
-        barrierSteps(thisOp);
-      }
+    if (size == 1) {
       return;
     }
     int len = x.length();
-    int w = x.width();
     try {
-      if (size == 2) {
+      if (size == 2 || len == 0) {
         // Two workers: each sends its whole buffer and adds the other's, in one step instead of the ring's two
         // (the same bytes on the wire). The ring would sum chunk 0 as x0 + x1 and chunk 1 as x1 + x0; float
-        // addition is commutative, so this gives the same bits.
-        exchangeRange(x, thisOp, 0, 0, len, 0, len, w, true);
+        // addition is commutative, so this gives the same bits. An empty buffer still keeps the workers in step
+        // (and checks they agree it is empty).
+        for (int s = 0; s < (len == 0 ? size - 1 : 1); s++) {
+          link.exchange(thisOp, s, x, 0, len, x, 0, len, true);
+        }
         return;
       }
       // reduce-scatter: at step s send chunk (r - s), receive chunk (r - s - 1) and add this worker's part
       for (int s = 0; s < size - 1; s++) {
-        exchange(x, thisOp, s, Math.floorMod(rank - s, size), Math.floorMod(rank - s - 1, size), len, w, true);
+        step(x, thisOp, s, Math.floorMod(rank - s, size), Math.floorMod(rank - s - 1, size), len, true);
       }
       // all-gather: this worker completed chunk (r + 1); pass complete chunks along
       for (int s = 0; s < size - 1; s++) {
-        exchange(x, thisOp, size - 1 + s, Math.floorMod(rank + 1 - s, size), Math.floorMod(rank - s, size), len,
-            w, false);
+        step(x, thisOp, size - 1 + s, Math.floorMod(rank + 1 - s, size), Math.floorMod(rank - s, size), len, false);
       }
     } catch (IOException | RuntimeException e) {
       throw fail(e);
     }
   }
 
-  /** An all-reduce of an empty buffer still keeps the workers in step (and checks they agree it is empty). */
-  private void barrierSteps(long thisOp) throws IOException {
-    try {
-      for (int s = 0; s < size - 1; s++) {
-        Future<?> sent = send(thisOp, s, ByteBuffer.allocate(0), 0);
-        receiveHeader(thisOp, s, 0);
-        awaitSend(sent);
-      }
-    } catch (IOException | RuntimeException e) {
-      throw fail(e);
-    }
-  }
-
-  private void exchange(Elements x, long thisOp, int seq, int sendChunk, int recvChunk, int len, int w,
-      boolean add) throws IOException {
+  private void step(RingElements x, long thisOp, int seq, int sendChunk, int recvChunk, int len, boolean add)
+      throws IOException {
     int sFrom = from(sendChunk, len);
     int rFrom = from(recvChunk, len);
-    exchangeRange(x, thisOp, seq, sFrom, from(sendChunk + 1, len) - sFrom, rFrom, from(recvChunk + 1, len) - rFrom,
-        w, add);
-  }
-
-  /**
-   * Sends elements {@code [sFrom, sFrom+sLen)} to the next worker while receiving {@code rLen} elements from the
-   * previous one into {@code [rFrom, ...)} (added or copied), both streamed in segments so that encoding,
-   * transfer and adding overlap. The ranges are the same in a two-worker exchange: an element is then changed
-   * only once the sender thread has encoded it ({@code encoded}).
-   */
-  private void exchangeRange(Elements x, long thisOp, int seq, int sFrom, int sLen, int rFrom, int rLen, int w,
-      boolean add) throws IOException {
-    boolean overlap = sLen > 0 && rLen > 0 && sFrom < rFrom + rLen && rFrom < sFrom + sLen;
-    AtomicInteger encoded = new AtomicInteger(overlap ? 0 : Integer.MAX_VALUE);
-    Future<?> sent = sender.submit(() -> {
-      ByteBuffer.wrap(sendBuf, 0, HEADER).putLong(attempt).putLong(thisOp).putInt(seq).putInt(sLen * w);
-      int at = HEADER;
-      for (int off = 0; off < sLen || at > 0; ) {
-        int n = Math.min(SEGMENT, sLen - off);
-        x.encode(sFrom + off, n, ByteBuffer.wrap(sendBuf, at, n * w).order(ByteOrder.LITTLE_ENDIAN));
-        if (overlap) {
-          encoded.set(sFrom + off + n);
-        }
-        out.write(sendBuf, 0, at + n * w);
-        off += n;
-        at = 0;
-      }
-      out.flush();
-      return null;
-    });
-    receiveHeader(thisOp, seq, rLen * w);
-    for (int off = 0; off < rLen; ) {
-      int n = Math.min(SEGMENT, rLen - off);
-      readFully(recvBuf, n * w);
-      for (int spins = 0; overlap && encoded.get() < rFrom + off + n && !sent.isDone(); spins++) {
-        // the sender thread has yet to encode these elements (it is rarely behind); on a busy machine it may not
-        // be running at all, so after a short spin give it the CPU
-        if (spins < 64) {
-          Thread.onSpinWait();
-        } else {
-          LockSupport.parkNanos(20_000);
-        }
-      }
-      if (overlap && encoded.get() < rFrom + off + n) {
-        awaitSend(sent); // the sender failed: throws
-      }
-      ByteBuffer got = ByteBuffer.wrap(recvBuf, 0, n * w).order(ByteOrder.LITTLE_ENDIAN);
-      if (add) {
-        x.addInto(rFrom + off, n, got);
-      } else {
-        x.copyInto(rFrom + off, n, got);
-      }
-      off += n;
-    }
-    awaitSend(sent);
+    link.exchange(thisOp, seq, x, sFrom, from(sendChunk + 1, len) - sFrom, x, rFrom, from(recvChunk + 1, len) - rFrom,
+        add);
   }
 
   private int from(int chunk, int len) {
     return (int) ((long) chunk * len / size);
-  }
-
-  private void ensureSend(int payload) {
-    if (sendBuf.length < HEADER + payload) {
-      sendBuf = new byte[HEADER + payload];
-    }
-  }
-
-  /** Sends a frame on the sender thread; {@code payload} null means it is already in sendBuf after the header. */
-  private Future<?> send(long thisOp, int seq, ByteBuffer payload, int length) {
-    if (payload != null) {
-      ensureSend(length);
-      payload.get(sendBuf, HEADER, length);
-    }
-    ByteBuffer h = ByteBuffer.wrap(sendBuf, 0, HEADER);
-    h.putLong(attempt).putLong(thisOp).putInt(seq).putInt(length);
-    byte[] frame = sendBuf;
-    return sender.submit(() -> {
-      out.write(frame, 0, HEADER + length);
-      out.flush();
-      return null;
-    });
-  }
-
-  private void awaitSend(Future<?> sent) throws IOException {
-    try {
-      sent.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CollectiveException(rank, (rank + 1) % size, "interrupted while sending", e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      throw new CollectiveException(rank, (rank + 1) % size, "send failed: " + c, c);
-    }
-  }
-
-  /** Reads and checks a header; returns the payload's length ({@code expected} -1: any up to the gather limit). */
-  private int receiveHeader(long thisOp, int seq, int expected) throws IOException {
-    byte[] h = new byte[HEADER];
-    readFully(h, HEADER);
-    ByteBuffer b = ByteBuffer.wrap(h);
-    long a = b.getLong();
-    long o = b.getLong();
-    int sq = b.getInt();
-    int len = b.getInt();
-    int peer = (rank + size - 1) % size;
-    if (a != attempt || o != thisOp || sq != seq) {
-      throw new CollectiveException(rank, peer, "unexpected frame (attempt " + a + ", op " + o + ", seq " + sq
-          + "), expected (attempt " + attempt + ", op " + thisOp + ", seq " + seq + ")", null);
-    }
-    if (expected >= 0 ? len != expected : len < 0 || len > MAX_GATHER) {
-      throw new CollectiveException(rank, peer, "frame of " + len + " bytes where " + (expected >= 0 ? expected
-          + " were expected (do all workers pass buffers of the same length?)" : "at most " + MAX_GATHER
-          + " are allowed"), null);
-    }
-    return len;
-  }
-
-  private void readFully(byte[] b, int len) throws IOException {
-    int peer = (rank + size - 1) % size;
-    try {
-      in.readFully(b, 0, len);
-    } catch (SocketTimeoutException e) {
-      throw new CollectiveException(rank, peer, "no data from the previous worker within the read deadline of "
-          + fromPrev.getSoTimeout() + " ms", e);
-    } catch (EOFException e) {
-      throw new CollectiveException(rank, peer, "the previous worker closed the connection", e);
-    }
   }
 
   private long begin() throws IOException {
@@ -416,12 +275,8 @@ final class TcpRing implements Collective {
   @Override
   public void close() {
     closed = true;
-    closeQuietly(toNext);
-    closeQuietly(fromPrev);
+    closeQuietly(link);
     closeQuietly(server);
-    if (sender != null) {
-      sender.shutdownNow();
-    }
   }
 
   @Override
@@ -444,92 +299,6 @@ final class TcpRing implements Collective {
         c.close();
       } catch (Exception e) {
         // closing: nothing to do
-      }
-    }
-  }
-
-  /** A float or double buffer, encoded little-endian on the wire. */
-  abstract static class Elements {
-    abstract int length();
-
-    abstract int width();
-
-    abstract void encode(int from, int len, ByteBuffer dst);
-
-    /** buf[from + i] = received[i] + buf[from + i]: the partial sum of earlier workers first. */
-    abstract void addInto(int from, int len, ByteBuffer src);
-
-    abstract void copyInto(int from, int len, ByteBuffer src);
-
-    static final class Floats extends Elements {
-      private final float[] buf;
-
-      Floats(float[] buf) {
-        this.buf = buf;
-      }
-
-      @Override
-      int length() {
-        return buf.length;
-      }
-
-      @Override
-      int width() {
-        return 4;
-      }
-
-      @Override
-      void encode(int from, int len, ByteBuffer dst) {
-        dst.asFloatBuffer().put(buf, from, len);
-      }
-
-      @Override
-      void addInto(int from, int len, ByteBuffer src) {
-        java.nio.FloatBuffer in = src.asFloatBuffer();
-        for (int i = 0; i < len; i++) {
-          buf[from + i] = in.get(i) + buf[from + i];
-        }
-      }
-
-      @Override
-      void copyInto(int from, int len, ByteBuffer src) {
-        src.asFloatBuffer().get(buf, from, len);
-      }
-    }
-
-    static final class Doubles extends Elements {
-      private final double[] buf;
-
-      Doubles(double[] buf) {
-        this.buf = buf;
-      }
-
-      @Override
-      int length() {
-        return buf.length;
-      }
-
-      @Override
-      int width() {
-        return 8;
-      }
-
-      @Override
-      void encode(int from, int len, ByteBuffer dst) {
-        dst.asDoubleBuffer().put(buf, from, len);
-      }
-
-      @Override
-      void addInto(int from, int len, ByteBuffer src) {
-        java.nio.DoubleBuffer in = src.asDoubleBuffer();
-        for (int i = 0; i < len; i++) {
-          buf[from + i] = in.get(i) + buf[from + i];
-        }
-      }
-
-      @Override
-      void copyInto(int from, int len, ByteBuffer src) {
-        src.asDoubleBuffer().get(buf, from, len);
       }
     }
   }

@@ -25,7 +25,7 @@ final class Rings {
     List<ServerSocket> servers = new ArrayList<>();
     List<InetSocketAddress> addresses = new ArrayList<>();
     for (int k = 0; k < n; k++) {
-      ServerSocket s = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
+      ServerSocket s = TcpRing.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       servers.add(s);
       addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()));
     }

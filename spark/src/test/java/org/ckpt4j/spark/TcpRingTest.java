@@ -3,6 +3,12 @@ package org.ckpt4j.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,12 +166,18 @@ class TcpRingTest {
     }
   }
 
-  @Test
-  void silentPeer_failsTheCallAtTheReadDeadline_andBreaksTheGroup() throws Exception {
+  /** Below and above the size from which a separate thread sends (RingLink.THREADED_BYTES). */
+  static List<Integer> smallAndLarge() {
+    return List.of(1000, 4 << 20);
+  }
+
+  @ParameterizedTest(name = "length={0}")
+  @MethodSource("smallAndLarge")
+  void silentPeer_failsTheCallAtTheReadDeadline_andBreaksTheGroup(int len) throws Exception {
     List<TcpRing> rings = Rings.open(2, Duration.ofMillis(300));
     try {
       long t0 = System.nanoTime();
-      assertThatThrownBy(() -> rings.get(0).allReduce(new float[1000]))
+      assertThatThrownBy(() -> rings.get(0).allReduce(new float[len]))
           .isInstanceOfSatisfying(CollectiveException.class, e -> {
             assertThat(e.rank()).isEqualTo(0);
             assertThat(e.peer()).isEqualTo(1);
@@ -179,12 +191,13 @@ class TcpRingTest {
     }
   }
 
-  @Test
-  void close_fromAnotherThread_unblocksACallInProgress() throws Exception {
+  @ParameterizedTest(name = "length={0}")
+  @MethodSource("smallAndLarge")
+  void close_fromAnotherThread_unblocksACallInProgress(int len) throws Exception {
     List<TcpRing> rings = Rings.open(2, Duration.ofSeconds(120));
     try {
       Future<?> blocked = POOL.submit(() -> {
-        rings.get(0).allReduce(new float[100_000]);
+        rings.get(0).allReduce(new float[len]);
         return null;
       });
       Thread.sleep(300);
@@ -213,6 +226,42 @@ class TcpRingTest {
       assertThatThrownBy(() -> w0.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(CollectiveException.class);
     } finally {
       Rings.closeAll(rings);
+    }
+  }
+
+  @Test
+  void aFrameReadWithThePreviousOne_isUsed_afterThePeerClosed() throws Exception {
+    // A peer that has finished may close right after its last frame, which this worker may already hold (read
+    // together with the frame before it): the end of the stream must not fail that last step.
+    InetAddress lo = InetAddress.getLoopbackAddress();
+    ServerSocket server0 = TcpRing.listen(new InetSocketAddress(lo, 0));
+    try (ServerSocket fakeServer = new ServerSocket(0, 4, lo)) {
+      List<InetSocketAddress> addresses = List.of(new InetSocketAddress(lo, server0.getLocalPort()),
+          new InetSocketAddress(lo, fakeServer.getLocalPort()));
+      Future<TcpRing> w0 = POOL.submit(() -> TcpRing.connect(0, addresses, server0, 7, Duration.ofSeconds(10),
+          Duration.ofSeconds(10)));
+      try (Socket toFake = fakeServer.accept(); Socket fromFake = new Socket(lo, server0.getLocalPort())) {
+        DataInputStream in = new DataInputStream(toFake.getInputStream());
+        in.readFully(new byte[20]); // worker 0's hello
+        DataOutputStream out = new DataOutputStream(fromFake.getOutputStream());
+        out.writeInt(TcpRing.MAGIC);
+        out.writeLong(7);
+        out.writeInt(1);
+        out.writeInt(2);
+        for (long op = 0; op < 2; op++) { // the frames of two barriers at once, then the end of the stream
+          out.writeLong(7);
+          out.writeLong(op);
+          out.writeInt(0);
+          out.writeInt(0);
+        }
+        out.flush();
+        fromFake.shutdownOutput();
+        try (TcpRing ring = w0.get(10, TimeUnit.SECONDS)) {
+          ring.barrier();
+          ring.barrier();
+        }
+        in.readFully(new byte[48]); // worker 0's two frames
+      }
     }
   }
 
