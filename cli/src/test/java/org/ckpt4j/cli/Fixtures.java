@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.ckpt4j.spi.mem.InMemoryStoreProvider;
-import org.ckpt4j.spi.StoreOptions;
 
 /** Shared test data and helpers of the command line's tests. */
 final class Fixtures {

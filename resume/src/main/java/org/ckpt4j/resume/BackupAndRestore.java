@@ -2,9 +2,7 @@ package org.ckpt4j.resume;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +13,6 @@ import java.util.Set;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.ForeignContentException;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreOptions;
 import org.slf4j.Logger;

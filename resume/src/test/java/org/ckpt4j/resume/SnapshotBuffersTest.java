@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.Test;
 
 class SnapshotBuffersTest {

@@ -1,13 +1,12 @@
 package org.ckpt4j.spi;
 
-import org.ckpt4j.spi.internal.Scatter;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
+import org.ckpt4j.spi.internal.Scatter;
 
 /**
  * A committed checkpoint: immutable metadata plus named blobs. A blob is verified (size and CRC32 recorded at

@@ -1,12 +1,11 @@
 package org.ckpt4j.spi;
 
-import org.ckpt4j.spi.backend.Capability;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Optional;
 import java.util.Set;
+import org.ckpt4j.spi.backend.Capability;
 
 /**
  * One backup dir: a single slot holding the latest committed checkpoint of one training run. Obtain one with

@@ -1,10 +1,5 @@
 package org.ckpt4j.spi;
 
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
-import org.ckpt4j.spi.backend.ObjectStore;
-import org.ckpt4j.spi.internal.ObjectCheckpointStore;
-import org.ckpt4j.spi.internal.ProviderRegistry;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -12,6 +7,10 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.internal.ObjectCheckpointStore;
+import org.ckpt4j.spi.internal.ProviderRegistry;
 
 /**
  * The entry point: opens a {@link CheckpointStore} for a backup dir chosen by URI.

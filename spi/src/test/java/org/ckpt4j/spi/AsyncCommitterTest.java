@@ -1,9 +1,5 @@
 package org.ckpt4j.spi;
 
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.backend.ObjectStore;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,6 +12,9 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.Test;
 
 class AsyncCommitterTest {

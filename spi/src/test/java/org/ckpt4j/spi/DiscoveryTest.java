@@ -1,9 +1,5 @@
 package org.ckpt4j.spi;
 
-import org.ckpt4j.spi.backend.Capability;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
-import org.ckpt4j.spi.mem.InMemoryStoreProvider;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +7,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Set;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.mem.InMemoryStoreProvider;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.FencedWriterException;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
 
 /** Rules that need other processes: SIGKILL crashes (R7.1, R3.1, R6.3), SIGSTOP pauses (R6.4), readers (R8). */
 final class CrossProcessRules {

@@ -10,14 +10,14 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.junit.jupiter.api.Assumptions;
 
 /** What the rules share for one test class: the fixture, the knobs, the random source, helpers, counters. */

@@ -15,9 +15,9 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.backend.ObjectStore;
 
 /**

@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.junit.jupiter.api.Assumptions;
 
 /**

@@ -13,9 +13,9 @@ import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStoreException;
 import org.ckpt4j.spi.CorruptCheckpointException;
 import org.ckpt4j.spi.ForeignContentException;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.SharedBackupDirException;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.junit.jupiter.api.Assumptions;
 
 /**

@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.ckpt4j.resume.BackupAndRestore;
 import org.ckpt4j.resume.StoreOpener;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.tck.ReferenceTraining.LrSchedule;
 
 /**

@@ -11,12 +11,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * What the TCK needs to know about the backend under test: immutable, built with {@link #builder(BackupDirs)}

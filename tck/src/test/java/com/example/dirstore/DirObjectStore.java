@@ -19,9 +19,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.backend.ObjectStore;
-import org.ckpt4j.spi.StoreAccessException;
 
 /**
  * An example third-party backend, as small as a backend can be: objects are files under a directory, written to

@@ -5,13 +5,13 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /** The example backend's provider: {@code dirstore:///abs/path}. */
 public final class DirStoreProvider implements CheckpointStoreProvider {

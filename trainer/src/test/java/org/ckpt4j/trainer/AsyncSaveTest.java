@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.ckpt4j.spi.AsyncCommitter;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.ckpt4j.resume.StoreOpener;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.backend.ObjectStore;
 
 /**

@@ -16,11 +16,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
 
 /**
  * A forwarding store that reads back every checkpoint right after it is committed (so that each save's content

@@ -1,9 +1,5 @@
 package org.ckpt4j.spi.backend;
 
-import org.ckpt4j.spi.Redaction;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.UnsupportedSchemeException;
-
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +15,9 @@ import java.util.Set;
 import java.util.function.LongPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.Redaction;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
 
 /**
  * The settings of one {@code scheme://bucket/prefix} backup dir of an object-store backend, for backend authors.

@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.backend;
 
-import org.ckpt4j.spi.Redaction;
-
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.ckpt4j.spi.Redaction;
 
 /**
  * Cause-chain helpers for backends that translate their SDK's exceptions into the SPI's typed errors: find a

@@ -1,13 +1,12 @@
 package org.ckpt4j.spi.backend;
 
+import java.io.IOException;
+import java.net.URI;
+import java.util.Set;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
-
-import java.io.IOException;
-import java.net.URI;
-import java.util.Set;
 
 /**
  * A storage backend, found with {@link java.util.ServiceLoader} (list the implementation in

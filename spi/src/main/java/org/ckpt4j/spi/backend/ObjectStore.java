@@ -1,11 +1,5 @@
 package org.ckpt4j.spi.backend;
 
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStoreException;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.StoreAccessException;
-import org.ckpt4j.spi.internal.RangeChannel;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -16,6 +10,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.internal.RangeChannel;
 
 /**
  * The object-storage primitives the checkpoint protocol needs, relative to one backup dir. A backend maps

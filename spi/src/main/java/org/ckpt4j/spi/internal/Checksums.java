@@ -1,10 +1,10 @@
 package org.ckpt4j.spi.internal;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
 
 /**

@@ -1,11 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BackupDirHolder;
-import org.ckpt4j.spi.SharedBackupDirException;
-import org.ckpt4j.spi.StoreAccessException;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
 import static org.ckpt4j.spi.internal.Layout.newNonce;
 import static org.ckpt4j.spi.internal.Layout.slotKey;
@@ -17,6 +11,11 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.ckpt4j.spi.BackupDirHolder;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,11 +1,7 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.StoreAccessException;
-import org.ckpt4j.spi.backend.ObjectStore;
-
-import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
 import static org.ckpt4j.spi.internal.Layout.LEASE_DIR;
+import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
 import static org.ckpt4j.spi.internal.Layout.slotKey;
 import static org.ckpt4j.spi.internal.Layout.slots;
 import static org.ckpt4j.spi.internal.Records.MAX_RECORD_BYTES;
@@ -20,6 +16,8 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.MARKER;
 import static org.ckpt4j.spi.internal.Layout.SLOT;
 import static org.ckpt4j.spi.internal.Layout.isLayoutKey;
@@ -11,6 +9,7 @@ import static org.ckpt4j.spi.internal.Ownership.isOurs;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * How a backup dir goes away (docs/contract.md, {@code delete()}): after the facade has written the tombstone,

@@ -1,8 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.Checkpoint;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * Verified reads of a local file ({@link ObjectStore#openFile}) by two threads: the caller's and a helper leased

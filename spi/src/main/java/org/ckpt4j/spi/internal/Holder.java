@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.StoreOptions;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import org.ckpt4j.spi.StoreOptions;
 
 /**
  * Who holds a claim on a backup dir, as its claim record and lease say (R6.3): the holder's own lease timeout,

@@ -1,8 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BlobNames;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,6 +11,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.BlobNames;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * Every key of a backup dir and how it is parsed (docs/contract.md, "Protocol").

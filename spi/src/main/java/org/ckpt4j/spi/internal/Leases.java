@@ -1,9 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.SharedBackupDirException;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -13,6 +9,9 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,14 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BackupDirHolder;
-import org.ckpt4j.spi.Checkpoint;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointWriter;
-import org.ckpt4j.spi.FencedWriterException;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.backend.Capability;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.*;
 import static org.ckpt4j.spi.internal.Ownership.*;
 import static org.ckpt4j.spi.internal.Records.*;
@@ -20,6 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.ckpt4j.spi.BackupDirHolder;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.FencedWriterException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,10 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.ForeignContentException;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.MARKER;
 import static org.ckpt4j.spi.internal.Layout.SLOT;
 import static org.ckpt4j.spi.internal.Layout.isOursByName;
@@ -22,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * The checks at open that a backup dir is this store's (docs/contract.md, R5): its marker (magic, format, store

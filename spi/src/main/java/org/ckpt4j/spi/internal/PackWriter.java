@@ -1,10 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BlobNames;
-import org.ckpt4j.spi.Checkpoint;
-import org.ckpt4j.spi.CheckpointWriter;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.MAX_PACKS;
 import static org.ckpt4j.spi.internal.Layout.packKey;
 
@@ -18,6 +13,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.ckpt4j.spi.BlobNames;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,9 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.UnsupportedSchemeException;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
-
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -16,6 +12,9 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

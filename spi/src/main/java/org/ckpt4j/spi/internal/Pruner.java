@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.LEASE_DIR;
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
@@ -13,6 +11,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import java.util.Set;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
 import static org.ckpt4j.spi.internal.Layout.slotKey;
 import static org.ckpt4j.spi.internal.Layout.slots;
@@ -11,6 +9,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongFunction;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * How a checkpoint becomes visible (docs/contract.md, R2, R6.4): its commit record is created in the next free

@@ -1,9 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BlobNames;
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.DATA;
 import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
@@ -19,6 +15,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.CRC32;
+import org.ckpt4j.spi.BlobNames;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.backend.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

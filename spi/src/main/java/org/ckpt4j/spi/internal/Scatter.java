@@ -1,7 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.Checkpoint;
-
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.ToLongFunction;
+import org.ckpt4j.spi.Checkpoint;
 
 /** Checks and the plain fill for {@link Checkpoint#readInto}. */
 public final class Scatter {

@@ -1,18 +1,12 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.Checkpoint;
-import org.ckpt4j.spi.CheckpointStoreException;
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.SupersededCheckpointException;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import static org.ckpt4j.spi.internal.Layout.DATA_DIR;
 import static org.ckpt4j.spi.internal.Layout.LOG_DIR;
 import static org.ckpt4j.spi.internal.Layout.dataPrefix;
 import static org.ckpt4j.spi.internal.Layout.packKey;
+import static org.ckpt4j.spi.internal.Layout.slots;
 import static org.ckpt4j.spi.internal.Records.hex8;
 import static org.ckpt4j.spi.internal.Records.readSlot;
-import static org.ckpt4j.spi.internal.Layout.slots;
 
 import java.io.IOException;
 import java.net.URI;
@@ -30,6 +24,11 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStoreException;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.SupersededCheckpointException;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * The read side of a committed checkpoint (docs/contract.md, R4): its blobs are read from their packs (a ranged

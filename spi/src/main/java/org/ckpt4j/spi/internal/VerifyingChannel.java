@@ -1,13 +1,12 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.CorruptCheckpointException;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.NoSuchFileException;
+import org.ckpt4j.spi.CorruptCheckpointException;
 
 /** Counts and checksums what is read; fails no later than the read that reaches the end (R4). */
 final class VerifyingChannel implements ReadableByteChannel {
@@ -167,4 +166,3 @@ final class VerifyingChannel implements ReadableByteChannel {
     }
   }
 }
-

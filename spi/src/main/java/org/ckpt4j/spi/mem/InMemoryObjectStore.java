@@ -1,8 +1,5 @@
 package org.ckpt4j.spi.mem;
 
-import org.ckpt4j.spi.backend.Capability;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -18,6 +15,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * The reference {@link ObjectStore}: objects in this JVM's heap, strictly checked. Behind {@code mem:name}

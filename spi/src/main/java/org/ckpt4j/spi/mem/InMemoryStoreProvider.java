@@ -1,17 +1,16 @@
 package org.ckpt4j.spi.mem;
 
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.UnsupportedSchemeException;
-import org.ckpt4j.spi.backend.ObjectStoreProvider;
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.backend.ObjectStore;
-
 import java.io.IOException;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
 
 /**
  * The built-in {@code mem:name} backend: an {@link InMemoryObjectStore} per name, shared by every store opened

@@ -1,9 +1,5 @@
 package org.ckpt4j.spi.backend;
 
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.UnsupportedSchemeException;
-
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -19,6 +15,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.UnsupportedSchemeException;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;

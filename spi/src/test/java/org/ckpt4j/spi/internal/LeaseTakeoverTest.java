@@ -1,15 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.BackupDirHolder;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.FencedWriterException;
-import org.ckpt4j.spi.SharedBackupDirException;
-import org.ckpt4j.spi.StoreOptions;
-
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.ckpt4j.spi.internal.ObjectCheckpointStoreTest.read;
@@ -22,6 +12,14 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.ckpt4j.spi.BackupDirHolder;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.FencedWriterException;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,21 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.Checkpoint;
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.CheckpointWriter;
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.FencedWriterException;
-import org.ckpt4j.spi.ForeignContentException;
-import org.ckpt4j.spi.SharedBackupDirException;
-import org.ckpt4j.spi.StoreAccessException;
-import org.ckpt4j.spi.StoreOptions;
-import org.ckpt4j.spi.SupersededCheckpointException;
-
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.backend.ObjectStore;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,6 +15,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.ckpt4j.spi.Checkpoint;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.FencedWriterException;
+import org.ckpt4j.spi.ForeignContentException;
+import org.ckpt4j.spi.SharedBackupDirException;
+import org.ckpt4j.spi.StoreAccessException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.SupersededCheckpointException;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,15 +1,5 @@
 package org.ckpt4j.spi.internal;
 
-import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.CheckpointWriter;
-import org.ckpt4j.spi.CorruptCheckpointException;
-import org.ckpt4j.spi.StoreOptions;
-
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.backend.ObjectStore;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.ckpt4j.spi.internal.ObjectCheckpointStoreTest.read;
@@ -28,6 +18,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.ckpt4j.spi.CheckpointStore;
+import org.ckpt4j.spi.CheckpointStores;
+import org.ckpt4j.spi.CheckpointWriter;
+import org.ckpt4j.spi.CorruptCheckpointException;
+import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

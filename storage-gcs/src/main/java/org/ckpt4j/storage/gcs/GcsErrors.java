@@ -25,10 +25,10 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
-import org.ckpt4j.spi.backend.Causes;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
+import org.ckpt4j.spi.backend.Causes;
 
 /**
  * Translates the client's exceptions into the SPI's typed errors, by HTTP status as well as by exception type and

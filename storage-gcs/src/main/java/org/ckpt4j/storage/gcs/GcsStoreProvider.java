@@ -10,12 +10,11 @@ import com.google.cloud.storage.StorageOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Set;
-import org.ckpt4j.spi.backend.ObjectStoreProvider;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.Redaction;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -18,24 +18,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.Collection;
-import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.ckpt4j.spi.backend.Capability;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreAccessException.Reason;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.ObjectStore;
 
 /**
  * {@link ObjectStore} on a directory. Objects are files. A small object is written to a hidden temporary file

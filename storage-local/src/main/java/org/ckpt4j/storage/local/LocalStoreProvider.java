@@ -8,11 +8,11 @@ import java.nio.file.Paths;
 import java.nio.file.ProviderNotFoundException;
 import java.util.Locale;
 import java.util.Set;
-import org.ckpt4j.spi.backend.ObjectStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
 
 /**
  * Backup dirs on a {@code java.nio.file} file system: {@code file:///abs/path} (and plain paths, which

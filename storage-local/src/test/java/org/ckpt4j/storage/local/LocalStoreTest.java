@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
 import org.ckpt4j.spi.CheckpointStores;
@@ -29,6 +28,7 @@ import org.ckpt4j.spi.SharedBackupDirException;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.Capability;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

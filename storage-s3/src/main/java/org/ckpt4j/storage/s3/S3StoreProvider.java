@@ -2,10 +2,10 @@ package org.ckpt4j.storage.s3;
 
 import java.io.IOException;
 import java.net.URI;
-import org.ckpt4j.spi.backend.ObjectStoreProvider;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreAccessException;
 import org.ckpt4j.spi.StoreOptions;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.backend.ObjectStoreProvider;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;

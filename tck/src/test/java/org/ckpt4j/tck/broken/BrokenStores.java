@@ -17,18 +17,18 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import org.ckpt4j.spi.backend.Capability;
 import org.ckpt4j.spi.Checkpoint;
 import org.ckpt4j.spi.CheckpointStore;
-import org.ckpt4j.spi.backend.CheckpointStoreProvider;
 import org.ckpt4j.spi.CheckpointStores;
 import org.ckpt4j.spi.CheckpointWriter;
 import org.ckpt4j.spi.ForeignContentException;
-import org.ckpt4j.spi.backend.ForwardingObjectStore;
-import org.ckpt4j.spi.mem.InMemoryObjectStore;
-import org.ckpt4j.spi.backend.ObjectStore;
 import org.ckpt4j.spi.StoreOptions;
 import org.ckpt4j.spi.UnsupportedSchemeException;
+import org.ckpt4j.spi.backend.Capability;
+import org.ckpt4j.spi.backend.CheckpointStoreProvider;
+import org.ckpt4j.spi.backend.ForwardingObjectStore;
+import org.ckpt4j.spi.backend.ObjectStore;
+import org.ckpt4j.spi.mem.InMemoryObjectStore;
 
 /**
  * Deliberately broken backends ({@code broken:<flaw>/<name>}, in-memory objects): the correct protocol with one
