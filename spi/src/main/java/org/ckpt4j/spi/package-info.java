@@ -7,7 +7,7 @@
  * states the blob name rules (R1.2), {@link org.ckpt4j.spi.Redaction} prints URIs without credentials.
  *
  * <p>The module has three more packages, for other audiences: {@link org.ckpt4j.spi.backend} (the SPI a storage
- * backend implements), {@link org.ckpt4j.spi.mem} (the reference in-memory store) and
+ * backend implements), {@code org.ckpt4j.spi.mem} (the reference in-memory store) and
  * {@code org.ckpt4j.spi.internal} (the protocol that implements the contract once for every backend; not
  * exported, its {@code package-info} maps its parts).
  */
