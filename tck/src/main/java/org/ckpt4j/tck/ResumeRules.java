@@ -158,7 +158,12 @@ final class ResumeRules {
         if (backup != null && (backup.restoredCheckpoint().isPresent() || schedule.restoredCount >= 0)) {
           resumes += checkResumedFrom(expectedId, committed, backup, schedule, log) ? 1 : 0;
         }
-        if (backup != null) {
+        if (backup != null && schedule.count >= BATCHES) {
+          // training had finished: the fault hit the last save or the delete on completion, which may have
+          // begun (its tombstone empties the dir), so the next attempt may rightly start over
+          committed = -1;
+          log.add("  (training had finished: the fault came at completion; a fresh start is allowed)");
+        } else if (backup != null) {
           committed = Math.max(committed, backup.lastSaved().map(Checkpoint::sequence).orElse(-1L));
         }
       }
